@@ -1,0 +1,102 @@
+// Typed configuration (SPEC §2). Loaded from one TOML file, or the embedded
+// default when `postern serve` runs without --config.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/limits.hpp"
+#include "core/types.hpp"
+
+namespace postern::config {
+
+// An IPv4 or IPv6 network, "127.0.0.0/8" or "::1/128".
+struct Network {
+  std::string text;
+  bool v6 = false;
+  std::uint8_t bytes[16] = {};
+  int prefix = 0;
+  bool contains(std::string_view ip) const;  // ip in textual form
+};
+std::optional<Network> parse_network(std::string_view text);
+
+struct ListenerConfig {
+  std::string address;   // as written: "0.0.0.0:25", "[::1]:587"
+  std::string host;      // "0.0.0.0", "::1"
+  std::uint16_t port = 0;
+  Role role = Role::relay;
+  TlsMode tls = TlsMode::none;
+  bool insecure = false;  // explicit opt-in for AUTH without TLS
+  int line = 0;           // where it was declared, for messages
+};
+
+struct TlsConfig {
+  std::filesystem::path cert;
+  std::filesystem::path key;
+};
+
+struct AuthConfig {
+  std::filesystem::path users_file;
+};
+
+struct DeliveryConfig {
+  std::string resolver;          // "127.0.0.1:5353"; empty = system
+  std::uint16_t remote_port = 25;
+  std::string smarthost;         // "host:port"; empty = direct MX delivery
+};
+
+struct LogConfig {
+  std::string target = "stderr";  // or "syslog"
+};
+
+struct Config {
+  std::filesystem::path source;  // file it came from; empty for embedded
+  bool embedded = false;
+  std::string hostname;
+  std::filesystem::path data_dir;
+  std::vector<std::string> local_domains;  // lowercased
+  std::vector<Network> relay_networks;
+  TlsConfig tls;
+  AuthConfig auth;
+  std::vector<ListenerConfig> listeners;
+  Limits limits;
+  DeliveryConfig delivery;
+  LogConfig log;
+  // Benchmark-only: `[spool] unsafe_ack_before_fsync = true`. Never default.
+  bool unsafe_ack_before_fsync = false;
+
+  std::filesystem::path spool_dir() const { return data_dir / "spool"; }
+  std::filesystem::path mail_dir() const { return data_dir / "mail"; }
+};
+
+struct Problem {
+  enum class Severity { error, warning };
+  Severity severity = Severity::error;
+  std::string where;    // "postern.toml:12" or "postern.toml" or "listener 127.0.0.1:587"
+  std::string message;  // what is wrong
+  std::string fix;      // what to do about it
+};
+
+struct LoadResult {
+  std::optional<Config> config;   // set when there are no errors
+  std::vector<Problem> problems;  // every error at once, plus warnings
+};
+
+// Parses and validates types, ranges and required keys; reports every error
+// with file:line.
+LoadResult load_file(const std::filesystem::path& path);
+LoadResult load_string(std::string_view toml_text, const std::string& source_name);
+
+// SPEC §2 embedded default, rooted at `base_dir` (normally the current
+// directory): loopback listeners on 2025/2587/2465/2525, data in
+// base_dir/postern-data, certificate and users file inside data_dir.
+Config embedded_default(const std::filesystem::path& base_dir);
+
+// The lints of `postern check`: insecure submission, role/port mismatch,
+// certificate problems, open-relay-like settings, unusable data_dir.
+std::vector<Problem> lint(const Config& config);
+
+}  // namespace postern::config

@@ -1,0 +1,84 @@
+// The durable queue. A message handed to submit() is acknowledged to the SMTP
+// client only after the callback reports success, and success is reported
+// only after the message file and its directory entry are on stable storage
+// (SPEC §1.4). Many sessions' messages are made durable together (group
+// commit) so that one fsync covers a batch.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "core/envelope.hpp"
+
+namespace postern::spool {
+
+enum class RecipientState { pending, delivered, failed };
+
+struct RecipientStatus {
+  Recipient recipient;
+  RecipientState state = RecipientState::pending;
+  int attempts = 0;
+  std::string last_reply;  // last remote/local reply or error text
+};
+
+struct QueuedMessage {
+  std::string id;  // queue id, unique, safe as a file name
+  Envelope envelope;
+  std::chrono::system_clock::time_point arrival{};
+  std::vector<RecipientStatus> recipients;
+  std::chrono::system_clock::time_point next_attempt{};
+  bool held = false;
+  std::size_t size = 0;  // bytes of message data
+};
+
+struct SubmitResult {
+  std::error_code error;  // empty on success
+  std::string queue_id;   // set on success
+};
+
+struct SpoolOptions {
+  // Benchmark-only: acknowledge without fsync. Never a default; the config
+  // key that sets it is named so that nobody turns it on by accident.
+  bool unsafe_no_fsync = false;
+  // Upper bound on messages per group commit.
+  std::size_t max_batch = 256;
+};
+
+class Spool {
+ public:
+  // Creates <spool_dir> and its subfolders if needed. Throws
+  // std::system_error at start-up when the folder cannot be used.
+  static std::unique_ptr<Spool> open(const std::filesystem::path& spool_dir, SpoolOptions options);
+  virtual ~Spool() = default;
+
+  // Thread-safe. Stores the message durably and calls `done` exactly once,
+  // from the spool's own thread. The callback must not block.
+  virtual void submit(Envelope envelope, std::string data,
+                      std::function<void(SubmitResult)> done) = 0;
+
+  // Every message currently in the queue (used at start-up to resume work
+  // and by `postern queue list`).
+  virtual std::vector<QueuedMessage> list() = 0;
+  virtual std::optional<QueuedMessage> load(const std::string& id) = 0;
+  virtual bool read_data(const std::string& id, std::string& out) = 0;
+
+  // Durably records per-recipient results of a delivery attempt. When no
+  // recipient is left pending the message is removed from the queue.
+  virtual std::error_code update(const QueuedMessage& message) = 0;
+  virtual std::error_code remove(const std::string& id) = 0;
+
+  // Called (from the spool's thread) after each successful commit, so the
+  // delivery side can pick the message up without polling.
+  virtual void on_committed(std::function<void(const QueuedMessage&)> callback) = 0;
+
+  // Stops the writer thread after finishing what was submitted.
+  virtual void shutdown() = 0;
+};
+
+}  // namespace postern::spool

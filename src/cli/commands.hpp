@@ -7,8 +7,8 @@
 namespace postern::cli {
 
 struct Command {
-  CLI::App* app = nullptr;    // the subcommand, to know whether it was chosen
-  std::function<int()> run;   // runs it; returns the exit status
+  CLI::App* app = nullptr;   // the subcommand, to know whether it was chosen
+  std::function<int()> run;  // runs it; returns the exit status
 };
 
 Command add_serve(CLI::App& app);

@@ -11,7 +11,9 @@
 namespace postern {
 namespace {
 
-std::error_code last_error() { return {errno, std::system_category()}; }
+std::error_code last_error() {
+  return {errno, std::system_category()};
+}
 
 // Temp names must not collide between threads or processes writing the same
 // target, so they carry the pid and a process-wide counter.

@@ -10,8 +10,8 @@
 namespace postern {
 
 struct Reply {
-  int code = 0;              // 250, 354, 421, 550 ...
-  std::string status;        // "2.0.0"; empty only for 220/354/334 and EHLO
+  int code = 0;                    // 250, 354, 421, 550 ...
+  std::string status;              // "2.0.0"; empty only for 220/354/334 and EHLO
   std::vector<std::string> lines;  // one or more lines of text
 
   Reply() = default;

@@ -1,0 +1,93 @@
+// `postern serve [--config FILE]`: runs the server. Without --config it runs
+// the embedded default (SPEC §2), creating what a first start needs.
+#include <iostream>
+
+#include "auth/password_generator.hpp"
+#include "auth/user_store.hpp"
+#include "cli/commands.hpp"
+#include "config/config.hpp"
+#include "net/server.hpp"
+#include "tls/certificate.hpp"
+
+namespace postern::cli {
+namespace {
+
+// The embedded default's first user. postmaster is the one address every
+// mail domain must have (RFC 5321 §4.5.1).
+constexpr const char* kFirstUser = "postmaster@localhost";
+
+void prepare_embedded_default(const config::Config& config) {
+  std::filesystem::create_directories(config.data_dir);
+  if (!std::filesystem::exists(config.tls.cert) || !std::filesystem::exists(config.tls.key)) {
+    std::filesystem::create_directories(config.tls.cert.parent_path());
+    const std::string err =
+        tls::generate_self_signed(config.tls.cert, config.tls.key, config.hostname);
+    if (!err.empty()) throw std::runtime_error("cannot create a self-signed certificate: " + err);
+    std::cout << "postern: first start: created a self-signed certificate " << config.tls.cert
+              << "\n";
+  }
+  std::vector<std::string> problems;
+  std::error_code ec;
+  auto users = auth::UserStore::load(config.auth.users_file, &problems, ec);
+  if (ec) throw std::runtime_error("cannot read " + config.auth.users_file.string());
+  if (!users.addresses().empty()) return;
+  const std::string password = auth::generate_password();
+  users.add(kFirstUser, auth::hash_password(password));
+  if (auto err = users.save(config.auth.users_file)) {
+    throw std::runtime_error("cannot write " + config.auth.users_file.string() + ": " +
+                             err.message());
+  }
+  std::cout << "postern: first start: created user " << kFirstUser << "\n"
+            << "  user:     " << kFirstUser << "\n"
+            << "  password: " << password << "\n"
+            << "  (shown only this once; change it with `postern user passwd " << kFirstUser
+            << "`)\n"
+            << std::flush;
+}
+
+void print_problems(const std::vector<config::Problem>& problems) {
+  for (const auto& p : problems) {
+    std::cerr << p.where << ": "
+              << (p.severity == config::Problem::Severity::error ? "error" : "warning") << ": "
+              << p.message << "\n";
+    if (!p.fix.empty()) std::cerr << "    fix: " << p.fix << "\n";
+  }
+}
+
+}  // namespace
+
+Command add_serve(CLI::App& app) {
+  auto* sub = app.add_subcommand("serve", "Run the mail server");
+  auto config_path = std::make_shared<std::string>();
+  sub->add_option("--config,-c", *config_path,
+                  "Configuration file (TOML); without it the embedded default runs");
+  return {sub, [config_path]() -> int {
+            config::Config config;
+            if (config_path->empty()) {
+              config = config::embedded_default(std::filesystem::current_path());
+              prepare_embedded_default(config);
+            } else {
+              auto loaded = config::load_file(*config_path);
+              if (!loaded.config) {
+                print_problems(loaded.problems);
+                std::cerr << "postern: not starting: fix the errors above (`postern check "
+                             "--config "
+                          << *config_path << "` lists them)\n";
+                return 1;
+              }
+              config = std::move(*loaded.config);
+            }
+            auto problems = config::lint(config);
+            bool fatal = false;
+            for (const auto& p : problems) fatal |= p.severity == config::Problem::Severity::error;
+            print_problems(problems);
+            if (fatal) {
+              std::cerr << "postern: not starting: the configuration has errors\n";
+              return 1;
+            }
+            net::Server server(std::move(config));
+            return server.run();
+          }};
+}
+
+}  // namespace postern::cli

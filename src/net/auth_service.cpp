@@ -1,0 +1,86 @@
+#include "net/auth_service.hpp"
+
+#include <sodium.h>
+
+#include <asio/post.hpp>
+
+#include "obs/log.hpp"
+
+namespace postern::net {
+
+AuthService::AuthService(std::filesystem::path users_file, std::size_t threads)
+    : users_file_(std::move(users_file)),
+      store_(std::make_shared<auth::UserStore>()),
+      pool_(threads) {
+  reload_if_changed();
+}
+
+AuthService::~AuthService() {
+  pool_.join();
+}
+
+bool AuthService::reload_if_changed() {
+  std::error_code ec;
+  const auto mtime = std::filesystem::last_write_time(users_file_, ec);
+  const bool exists = !ec;
+  {
+    std::lock_guard lock(mu_);
+    if (exists == had_file_ && (!exists || mtime == mtime_)) return false;
+  }
+  std::vector<std::string> problems;
+  std::error_code load_ec;
+  auto loaded =
+      std::make_shared<auth::UserStore>(auth::UserStore::load(users_file_, &problems, load_ec));
+  for (const auto& p : problems) obs::warning("config", "users_file problem=\"{}\"", p);
+  if (load_ec) {
+    obs::error("config", "users_file={} error=\"{}\" action=\"keeping the previous users\"",
+               users_file_.string(), load_ec.message());
+    return false;
+  }
+  std::lock_guard lock(mu_);
+  store_ = std::move(loaded);
+  mtime_ = mtime;
+  had_file_ = exists;
+  obs::event("users", "file={} count={}", users_file_.string(), store_->addresses().size());
+  return true;
+}
+
+std::vector<std::string> AuthService::addresses() const {
+  std::lock_guard lock(mu_);
+  return store_->addresses();
+}
+
+void AuthService::verify(std::string client_ip, std::string user, std::string password,
+                         std::function<void(Result)> done) {
+  std::shared_ptr<const auth::UserStore> store;
+  {
+    std::lock_guard lock(mu_);
+    store = store_;
+  }
+  asio::post(pool_, [this, store, client_ip = std::move(client_ip), user = std::move(user),
+                     password = std::move(password), done = std::move(done)]() mutable {
+    const auto now = auth::AuthThrottle::Clock::now();
+    Result result;
+    const auto verdict = throttle_.check(client_ip, user, now);
+    if (verdict.refused) {
+      result.outcome = smtp::AuthOutcome::throttled;
+    } else {
+      const auto hash = store->hash_for(user);
+      // Verify against a hash even for unknown users would equalise timing;
+      // the throttle delay dominates timing anyway, so we skip the work.
+      const bool ok = hash && auth::verify_password(*hash, password);
+      if (ok) {
+        throttle_.record_success(client_ip, user);
+        result.outcome = smtp::AuthOutcome::ok;
+      } else {
+        throttle_.record_failure(client_ip, user, now);
+        result.outcome = smtp::AuthOutcome::invalid;
+        result.delay = verdict.delay;
+      }
+    }
+    sodium_memzero(password.data(), password.size());
+    done(result);
+  });
+}
+
+}  // namespace postern::net

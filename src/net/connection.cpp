@@ -1,0 +1,344 @@
+#include "net/connection.hpp"
+
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+
+#include <array>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/ssl/stream.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <optional>
+#include <variant>
+
+#include "net/async_bridge.hpp"
+#include "net/tls_context.hpp"
+#include "obs/log.hpp"
+#include "smtp/server_session.hpp"
+
+namespace postern::net {
+namespace {
+
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+using TlsStream = asio::ssl::stream<tcp::socket&>;
+
+// A TLS handshake or a reply write gets this long at most; reads use the
+// configured idle timeout.
+constexpr std::chrono::seconds kHandshakeTimeout{30};
+constexpr std::chrono::seconds kWriteTimeout{60};
+constexpr std::size_t kReadChunk = 4096;
+
+std::string new_session_id() {
+  // 12 hex digits: unique enough to grep for across a busy day's log.
+  unsigned char raw[6];
+  RAND_bytes(raw, sizeof raw);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char b : raw) {
+    id += kHex[b >> 4];
+    id += kHex[b & 15];
+  }
+  return id;
+}
+
+std::string ip_text(const tcp::endpoint& ep) {
+  auto addr = ep.address();
+  // A v4 client on a dual-stack socket is still a v4 client for limits and
+  // relay_networks.
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).to_string();
+  }
+  return addr.to_string();
+}
+
+bool in_networks(const std::vector<config::Network>& networks, const std::string& ip) {
+  for (const auto& n : networks) {
+    if (n.contains(ip)) return true;
+  }
+  return false;
+}
+
+// One connection's I/O state. Lives in the coroutine frame.
+class Driver {
+ public:
+  Driver(tcp::socket& socket, const config::ListenerConfig& listener, SharedState& shared,
+         smtp::ServerSession& session, std::string session_id)
+      : socket_(socket),
+        listener_(listener),
+        shared_(shared),
+        session_(session),
+        id_(std::move(session_id)),
+        timer_(socket.get_executor()) {}
+
+  asio::awaitable<void> run() {
+    if (listener_.tls == TlsMode::implicit) {
+      if (!co_await handshake()) co_return;
+    }
+    session_.set_now(std::chrono::system_clock::now());
+    session_.start();
+    std::array<char, kReadChunk> buf;
+    for (;;) {
+      if (!co_await carry_out_actions()) break;
+      if (session_.closed()) break;
+      if (!session_.wants_input()) {
+        // Every asynchronous action is awaited inside carry_out_actions, so
+        // a paused session here is a bug in the session; fail closed.
+        obs::error("internal", "session={} error=\"session paused without an action\"", id_);
+        break;
+      }
+      std::error_code ec;
+      const std::size_t n = co_await read_some(buf, ec);
+      session_.set_now(std::chrono::system_clock::now());
+      if (ec == asio::error::timed_out) {
+        session_.timeout();
+      } else if (ec) {
+        session_.peer_closed();
+      } else {
+        session_.feed(std::string_view(buf.data(), n));
+      }
+    }
+    co_await shutdown();
+  }
+
+  std::string_view close_reason() const { return close_reason_; }
+
+ private:
+  // Returns false when the connection is finished.
+  asio::awaitable<bool> carry_out_actions() {
+    for (;;) {
+      auto actions = session_.take_actions();
+      if (actions.empty()) break;
+      for (auto& action : actions) {
+        if (auto* send = std::get_if<smtp::SendReply>(&action)) {
+          out_ += send->bytes;
+        } else if (auto* log = std::get_if<smtp::LogEvent>(&action)) {
+          obs::log_line(log->warning ? obs::Level::warning : obs::Level::info, log->event,
+                        log->fields);
+        } else if (auto* close = std::get_if<smtp::Close>(&action)) {
+          close_reason_ = close->reason;
+          co_await flush();
+          co_return false;
+        } else if (std::holds_alternative<smtp::StartTls>(action)) {
+          if (!co_await flush()) co_return false;
+          if (!co_await handshake()) co_return false;
+        } else if (auto* verify = std::get_if<smtp::VerifyCredentials>(&action)) {
+          if (!co_await flush()) co_return false;
+          co_await verify_credentials(std::move(*verify));
+        } else if (auto* commit = std::get_if<smtp::CommitMessage>(&action)) {
+          if (!co_await flush()) co_return false;
+          co_await commit_message(std::move(*commit));
+        }
+      }
+    }
+    co_return co_await flush();
+  }
+
+  asio::awaitable<bool> flush() {
+    if (out_.empty()) co_return true;
+    std::error_code ec;
+    timer_.expires_after(kWriteTimeout);
+    if (tls_) {
+      auto result = co_await (asio::async_write(*tls_, asio::buffer(out_),
+                                                asio::redirect_error(asio::use_awaitable, ec)) ||
+                              timer_.async_wait(asio::use_awaitable));
+      if (result.index() == 1) ec = asio::error::timed_out;
+    } else {
+      auto result = co_await (asio::async_write(socket_, asio::buffer(out_),
+                                                asio::redirect_error(asio::use_awaitable, ec)) ||
+                              timer_.async_wait(asio::use_awaitable));
+      if (result.index() == 1) ec = asio::error::timed_out;
+    }
+    out_.clear();
+    if (ec) {
+      close_reason_ = "write failed: " + ec.message();
+      co_return false;
+    }
+    co_return true;
+  }
+
+  asio::awaitable<std::size_t> read_some(std::array<char, kReadChunk>& buf, std::error_code& ec) {
+    timer_.expires_after(shared_.limits.idle_timeout);
+    std::size_t n = 0;
+    if (tls_) {
+      auto result = co_await (
+          tls_->async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec)) ||
+          timer_.async_wait(asio::use_awaitable));
+      if (result.index() == 1)
+        ec = asio::error::timed_out;
+      else
+        n = std::get<0>(result);
+    } else {
+      auto result =
+          co_await (socket_.async_read_some(asio::buffer(buf),
+                                            asio::redirect_error(asio::use_awaitable, ec)) ||
+                    timer_.async_wait(asio::use_awaitable));
+      if (result.index() == 1)
+        ec = asio::error::timed_out;
+      else
+        n = std::get<0>(result);
+    }
+    co_return n;
+  }
+
+  asio::awaitable<bool> handshake() {
+    auto ctx = shared_.tls();
+    if (!ctx) {
+      obs::error("tls", "session={} error=\"no TLS certificate loaded\"", id_);
+      session_.tls_failed();
+      close_reason_ = "tls unavailable";
+      co_return false;
+    }
+    tls_context_ = ctx;  // keep it alive for the session even across reloads
+    tls_.emplace(socket_, *ctx);
+    std::error_code ec;
+    timer_.expires_after(kHandshakeTimeout);
+    auto result = co_await (tls_->async_handshake(asio::ssl::stream_base::server,
+                                                  asio::redirect_error(asio::use_awaitable, ec)) ||
+                            timer_.async_wait(asio::use_awaitable));
+    if (result.index() == 1) ec = asio::error::timed_out;
+    if (ec) {
+      std::string hint;
+      const std::string msg = ec.message();
+      if (msg.find("http request") != std::string::npos ||
+          msg.find("wrong version number") != std::string::npos) {
+        hint =
+            " hint=\"the client spoke plaintext to a TLS port; it should use implicit TLS here "
+            "or the STARTTLS port\"";
+      }
+      obs::warning("tls", "session={} result=failed error=\"{}\"{}", id_, obs::sanitize(msg), hint);
+      tls_.reset();  // nothing more can be said on a broken TLS stream
+      session_.tls_failed();
+      close_reason_ = "tls handshake failed";
+      co_return false;
+    }
+    const auto info = describe_tls(tls_->native_handle());
+    obs::event("tls", "session={} result=ok version={} cipher={}", id_, info.version, info.cipher);
+    session_.tls_established(info);
+    co_return true;
+  }
+
+  asio::awaitable<void> verify_credentials(smtp::VerifyCredentials request) {
+    auto ex = co_await asio::this_coro::executor;
+    const std::string ip = ip_text(socket_.remote_endpoint());
+    AuthService& auth = shared_.auth;
+    auto result = co_await await_callback<AuthService::Result>(
+        ex, [&auth, ip, request = std::move(request)](auto done) mutable {
+          auth.verify(ip, std::move(request.user), std::move(request.password), std::move(done));
+        });
+    if (result.delay.count() > 0) {
+      // Slow down a client that keeps guessing (SPEC §1.3).
+      timer_.expires_after(result.delay);
+      std::error_code ec;
+      co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    session_.credentials_result(result.outcome);
+  }
+
+  asio::awaitable<void> commit_message(smtp::CommitMessage commit) {
+    auto ex = co_await asio::this_coro::executor;
+    const std::size_t size = commit.data.size();
+    const std::string from = commit.envelope.mail_from;
+    const std::size_t nrcpt = commit.envelope.recipients.size();
+    spool::Spool& spool = shared_.spool;
+    auto result = co_await await_callback<spool::SubmitResult>(ex, [&spool, &commit](auto done) {
+      spool.submit(std::move(commit.envelope), std::move(commit.data), std::move(done));
+    });
+    if (result.error) {
+      obs::error("spool",
+                 "session={} result=failed error=\"{}\" action=\"answered 452; check "
+                 "disk space and permissions of the spool directory\"",
+                 id_, result.error.message());
+      session_.message_failed(result.error.message());
+      co_return;
+    }
+    obs::event("queued", "id={} session={} from=<{}> nrcpt={} size={}", result.queue_id, id_,
+               obs::sanitize(from), nrcpt, size);
+    session_.message_committed(result.queue_id);
+  }
+
+  asio::awaitable<void> shutdown() {
+    std::error_code ec;
+    if (tls_) {
+      // A bounded close_notify; a peer that vanished must not hold us.
+      timer_.expires_after(std::chrono::seconds(2));
+      co_await (tls_->async_shutdown(asio::redirect_error(asio::use_awaitable, ec)) ||
+                timer_.async_wait(asio::use_awaitable));
+    }
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+  }
+
+  tcp::socket& socket_;
+  const config::ListenerConfig& listener_;
+  SharedState& shared_;
+  smtp::ServerSession& session_;
+  std::string id_;
+  asio::steady_timer timer_;
+  std::shared_ptr<asio::ssl::context> tls_context_;
+  std::optional<TlsStream> tls_;
+  std::string out_;
+  std::string close_reason_ = "closed";
+};
+
+}  // namespace
+
+asio::awaitable<void> serve_connection(tcp::socket socket, const config::ListenerConfig& listener,
+                                       SharedState& shared) {
+  std::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  if (ec) co_return;  // the peer left before we looked
+  socket.set_option(tcp::no_delay(true), ec);
+  const std::string ip = ip_text(remote);
+  const std::string id = new_session_id();
+  const auto started = std::chrono::steady_clock::now();
+
+  smtp::SessionSettings settings;
+  settings.hostname = shared.hostname;
+  settings.listener = listener.address;
+  settings.role = listener.role;
+  settings.tls = listener.tls;
+  settings.tls_available = shared.tls() != nullptr;
+  settings.insecure_auth = listener.insecure;
+  settings.limits = shared.limits;
+  settings.session_id = id;
+  settings.client_ip = ip;
+  settings.client_port = remote.port();
+  settings.client_in_relay_networks = in_networks(shared.relay_networks, ip);
+  settings.now = std::chrono::system_clock::now();
+
+  const auto admission = shared.limiter.acquire(ip);
+  switch (admission) {
+    case SessionLimiter::Admission::admitted:
+      break;
+    case SessionLimiter::Admission::too_many_total:
+      settings.refuse_with = "Too many connections, try again later";
+      break;
+    case SessionLimiter::Admission::too_many_from_ip:
+      settings.refuse_with = "Too many connections from your address, try again later";
+      break;
+  }
+  obs::event("connect", "session={} client={}:{} listener={} role={} tls={}{}", id, ip,
+             remote.port(), listener.address, to_string(listener.role), to_string(listener.tls),
+             admission == SessionLimiter::Admission::admitted ? "" : " refused=limit");
+
+  auto directory = shared.directory();
+  std::string reason;
+  {
+    smtp::ServerSession session(std::move(settings), *directory);
+    Driver driver(socket, listener, shared, session, id);
+    co_await driver.run();
+    reason = std::string(driver.close_reason());
+  }
+  if (admission == SessionLimiter::Admission::admitted) shared.limiter.release(ip);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count();
+  obs::event("disconnect", "session={} client={} reason=\"{}\" duration_ms={}", id, ip,
+             obs::sanitize(reason), ms);
+}
+
+}  // namespace postern::net

@@ -1,0 +1,229 @@
+#include "net/server.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ip/v6_only.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <atomic>
+#include <csignal>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "delivery/queue_runner.hpp"
+#include "net/auth_service.hpp"
+#include "net/connection.hpp"
+#include "net/shared_state.hpp"
+#include "net/tls_context.hpp"
+#include "obs/log.hpp"
+#include "policy/static_directory.hpp"
+#include "spool/spool.hpp"
+
+namespace postern::net {
+namespace {
+
+using asio::ip::tcp;
+
+// How often the users file is checked for changes made by `postern user`.
+constexpr std::chrono::seconds kUsersPollInterval{2};
+
+bool needs_tls(const config::Config& config) {
+  for (const auto& l : config.listeners) {
+    if (l.tls != TlsMode::none) return true;
+  }
+  return false;
+}
+
+std::string bind_hint(const std::error_code& ec, std::uint16_t port) {
+  if (ec == asio::error::address_in_use) {
+    return " (another program listens there: find it with `ss -ltnp 'sport = :" +
+           std::to_string(port) + "'`)";
+  }
+  if (ec == asio::error::access_denied && port < 1024) {
+    return " (ports below 1024 need root or CAP_NET_BIND_SERVICE)";
+  }
+  if (ec == std::errc::address_not_available) {
+    return " (no interface on this machine has that address)";
+  }
+  return "";
+}
+
+}  // namespace
+
+struct Server::Impl {
+  config::Config config;
+  std::vector<std::unique_ptr<asio::io_context>> loops;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::unique_ptr<spool::Spool> spool;
+  std::unique_ptr<delivery::QueueRunner> runner;
+  std::unique_ptr<AuthService> auth;
+  std::unique_ptr<SharedState> shared;
+  std::atomic<std::size_t> next_loop{0};
+
+  explicit Impl(config::Config c) : config(std::move(c)) {}
+
+  void rebuild_directory() {
+    shared->set_directory(
+        std::make_shared<policy::StaticDirectory>(config.local_domains, auth->addresses()));
+  }
+
+  void load_tls() {
+    if (!needs_tls(config)) return;
+    shared->set_tls(make_server_tls_context(config.tls.cert, config.tls.key));
+  }
+
+  asio::io_context& pick_loop() {
+    return *loops[next_loop.fetch_add(1, std::memory_order_relaxed) % loops.size()];
+  }
+
+  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const config::ListenerConfig& l) {
+    for (;;) {
+      asio::io_context& loop = pick_loop();
+      std::error_code ec;
+      tcp::socket socket =
+          co_await acceptor.async_accept(loop, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == asio::error::operation_aborted) co_return;
+      if (ec) {
+        // Out of descriptors or similar: say so, pause briefly, keep going.
+        obs::error("accept", "listener={} error=\"{}\"", l.address, ec.message());
+        asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
+        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
+      asio::co_spawn(loop, serve_connection(std::move(socket), l, *shared), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> watch_users_file() {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (;;) {
+      timer.expires_after(kUsersPollInterval);
+      std::error_code ec;
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      if (auth->reload_if_changed()) rebuild_directory();
+    }
+  }
+
+  void open_listeners() {
+    for (const auto& l : config.listeners) {
+      std::error_code ec;
+      const auto address = asio::ip::make_address(l.host, ec);
+      if (ec) throw std::runtime_error("listener " + l.address + ": bad address " + l.host);
+      tcp::endpoint endpoint(address, l.port);
+      auto acceptor = std::make_unique<tcp::acceptor>(*loops[0]);
+      acceptor->open(endpoint.protocol(), ec);
+      if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+      if (!ec && address.is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+      if (!ec) acceptor->bind(endpoint, ec);
+      if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+      if (ec) {
+        throw std::runtime_error("cannot listen on " + l.address + ": " + ec.message() +
+                                 bind_hint(ec, l.port));
+      }
+      obs::event("listen", "address={} role={} tls={}", l.address, to_string(l.role),
+                 to_string(l.tls));
+      acceptors.push_back(std::move(acceptor));
+    }
+  }
+};
+
+Server::Server(config::Config config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+Server::~Server() = default;
+
+int Server::run() {
+  Impl& s = *impl_;
+  const auto& config = s.config;
+  obs::init_logging(config.log.target);
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    throw std::runtime_error("cannot create data_dir " + config.data_dir.string() + ": " +
+                             ec.message());
+  }
+
+  spool::SpoolOptions spool_options;
+  spool_options.unsafe_no_fsync = config.unsafe_ack_before_fsync;
+  if (spool_options.unsafe_no_fsync) {
+    obs::warning("config",
+                 "unsafe_ack_before_fsync=true warning=\"acknowledged mail can be lost "
+                 "on a crash; this setting is for benchmarks only\"");
+  }
+  s.spool = spool::Spool::open(config.spool_dir(), spool_options);
+  s.auth = std::make_unique<AuthService>(config.auth.users_file, 1);
+  s.shared = std::make_unique<SharedState>(config, *s.auth, *s.spool);
+  s.rebuild_directory();
+  s.load_tls();
+
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < cores; ++i) {
+    s.loops.push_back(std::make_unique<asio::io_context>(1));
+  }
+  s.open_listeners();
+
+  delivery::RunnerSettings runner_settings;
+  runner_settings.mail_root = config.mail_dir();
+  runner_settings.local_domains = config.local_domains;
+  s.runner = std::make_unique<delivery::QueueRunner>(*s.spool, runner_settings);
+  s.runner->start();
+
+  // Keep every loop alive while idle.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  for (auto& loop : s.loops) guards.push_back(asio::make_work_guard(*loop));
+
+  for (std::size_t i = 0; i < s.acceptors.size(); ++i) {
+    asio::co_spawn(*s.loops[0], s.accept_loop(*s.acceptors[i], config.listeners[i]),
+                   asio::detached);
+  }
+  asio::co_spawn(*s.loops[0], s.watch_users_file(), asio::detached);
+
+  asio::signal_set signals(*s.loops[0], SIGTERM, SIGINT, SIGHUP);
+  std::function<void(const std::error_code&, int)> on_signal = [&](const std::error_code& err,
+                                                                   int signo) {
+    if (err) return;
+    if (signo == SIGHUP) {
+      obs::event("reload", "what=\"certificates and users\"");
+      try {
+        s.load_tls();
+      } catch (const std::exception& e) {
+        obs::error("reload", "error=\"{}\" action=\"keeping the previous certificate\"", e.what());
+      }
+      s.auth->reload_if_changed();
+      s.rebuild_directory();
+      signals.async_wait(on_signal);
+      return;
+    }
+    obs::event("stop", "signal={}", signo == SIGTERM ? "TERM" : "INT");
+    for (auto& a : s.acceptors) a->close();
+    for (auto& loop : s.loops) loop->stop();
+  };
+  signals.async_wait(on_signal);
+  // A client that vanishes mid-write must not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  obs::event("start", "hostname={} data_dir={} listeners={} loops={}", config.hostname,
+             config.data_dir.string(), config.listeners.size(), s.loops.size());
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < s.loops.size(); ++i) {
+    threads.emplace_back([loop = s.loops[i].get()] { loop->run(); });
+  }
+  s.loops[0]->run();
+  for (auto& t : threads) t.join();
+
+  // Sessions still open are dropped with their loops; what they had
+  // acknowledged is already durable.
+  s.acceptors.clear();
+  s.loops.clear();
+  s.runner->stop();
+  s.spool->shutdown();
+  obs::event("stopped", "hostname={}", config.hostname);
+  return 0;
+}
+
+}  // namespace postern::net

@@ -1,0 +1,31 @@
+#include "net/session_limiter.hpp"
+
+namespace postern::net {
+
+SessionLimiter::Admission SessionLimiter::acquire(const std::string& ip) {
+  std::lock_guard lock(mu_);
+  if (total_ >= max_total_) return Admission::too_many_total;
+  auto& n = per_ip_[ip];
+  if (n >= max_per_ip_) {
+    if (n == 0) per_ip_.erase(ip);
+    return Admission::too_many_from_ip;
+  }
+  ++n;
+  ++total_;
+  return Admission::admitted;
+}
+
+void SessionLimiter::release(const std::string& ip) {
+  std::lock_guard lock(mu_);
+  auto it = per_ip_.find(ip);
+  if (it == per_ip_.end()) return;
+  if (--it->second == 0) per_ip_.erase(it);
+  --total_;
+}
+
+std::size_t SessionLimiter::active() const {
+  std::lock_guard lock(mu_);
+  return total_;
+}
+
+}  // namespace postern::net

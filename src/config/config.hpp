@@ -4,8 +4,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/limits.hpp"
@@ -24,8 +26,8 @@ struct Network {
 std::optional<Network> parse_network(std::string_view text);
 
 struct ListenerConfig {
-  std::string address;   // as written: "0.0.0.0:25", "[::1]:587"
-  std::string host;      // "0.0.0.0", "::1"
+  std::string address;  // as written: "0.0.0.0:25", "[::1]:587"
+  std::string host;     // "0.0.0.0", "::1"
   std::uint16_t port = 0;
   Role role = Role::relay;
   TlsMode tls = TlsMode::none;
@@ -43,9 +45,9 @@ struct AuthConfig {
 };
 
 struct DeliveryConfig {
-  std::string resolver;          // "127.0.0.1:5353"; empty = system
+  std::string resolver;  // "127.0.0.1:5353"; empty = system
   std::uint16_t remote_port = 25;
-  std::string smarthost;         // "host:port"; empty = direct MX delivery
+  std::string smarthost;  // "host:port"; empty = direct MX delivery
 };
 
 struct LogConfig {
@@ -68,6 +70,18 @@ struct Config {
   // Benchmark-only: `[spool] unsafe_ack_before_fsync = true`. Never default.
   bool unsafe_ack_before_fsync = false;
 
+  // Line of each key as declared ("hostname", "tls.cert", "relay_networks[1]",
+  // "spool.unsafe_ack_before_fsync"), so lints can name file:line. Keys that
+  // were defaulted are absent.
+  std::map<std::string, int, std::less<>> lines;
+  // True when hostname was not configured and came from gethostname().
+  bool hostname_from_system = false;
+
+  // "postern.toml:12" (or just the file name when the key was defaulted);
+  // the embedded default is named "<embedded default>".
+  std::string where(std::string_view key) const;
+  std::string where_line(int line) const;
+
   std::filesystem::path spool_dir() const { return data_dir / "spool"; }
   std::filesystem::path mail_dir() const { return data_dir / "mail"; }
 };
@@ -83,12 +97,21 @@ struct Problem {
 struct LoadResult {
   std::optional<Config> config;   // set when there are no errors
   std::vector<Problem> problems;  // every error at once, plus warnings
+  bool unreadable = false;        // the file itself could not be read
 };
 
 // Parses and validates types, ranges and required keys; reports every error
-// with file:line.
+// with file:line. Relative paths in the file are resolved against the
+// directory of the file (load_string: against the directory part of
+// `source_name`, or the current directory when it has none).
 LoadResult load_file(const std::filesystem::path& path);
 LoadResult load_string(std::string_view toml_text, const std::string& source_name);
+LoadResult load_string(std::string_view toml_text, const std::string& source_name,
+                       const std::filesystem::path& base_dir);
+
+// The embedded default as TOML text (what `postern check --print-default`
+// prints); embedded_default() is this text loaded against base_dir.
+std::string embedded_default_toml();
 
 // SPEC §2 embedded default, rooted at `base_dir` (normally the current
 // directory): loopback listeners on 2025/2587/2465/2525, data in

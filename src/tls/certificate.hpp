@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -20,7 +21,7 @@ std::string generate_self_signed(const std::filesystem::path& cert_path,
 
 struct CertificateReport {
   bool loaded = false;
-  std::string load_error;          // why it could not be read
+  std::string load_error;  // why it could not be read
   bool key_loaded = false;
   std::string key_error;
   bool key_matches = false;
@@ -33,7 +34,14 @@ struct CertificateReport {
   std::string issuer;
 };
 
+// Loads the first certificate of `cert_path` (a PEM chain file is fine) and
+// the private key, and says what is wrong with them. Never throws.
 CertificateReport inspect(const std::filesystem::path& cert_path,
                           const std::filesystem::path& key_path);
+
+// Whether a certificate with these names (CN and DNS SANs) is valid for
+// `host`, with RFC 6125 §6.4.3 wildcards: "*.example.com" covers exactly one
+// label ("mail.example.com", not "example.com" or "a.b.example.com").
+bool names_cover(const std::vector<std::string>& names, std::string_view host);
 
 }  // namespace postern::tls

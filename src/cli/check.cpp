@@ -1,0 +1,117 @@
+// `postern check [--config FILE] [--print-default] [--quiet]`: loads and lints
+// the configuration and prints every problem with file:line and a fix.
+// Exit status: 0 no errors (warnings allowed), 1 errors, 2 the file cannot
+// be read at all.
+#include <algorithm>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "config/config.hpp"
+
+namespace postern::cli {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitErrors = 1;
+constexpr int kExitUnreadable = 2;
+
+struct CheckOptions {
+  std::string config_path;
+  bool print_default = false;
+  bool quiet = false;
+};
+
+bool is_error(const config::Problem& p) {
+  return p.severity == config::Problem::Severity::error;
+}
+
+void print_problem(std::ostream& out, const config::Problem& p) {
+  out << p.where << ": " << (is_error(p) ? "error" : "warning") << ": " << p.message << "\n";
+  if (!p.fix.empty()) out << "    fix: " << p.fix << "\n";
+}
+
+std::string plural(std::size_t n, const char* word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+void print_listeners(std::ostream& out, const config::Config& config) {
+  std::size_t width = 7;
+  for (const auto& l : config.listeners) width = std::max(width, l.address.size());
+  out << "  " << std::left << std::setw(static_cast<int>(width) + 2) << "address" << std::setw(12)
+      << "role"
+      << "tls\n";
+  for (const auto& l : config.listeners) {
+    out << "  " << std::setw(static_cast<int>(width) + 2) << l.address << std::setw(12)
+        << to_string(l.role) << to_string(l.tls) << (l.insecure ? " (insecure)" : "") << "\n";
+  }
+}
+
+int run_check(const CheckOptions& options) {
+  if (options.print_default) {
+    std::cout << config::embedded_default_toml();
+    return kExitOk;
+  }
+  std::vector<config::Problem> problems;
+  std::optional<config::Config> config;
+  if (options.config_path.empty()) {
+    config = config::embedded_default(std::filesystem::current_path());
+    if (!options.quiet) {
+      std::cout << "postern check: no --config given, checking the embedded default (data in "
+                << config->data_dir.string() << ")\n";
+    }
+  } else {
+    auto loaded = config::load_file(options.config_path);
+    problems = std::move(loaded.problems);
+    if (loaded.unreadable) {
+      for (const auto& p : problems) print_problem(std::cout, p);
+      return kExitUnreadable;
+    }
+    config = std::move(loaded.config);
+  }
+  // Lints need a typed configuration; with load errors the operator fixes
+  // those first and the next run shows the rest.
+  if (config) {
+    auto more = config::lint(*config);
+    problems.insert(problems.end(), more.begin(), more.end());
+  }
+
+  const auto errors =
+      static_cast<std::size_t>(std::count_if(problems.begin(), problems.end(), is_error));
+  const std::size_t warnings = problems.size() - errors;
+  for (const auto& p : problems) print_problem(std::cout, p);
+  if (options.quiet) return errors ? kExitErrors : kExitOk;
+
+  if (errors) {
+    std::cout << "postern check: " << plural(errors, "error") << ", " << plural(warnings, "warning")
+              << "\n";
+    if (!config) {
+      std::cout << "postern check: fix these first; further checks (certificates, relay "
+                   "networks, data_dir) run once the file loads\n";
+    }
+    return kExitErrors;
+  }
+  std::cout << "listeners:\n";
+  print_listeners(std::cout, *config);
+  std::cout << "postern check: configuration OK"
+            << (warnings ? " with " + plural(warnings, "warning") : std::string()) << " ("
+            << plural(config->listeners.size(), "listener") << ")\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+Command add_check(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "check", "Validate and lint the configuration (open relay, AUTH without TLS, certificates)");
+  auto options = std::make_shared<CheckOptions>();
+  sub->add_option("--config,-c", options->config_path,
+                  "Configuration file (TOML); without it the embedded default is checked");
+  sub->add_flag("--print-default", options->print_default,
+                "Print the embedded default configuration as TOML and exit");
+  sub->add_flag("--quiet,-q", options->quiet, "Print only the problems");
+  return {sub, [options]() -> int { return run_check(*options); }};
+}
+
+}  // namespace postern::cli

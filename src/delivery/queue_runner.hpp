@@ -1,32 +1,53 @@
 // Takes messages out of the spool and delivers them, asynchronously from the
-// SMTP sessions. Local recipients go into Maildirs; remote recipients are
-// left for the outbound courier (later issue) and stay queued.
+// SMTP sessions. Local recipients go into Maildirs; remote recipients go to
+// the remote courier when one is set, and otherwise stay queued.
+//
+// Retries: a recipient that failed transiently is tried again after
+// retry_initial, doubling with each attempt up to retry_max (1 min, 2, 4,
+// ... capped at 1 h by default). Queue lifetime and bounces are the
+// outbound courier's concern.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "delivery/courier.hpp"
 #include "spool/spool.hpp"
 
 namespace postern::delivery {
 
 struct RunnerSettings {
-  std::filesystem::path mail_root;          // <data_dir>/mail
-  std::vector<std::string> local_domains;   // lowercased
-  std::size_t workers = 2;                  // delivery threads
+  std::filesystem::path mail_root;         // <data_dir>/mail
+  std::vector<std::string> local_domains;  // lowercased
+  std::size_t workers = 2;                 // delivery threads
+  // Delivers to non-local domains; when null they stay pending with
+  // last_reply "remote delivery is not available yet" and are not retried.
+  std::shared_ptr<Courier> remote;
+  std::chrono::seconds retry_initial{60};
+  std::chrono::seconds retry_max{3600};
 };
+
+// The wait before the next attempt after `attempts` failed ones (>= 1).
+std::chrono::seconds retry_delay(int attempts, std::chrono::seconds initial,
+                                 std::chrono::seconds max);
 
 class QueueRunner {
  public:
   QueueRunner(spool::Spool& spool, RunnerSettings settings);
   ~QueueRunner();
+  QueueRunner(const QueueRunner&) = delete;
+  QueueRunner& operator=(const QueueRunner&) = delete;
   // Resumes every queued message and subscribes to new commits.
   void start();
   // Finishes the delivery in progress, then returns.
   void stop();
+  // Makes a queued message due now (e.g. `postern queue flush`, or a
+  // remote courier that became available).
+  void wake(const std::string& queue_id);
 
  private:
   struct Impl;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -48,6 +49,16 @@ struct SpoolOptions {
   bool unsafe_no_fsync = false;
   // Upper bound on messages per group commit.
   std::size_t max_batch = 256;
+  // Opens an existing spool for reading only (`postern queue` while the
+  // server runs): no writer thread, no recovery actions (nothing is
+  // quarantined or deleted), list()/load() read the disk afresh on each
+  // call, and submit()/update()/remove() fail with EROFS.
+  bool read_only = false;
+  // Tests only: called before each durable step of a group commit and of
+  // update()/remove() with the step's name ("open", "write", "fsync",
+  // "dir_fsync", "update_write", "update_fsync"); a non-empty error code
+  // makes that step fail with it as if the system call had.
+  std::function<std::error_code(std::string_view step)> fault_injector;
 };
 
 class Spool {

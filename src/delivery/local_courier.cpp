@@ -1,0 +1,40 @@
+#include "delivery/local_courier.hpp"
+
+#include "delivery/maildir.hpp"
+
+namespace postern::delivery {
+
+std::vector<RecipientResult> LocalCourier::deliver(const spool::QueuedMessage& message,
+                                                   std::string_view data,
+                                                   const std::vector<std::size_t>& recipients) {
+  std::vector<RecipientResult> results;
+  results.reserve(recipients.size());
+  for (const std::size_t i : recipients) {
+    const std::string& address = message.recipients[i].recipient.address;
+    RecipientResult r;
+    const std::filesystem::path mailbox = maildir_for(mail_root_, address);
+    if (mailbox.empty()) {
+      // Retrying cannot make the name safe (RFC 3463 5.1.3: bad destination
+      // mailbox address syntax).
+      r.outcome = Outcome::permanent;
+      r.reply = "5.1.3 mailbox name is not safe as a folder name";
+      results.push_back(std::move(r));
+      continue;
+    }
+    r.where = mailbox.string();
+    const MaildirResult m = deliver_to_maildir(mailbox, message.envelope.mail_from, address, data);
+    if (m.error) {
+      // Disk full, permissions, I/O errors: the operator can fix these, so
+      // the message waits (RFC 3463 4.3.0: other mail system problem).
+      r.outcome = Outcome::transient;
+      r.reply = "4.3.0 cannot write to mailbox: " + m.error.message();
+    } else {
+      r.outcome = Outcome::delivered;
+      r.reply = "2.0.0 delivered to maildir";
+    }
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+}  // namespace postern::delivery

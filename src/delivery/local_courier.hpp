@@ -1,0 +1,20 @@
+// Delivers to local mailboxes: each recipient's Maildir under mail_root.
+#pragma once
+
+#include <filesystem>
+
+#include "delivery/courier.hpp"
+
+namespace postern::delivery {
+
+class LocalCourier final : public Courier {
+ public:
+  explicit LocalCourier(std::filesystem::path mail_root) : mail_root_(std::move(mail_root)) {}
+  std::vector<RecipientResult> deliver(const spool::QueuedMessage& message, std::string_view data,
+                                       const std::vector<std::size_t>& recipients) override;
+
+ private:
+  std::filesystem::path mail_root_;
+};
+
+}  // namespace postern::delivery

@@ -1,0 +1,175 @@
+#include "delivery/maildir.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+
+#include <fmt/format.h>
+
+namespace postern::delivery {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::error_code errno_code() {
+  return {errno, std::system_category()};
+}
+
+// One path component that cannot climb out of its folder, hide itself or
+// smuggle bytes a shell or a log would misread.
+bool safe_component(std::string_view part) {
+  if (part.empty() || part.size() > NAME_MAX || part.front() == '.') return false;
+  for (const char c : part) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '/' || u < 0x20 || u == 0x7F) return false;
+  }
+  return true;
+}
+
+std::error_code fsync_dir(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno_code();
+  std::error_code ec;
+  if (::fsync(fd) != 0) ec = errno_code();
+  ::close(fd);
+  return ec;
+}
+
+// mkdir -p with mode 0700; each folder created is made durable in its parent,
+// so a delivered message cannot vanish with a folder that was never synced.
+std::error_code make_dirs(const fs::path& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0) {
+    return S_ISDIR(st.st_mode) ? std::error_code{}
+                               : std::make_error_code(std::errc::not_a_directory);
+  }
+  if (errno != ENOENT) return errno_code();
+  if (dir.has_parent_path() && dir.parent_path() != dir) {
+    if (const std::error_code ec = make_dirs(dir.parent_path())) return ec;
+  }
+  if (::mkdir(dir.c_str(), 0700) != 0) {
+    return errno == EEXIST ? std::error_code{} : errno_code();
+  }
+  return fsync_dir(dir.has_parent_path() ? dir.parent_path() : fs::path("."));
+}
+
+// The Maildir spec asks for '/' and ':' in the host name to be encoded, since
+// '/' would make a path and ':' starts the info part of a name in cur/.
+std::string maildir_hostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
+  std::string out;
+  for (const char* p = buf; *p != '\0'; ++p) {
+    if (*p == '/') {
+      out += "\\057";
+    } else if (*p == ':') {
+      out += "\\072";
+    } else {
+      out += *p;
+    }
+  }
+  return out;
+}
+
+// Header values from the envelope must not be able to start a new line.
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c != '\r' && c != '\n' && c != '\0') out += c;
+  }
+  return out;
+}
+
+std::error_code write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_code();
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+}  // namespace
+
+fs::path maildir_for(const fs::path& mail_root, std::string_view address) {
+  const std::size_t at = address.rfind('@');
+  if (at == std::string_view::npos) return {};
+  const std::string_view local = address.substr(0, at);
+  std::string domain(address.substr(at + 1));
+  for (char& c : domain) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  if (!safe_component(local) || !safe_component(domain)) return {};
+  return mail_root / domain / std::string(local);
+}
+
+MaildirResult deliver_to_maildir(const fs::path& mailbox, std::string_view return_path,
+                                 std::string_view delivered_to, std::string_view data) {
+  MaildirResult result;
+  if (mailbox.empty()) {
+    result.error = std::make_error_code(std::errc::invalid_argument);
+    return result;
+  }
+  for (const char* sub : {"cur", "new", "tmp"}) {
+    if ((result.error = make_dirs(mailbox / sub))) return result;
+  }
+
+  // Maildir readers expect LF line ends; SMTP gave us CRLF.
+  std::string content = fmt::format("Return-Path: <{}>\nDelivered-To: {}\n", one_line(return_path),
+                                    one_line(delivered_to));
+  content.reserve(content.size() + data.size());
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    if (data[i] == '\r' && i + 1 < data.size() && data[i + 1] == '\n') continue;
+    content += data[i];
+  }
+
+  static const std::string host = maildir_hostname();
+  static std::atomic<unsigned long> counter{0};
+  // A link() onto an existing name fails instead of overwriting, so a name
+  // clash (another process, a clock step) is retried with the next counter.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(now);
+    const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(now - secs);
+    const std::string name = fmt::format("{}.M{}P{}Q{}.{},S={}", secs.count(), usec.count(),
+                                         ::getpid(), counter.fetch_add(1), host, content.size());
+    const fs::path tmp = mailbox / "tmp" / name;
+    const fs::path dest = mailbox / "new" / name;
+
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      if (errno == EEXIST) continue;
+      result.error = errno_code();
+      return result;
+    }
+    std::error_code ec = write_all(fd, content);
+    if (!ec && ::fsync(fd) != 0) ec = errno_code();
+    if (::close(fd) != 0 && !ec) ec = errno_code();
+    if (!ec && ::link(tmp.c_str(), dest.c_str()) != 0) ec = errno_code();
+    ::unlink(tmp.c_str());
+    if (ec == std::errc::file_exists) continue;
+    if (ec) {
+      result.error = ec;
+      return result;
+    }
+    if ((result.error = fsync_dir(mailbox / "new"))) {
+      // Not known to be durable: take it back so a retry does not duplicate.
+      ::unlink(dest.c_str());
+      return result;
+    }
+    result.file = dest;
+    return result;
+  }
+  result.error = std::make_error_code(std::errc::file_exists);
+  return result;
+}
+
+}  // namespace postern::delivery

@@ -1,0 +1,291 @@
+#include "delivery/queue_runner.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "delivery/local_courier.hpp"
+#include "obs/log.hpp"
+
+namespace postern::delivery {
+namespace {
+
+using Clock = std::chrono::system_clock;
+using spool::QueuedMessage;
+using spool::RecipientState;
+
+constexpr std::string_view kNoRemote = "remote delivery is not available yet";
+// Replies are stored in the queue and shown by `postern queue`; a runaway
+// remote reply must not bloat every state record.
+constexpr std::size_t kMaxReply = 512;
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string domain_of(std::string_view address) {
+  const std::size_t at = address.rfind('@');
+  return at == std::string_view::npos ? std::string() : lowercase(address.substr(at + 1));
+}
+
+// Which messages are due when. Shared with the spool's on_committed
+// callback, which may outlive the runner, hence held by shared_ptr.
+class Schedule {
+ public:
+  void add(const std::string& id, Clock::time_point when) {
+    std::lock_guard lock(mutex_);
+    const auto it = due_.find(id);
+    if (it != due_.end()) {
+      if (it->second <= when) return;
+      order_.erase({it->second, id});
+    }
+    due_[id] = when;
+    order_.insert({when, id});
+    cv_.notify_one();
+  }
+
+  // Blocks until a message is due (returns its id) or the schedule stops
+  // (returns empty). A message is never handed to two workers at once.
+  std::string next() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      if (stopping_) return {};
+      auto it = std::find_if(order_.begin(), order_.end(),
+                             [this](const auto& e) { return !busy_.contains(e.second); });
+      if (it == order_.end()) {
+        cv_.wait(lock);
+        continue;
+      }
+      if (it->first > Clock::now()) {
+        cv_.wait_until(lock, it->first);
+        continue;
+      }
+      std::string id = it->second;
+      order_.erase(it);
+      due_.erase(id);
+      busy_.insert(id);
+      return id;
+    }
+  }
+
+  void done(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    busy_.erase(id);
+    cv_.notify_all();
+  }
+
+  void stop() {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::map<std::string, Clock::time_point> due_;
+  std::set<std::pair<Clock::time_point, std::string>> order_;
+  std::set<std::string> busy_;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+std::chrono::seconds retry_delay(int attempts, std::chrono::seconds initial,
+                                 std::chrono::seconds max) {
+  std::chrono::seconds d = initial;
+  for (int i = 1; i < attempts && d < max; ++i) d *= 2;
+  return std::min(d, max);
+}
+
+struct QueueRunner::Impl {
+  Impl(spool::Spool& s, RunnerSettings r)
+      : spool(s), settings(std::move(r)), local(settings.mail_root) {
+    for (std::string& d : settings.local_domains) d = lowercase(d);
+  }
+
+  bool is_local(const std::string& address) const {
+    const std::string domain = domain_of(address);
+    return std::find(settings.local_domains.begin(), settings.local_domains.end(), domain) !=
+           settings.local_domains.end();
+  }
+
+  void worker() {
+    for (;;) {
+      const std::string id = schedule->next();
+      if (id.empty()) return;
+      attempt(id);
+      schedule->done(id);
+    }
+  }
+
+  // One delivery attempt for every pending recipient of one message.
+  void attempt(const std::string& id) {
+    std::optional<QueuedMessage> loaded = spool.load(id);
+    if (!loaded || loaded->held) return;  // gone, or held until released
+    // The schedule decides when: a message woken early (flush) goes now.
+    QueuedMessage& m = *loaded;
+    const auto now = Clock::now();
+
+    std::vector<std::size_t> local_rcpts;
+    std::vector<std::size_t> remote_rcpts;
+    bool changed = false;
+    for (std::size_t i = 0; i < m.recipients.size(); ++i) {
+      auto& r = m.recipients[i];
+      if (r.state != RecipientState::pending) continue;
+      if (is_local(r.recipient.address)) {
+        local_rcpts.push_back(i);
+      } else if (settings.remote) {
+        remote_rcpts.push_back(i);
+      } else if (r.last_reply != kNoRemote) {
+        // Recorded once so `postern queue` can say why it waits; without a
+        // courier there is nothing to retry, so it is not rescheduled.
+        r.last_reply = kNoRemote;
+        changed = true;
+        obs::event("deferred", "id={} to=<{}> reason=\"{}\"", id,
+                   obs::sanitize(r.recipient.address), kNoRemote);
+      }
+    }
+    if (local_rcpts.empty() && remote_rcpts.empty()) {
+      if (changed) record(m);
+      return;
+    }
+
+    std::string data;
+    if (!spool.read_data(id, data)) {
+      if (spool.load(id)) {
+        obs::error("deferred", "id={} reason=\"cannot read the queued message\"", id);
+        schedule->add(id, now + settings.retry_initial);
+      }
+      return;
+    }
+
+    apply(m, local_rcpts, local.deliver(m, data, local_rcpts));
+    if (!remote_rcpts.empty())
+      apply(m, remote_rcpts, settings.remote->deliver(m, data, remote_rcpts));
+
+    // The next try waits for the recipient that has failed most often.
+    int worst = 0;
+    bool retry = false;
+    for (const std::size_t i : local_rcpts) {
+      const auto& r = m.recipients[i];
+      if (r.state == RecipientState::pending) {
+        retry = true;
+        worst = std::max(worst, r.attempts);
+      }
+    }
+    for (const std::size_t i : remote_rcpts) {
+      const auto& r = m.recipients[i];
+      if (r.state == RecipientState::pending) {
+        retry = true;
+        worst = std::max(worst, r.attempts);
+      }
+    }
+    if (retry)
+      m.next_attempt =
+          Clock::now() + retry_delay(worst, settings.retry_initial, settings.retry_max);
+    if (!record(m)) {
+      // The results are not durable; trying again later may deliver twice
+      // to the recipients that succeeded, which beats losing track.
+      schedule->add(id, Clock::now() + settings.retry_initial);
+      return;
+    }
+    if (retry) schedule->add(id, m.next_attempt);
+  }
+
+  void apply(QueuedMessage& m, const std::vector<std::size_t>& indexes,
+             const std::vector<RecipientResult>& results) {
+    for (std::size_t k = 0; k < indexes.size(); ++k) {
+      auto& r = m.recipients[indexes[k]];
+      RecipientResult result;
+      if (k < results.size()) {
+        result = results[k];
+      } else {
+        result.reply = "4.3.0 courier returned no result";
+      }
+      ++r.attempts;
+      r.last_reply = result.reply.substr(0, kMaxReply);
+      const std::string to = obs::sanitize(r.recipient.address);
+      switch (result.outcome) {
+        case Outcome::delivered:
+          r.state = RecipientState::delivered;
+          obs::event("delivered", "id={} to=<{}> mailbox={} reply=\"{}\"", m.id, to,
+                     obs::sanitize(result.where), obs::sanitize(result.reply));
+          break;
+        case Outcome::transient:
+          obs::event("deferred", "id={} to=<{}> attempts={} reason=\"{}\"", m.id, to, r.attempts,
+                     obs::sanitize(result.reply));
+          break;
+        case Outcome::permanent:
+          r.state = RecipientState::failed;
+          obs::warning("failed", "id={} to=<{}> reason=\"{}\"", m.id, to,
+                       obs::sanitize(result.reply));
+          break;
+      }
+    }
+  }
+
+  bool record(const QueuedMessage& m) {
+    const std::error_code ec = spool.update(m);
+    if (ec) {
+      obs::error("spool", "id={} error=\"cannot record delivery results: {}\"", m.id, ec.message());
+      return false;
+    }
+    return true;
+  }
+
+  spool::Spool& spool;
+  RunnerSettings settings;
+  LocalCourier local;
+  std::shared_ptr<Schedule> schedule = std::make_shared<Schedule>();
+  std::vector<std::thread> workers;
+  bool started = false;
+};
+
+QueueRunner::QueueRunner(spool::Spool& spool, RunnerSettings settings)
+    : impl_(std::make_unique<Impl>(spool, std::move(settings))) {}
+
+QueueRunner::~QueueRunner() {
+  stop();
+}
+
+void QueueRunner::start() {
+  if (impl_->started) return;
+  impl_->started = true;
+  // Subscribe first so that nothing committed between the listing and the
+  // subscription is missed (a message seen twice is scheduled once).
+  std::weak_ptr<Schedule> weak = impl_->schedule;
+  impl_->spool.on_committed([weak](const QueuedMessage& m) {
+    if (auto s = weak.lock()) s->add(m.id, m.next_attempt);
+  });
+  std::size_t resumed = 0;
+  for (const QueuedMessage& m : impl_->spool.list()) {
+    if (m.held) continue;
+    impl_->schedule->add(m.id, m.next_attempt);
+    ++resumed;
+  }
+  obs::event("queue", "resumed={} workers={}", resumed,
+             std::max<std::size_t>(1, impl_->settings.workers));
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, impl_->settings.workers); ++i) {
+    impl_->workers.emplace_back([this] { impl_->worker(); });
+  }
+}
+
+void QueueRunner::stop() {
+  impl_->schedule->stop();
+  for (std::thread& t : impl_->workers) t.join();
+  impl_->workers.clear();
+}
+
+void QueueRunner::wake(const std::string& queue_id) {
+  impl_->schedule->add(queue_id, Clock::now());
+}
+
+}  // namespace postern::delivery

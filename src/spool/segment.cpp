@@ -1,0 +1,202 @@
+#include "spool/segment.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <map>
+
+#include "spool/crc32.hpp"
+#include "spool/record.hpp"
+
+namespace postern::spool {
+namespace {
+
+// A read-only file handle with positioned reads; closes itself.
+class File {
+ public:
+  explicit File(const std::filesystem::path& path)
+      : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
+  ~File() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+
+  bool ok() const { return fd_ >= 0; }
+
+  std::uint64_t size() const {
+    struct stat st {};
+    return ::fstat(fd_, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  }
+
+  // Reads exactly n bytes at offset into out; false on a short read or error.
+  bool read(std::uint64_t offset, std::size_t n, std::string& out) const {
+    out.resize(n);
+    std::size_t done = 0;
+    while (done < n) {
+      const ssize_t r =
+          ::pread(fd_, out.data() + done, n - done, static_cast<off_t>(offset + done));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return false;
+      done += static_cast<std::size_t>(r);
+    }
+    return true;
+  }
+
+  // Continues `crc` over n bytes at offset, reading in bounded chunks so a
+  // large body never has to fit in memory just to be checked.
+  bool crc(std::uint64_t offset, std::uint64_t n, std::uint32_t& crc) const {
+    constexpr std::size_t kChunk = 1 << 20;
+    std::string buf;
+    while (n > 0) {
+      const std::size_t len = n < kChunk ? static_cast<std::size_t>(n) : kChunk;
+      if (!read(offset, len, buf)) return false;
+      crc = crc32(buf, crc);
+      offset += len;
+      n -= len;
+    }
+    return true;
+  }
+
+ private:
+  int fd_;
+};
+
+struct RecordHead {
+  RecordType type{};
+  std::uint32_t length = 0;
+};
+
+bool read_head(const File& f, std::uint64_t offset, std::uint64_t file_size, RecordHead& head) {
+  if (file_size - offset < kRecordHeaderSize + kRecordTrailerSize) return false;
+  std::string h;
+  if (!f.read(offset, kRecordHeaderSize, h)) return false;
+  const auto type = static_cast<std::uint8_t>(h[0]);
+  if (!is_known_record_type(type)) return false;
+  head.type = static_cast<RecordType>(type);
+  head.length = decode_u32(std::string_view(h).substr(1));
+  return head.length <= file_size - offset - kRecordHeaderSize - kRecordTrailerSize;
+}
+
+// Reads a small record whole and checks its checksum.
+bool read_small(const File& f, std::uint64_t offset, const RecordHead& head, std::string& payload) {
+  std::string trailer;
+  if (!f.read(offset + kRecordHeaderSize, head.length, payload) ||
+      !f.read(offset + kRecordHeaderSize + head.length, kRecordTrailerSize, trailer)) {
+    return false;
+  }
+  return decode_u32(trailer) == record_crc(head.type, payload);
+}
+
+std::uint64_t record_end(std::uint64_t offset, const RecordHead& head) {
+  return offset + kRecordHeaderSize + head.length + kRecordTrailerSize;
+}
+
+}  // namespace
+
+SegmentScan scan_segment(const std::filesystem::path& file, bool verify_data) {
+  SegmentScan scan;
+  File f(file);
+  if (!f.ok()) {
+    scan.problem = "cannot open: " + std::error_code(errno, std::system_category()).message();
+    return scan;
+  }
+  const std::uint64_t size = f.size();
+  std::string magic;
+  if (size < kSegmentMagic.size() || !f.read(0, kSegmentMagic.size(), magic) ||
+      magic != kSegmentMagic) {
+    scan.problem = "no segment header (torn or foreign file)";
+    return scan;
+  }
+  std::uint64_t pos = kSegmentMagic.size();
+  std::string payload;
+  RecordHead head;
+
+  // The batch: envelope + data per message, then the commit record.
+  while (!scan.committed) {
+    if (!read_head(f, pos, size, head)) {
+      scan.problem = "batch ends without a commit record (torn write, never acknowledged)";
+      return scan;
+    }
+    if (head.type == RecordType::commit) {
+      std::uint32_t count = 0;
+      if (!read_small(f, pos, head, payload) || !decode_commit_payload(payload, count) ||
+          count != scan.messages.size()) {
+        scan.problem = "damaged commit record";
+        return scan;
+      }
+      scan.committed = true;
+      pos = record_end(pos, head);
+      break;
+    }
+    SegmentMessage m;
+    if (head.type != RecordType::envelope || !read_small(f, pos, head, payload) ||
+        !decode_envelope_payload(payload, m.message)) {
+      scan.problem = "damaged envelope record";
+      return scan;
+    }
+    pos = record_end(pos, head);
+    if (!read_head(f, pos, size, head) || head.type != RecordType::data ||
+        head.length != m.message.size) {
+      scan.problem = "missing or damaged data record";
+      return scan;
+    }
+    m.data_offset = pos;
+    if (verify_data) {
+      std::uint32_t crc = crc32(record_header(RecordType::data, head.length));
+      std::string trailer;
+      m.data_ok = f.crc(pos + kRecordHeaderSize, head.length, crc) &&
+                  f.read(pos + kRecordHeaderSize + head.length, kRecordTrailerSize, trailer) &&
+                  decode_u32(trailer) == crc;
+    }
+    pos = record_end(pos, head);
+    scan.messages.push_back(std::move(m));
+  }
+  scan.valid_end = pos;
+
+  // Appended state: the last valid record per message wins; the first
+  // invalid record ends the log (a torn append that was never confirmed).
+  std::map<std::string, std::size_t> by_id;
+  for (std::size_t i = 0; i < scan.messages.size(); ++i) by_id[scan.messages[i].message.id] = i;
+  while (read_head(f, pos, size, head) &&
+         (head.type == RecordType::state || head.type == RecordType::removed) &&
+         read_small(f, pos, head, payload)) {
+    const auto it = by_id.find(record_queue_id(payload));
+    if (it != by_id.end()) {
+      SegmentMessage& m = scan.messages[it->second];
+      if (head.type == RecordType::removed) {
+        m.removed = true;
+      } else {
+        apply_state_payload(payload, m.message);
+      }
+    }
+    pos = record_end(pos, head);
+    scan.valid_end = pos;
+  }
+  return scan;
+}
+
+bool read_data_record(const std::filesystem::path& file, std::uint64_t offset, std::uint64_t size,
+                      std::string& out, std::error_code& ec) {
+  File f(file);
+  if (!f.ok()) {
+    ec = {errno, std::system_category()};
+    return false;
+  }
+  RecordHead head;
+  std::string trailer;
+  if (!read_head(f, offset, f.size(), head) || head.type != RecordType::data ||
+      head.length != size || !f.read(offset + kRecordHeaderSize, head.length, out) ||
+      !f.read(offset + kRecordHeaderSize + head.length, kRecordTrailerSize, trailer) ||
+      decode_u32(trailer) != record_crc(RecordType::data, out)) {
+    out.clear();
+    ec = std::make_error_code(std::errc::bad_message);
+    return false;
+  }
+  ec.clear();
+  return true;
+}
+
+}  // namespace postern::spool

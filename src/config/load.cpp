@@ -549,6 +549,13 @@ class Loader {
     if (auto v = get_int(*t, "max_errors", "limits.max_errors", 1, 1000)) {
       lim.max_errors = size(*v);
     }
+    if (lim.max_sessions_per_ip > lim.max_sessions &&
+        config_.lines.count("limits.max_sessions_per_ip")) {
+      error(config_.lines["limits.max_sessions_per_ip"],
+            "limits.max_sessions_per_ip (" + std::to_string(lim.max_sessions_per_ip) +
+                ") is larger than limits.max_sessions (" + std::to_string(lim.max_sessions) + ")",
+            "make max_sessions_per_ip at most max_sessions");
+    }
     if (const toml::node* n = find(*t, "idle_timeout")) {
       note_line("limits.idle_timeout", *n);
       const std::string fix =
@@ -573,13 +580,6 @@ class Loader {
         return;
       }
       lim.idle_timeout = *d;
-    }
-    if (lim.max_sessions_per_ip > lim.max_sessions &&
-        config_.lines.count("limits.max_sessions_per_ip")) {
-      error(config_.lines["limits.max_sessions_per_ip"],
-            "limits.max_sessions_per_ip (" + std::to_string(lim.max_sessions_per_ip) +
-                ") is larger than limits.max_sessions (" + std::to_string(lim.max_sessions) + ")",
-            "make max_sessions_per_ip at most max_sessions");
     }
   }
 

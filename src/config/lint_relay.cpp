@@ -54,11 +54,17 @@ void lint_relay(const Config& config, std::vector<Problem>& out) {
   for (std::size_t i = 0; i < config.relay_networks.size(); ++i) {
     const Network& n = config.relay_networks[i];
     const std::string where = config.where("relay_networks[" + std::to_string(i) + "]");
+    bool is_private = false;
+    for (const auto* p : kPrivate) {
+      if (within(n, *parse_network(p))) is_private = true;
+    }
     const int v4 = ipv4_prefix(n);
     const bool v4_mapped_range = n.v6 && v4 >= 0;
     // Shorter than /8 (IPv4) or /32 (IPv6, a whole regional allocation) is
-    // no one's own network: it is the Internet.
-    const bool too_broad = (v4 >= 0 && v4 < 8) || (n.v6 && !v4_mapped_range && n.prefix < 32);
+    // no one's own network: it is the Internet. Private space (fc00::/7
+    // included) is not reachable from outside, however broad.
+    const bool too_broad =
+        !is_private && ((v4 >= 0 && v4 < 8) || (n.v6 && !v4_mapped_range && n.prefix < 32));
     if (too_broad) {
       out.push_back(error_at(
           where,
@@ -68,10 +74,6 @@ void lint_relay(const Config& config, std::vector<Problem>& out) {
           "list only your own networks (e.g. \"192.168.1.0/24\"); remote users should send "
           "through a submission listener with AUTH"));
       continue;
-    }
-    bool is_private = false;
-    for (const auto* p : kPrivate) {
-      if (within(n, *parse_network(p))) is_private = true;
     }
     if (!is_private) {
       out.push_back(warning_at(

@@ -427,7 +427,8 @@ class WalSpool final : public Spool {
           continue;
         }
         if (m.removed || !has_pending(m.message)) continue;
-        index_[m.message.id] = Entry{segment, m.data_offset, std::move(m.message)};
+        const std::string id = m.message.id;  // the right side is evaluated (and moved) first
+        index_[id] = Entry{segment, m.data_offset, std::move(m.message)};
         ++segment->live;
         ++messages;
       }

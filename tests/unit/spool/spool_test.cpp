@@ -1,0 +1,271 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <mutex>
+
+#include "spool/spool.hpp"
+#include "unit/spool/spool_test_util.hpp"
+
+namespace postern::spool {
+namespace {
+
+using namespace postern::spool::testing;
+
+TEST(Spool, AcknowledgesListsLoadsAndReadsBack) {
+  TempDir dir;
+  auto spool = Spool::open(dir.path() / "spool", {});
+  const std::string data = message_text("one");
+  const SubmitResult r =
+      submit_and_wait(*spool, envelope("a@example.org", {"b@example.com", "c@example.net"}), data);
+  ASSERT_FALSE(r.error) << r.error.message();
+  EXPECT_EQ(r.queue_id.size(), 16U);
+
+  const auto all = spool->list();
+  ASSERT_EQ(all.size(), 1U);
+  EXPECT_EQ(all[0].id, r.queue_id);
+  EXPECT_EQ(all[0].size, data.size());
+  EXPECT_EQ(all[0].envelope.mail_from, "a@example.org");
+  ASSERT_EQ(all[0].recipients.size(), 2U);
+  EXPECT_EQ(all[0].recipients[1].recipient.address, "c@example.net");
+  EXPECT_EQ(all[0].recipients[1].state, RecipientState::pending);
+
+  const auto loaded = spool->load(r.queue_id);
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->envelope.helo, "client.test");
+  std::string back;
+  ASSERT_TRUE(spool->read_data(r.queue_id, back));
+  EXPECT_EQ(back, data);
+  EXPECT_FALSE(spool->load("0000000000000000"));
+  EXPECT_FALSE(spool->read_data("0000000000000000", back));
+}
+
+TEST(Spool, EmptyMessageAndBinaryBytesSurvive) {
+  TempDir dir;
+  auto spool = Spool::open(dir.path() / "spool", {});
+  std::string binary;
+  for (int i = 0; i < 256; ++i) binary += static_cast<char>(i);
+  const auto a = submit_and_wait(*spool, envelope("", {"x@example.com"}), "");
+  const auto b = submit_and_wait(*spool, envelope("", {"x@example.com"}), binary);
+  ASSERT_FALSE(a.error);
+  ASSERT_FALSE(b.error);
+  spool.reset();
+  spool = Spool::open(dir.path() / "spool", {});
+  std::string out = "junk";
+  ASSERT_TRUE(spool->read_data(a.queue_id, out));
+  EXPECT_EQ(out, "");
+  ASSERT_TRUE(spool->read_data(b.queue_id, out));
+  EXPECT_EQ(out, binary);
+  EXPECT_EQ(spool->load(a.queue_id)->envelope.mail_from, "");
+}
+
+TEST(Spool, UpdateIsDurableAndFinishedMessagesLeave) {
+  TempDir dir;
+  std::string id;
+  {
+    auto spool = Spool::open(dir.path() / "spool", {});
+    id = submit_and_wait(*spool, envelope("a@example.org", {"b@example.com", "c@example.net"}),
+                         message_text("two"))
+             .queue_id;
+    auto m = *spool->load(id);
+    m.recipients[0].state = RecipientState::delivered;
+    m.recipients[0].attempts = 1;
+    m.recipients[0].last_reply = "2.0.0 ok";
+    m.recipients[1].attempts = 1;
+    m.recipients[1].last_reply = "451 4.7.1 greylisted";
+    m.next_attempt = m.arrival + std::chrono::minutes(1);
+    ASSERT_FALSE(spool->update(m));
+    EXPECT_EQ(spool->load(id)->recipients[1].last_reply, "451 4.7.1 greylisted");
+  }
+  // A restart sees exactly what update() confirmed.
+  auto spool = Spool::open(dir.path() / "spool", {});
+  auto m = spool->load(id);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->recipients[0].state, RecipientState::delivered);
+  EXPECT_EQ(m->recipients[0].last_reply, "2.0.0 ok");
+  EXPECT_EQ(m->recipients[1].state, RecipientState::pending);
+  EXPECT_EQ(m->recipients[1].attempts, 1);
+  EXPECT_EQ(m->next_attempt, m->arrival + std::chrono::minutes(1));
+
+  m->recipients[1].state = RecipientState::failed;
+  ASSERT_FALSE(spool->update(*m));
+  EXPECT_FALSE(spool->load(id));
+  EXPECT_TRUE(spool->list().empty());
+  EXPECT_TRUE(files_in(dir.path() / "spool" / "queue").empty());
+  spool.reset();
+  spool = Spool::open(dir.path() / "spool", {});
+  EXPECT_TRUE(spool->list().empty());
+}
+
+TEST(Spool, UpdateRejectsUnknownIdsAndWrongShapes) {
+  TempDir dir;
+  auto spool = Spool::open(dir.path() / "spool", {});
+  const auto id =
+      submit_and_wait(*spool, envelope("a@example.org", {"b@example.com"}), "x").queue_id;
+  auto m = *spool->load(id);
+  m.recipients.push_back(m.recipients[0]);
+  EXPECT_EQ(spool->update(m), std::errc::invalid_argument);
+  m.id = "0000000000000000";
+  EXPECT_EQ(spool->update(m), std::errc::no_such_file_or_directory);
+  EXPECT_EQ(spool->remove("0000000000000000"), std::errc::no_such_file_or_directory);
+}
+
+TEST(Spool, RemoveIsDurableAndKeepsTheRestOfTheBatch) {
+  TempDir dir;
+  SpoolOptions opts;
+  std::vector<std::string> ids;
+  {
+    auto spool = Spool::open(dir.path() / "spool", opts);
+    std::mutex mu;
+    std::vector<std::future<void>> waits;
+    std::vector<std::promise<void>> promises(3);
+    for (int i = 0; i < 3; ++i) {
+      waits.push_back(promises[static_cast<std::size_t>(i)].get_future());
+      spool->submit(envelope("a@example.org", {"b@example.com"}), message_text("m"),
+                    [&, i](SubmitResult r) {
+                      std::lock_guard lock(mu);
+                      ids.push_back(r.queue_id);
+                      promises[static_cast<std::size_t>(i)].set_value();
+                    });
+    }
+    for (auto& w : waits) w.get();
+    ASSERT_FALSE(spool->remove(ids[1]));
+    EXPECT_EQ(spool->list().size(), 2U);
+  }
+  auto spool = Spool::open(dir.path() / "spool", opts);
+  EXPECT_TRUE(spool->load(ids[0]));
+  EXPECT_FALSE(spool->load(ids[1]));
+  EXPECT_TRUE(spool->load(ids[2]));
+}
+
+TEST(Spool, OnCommittedSeesEveryAcknowledgedMessage) {
+  TempDir dir;
+  auto spool = Spool::open(dir.path() / "spool", {});
+  std::mutex mu;
+  std::vector<std::string> seen;
+  spool->on_committed([&](const QueuedMessage& m) {
+    std::lock_guard lock(mu);
+    seen.push_back(m.id);
+  });
+  const auto a = submit_and_wait(*spool, envelope("", {"x@example.com"}), "a").queue_id;
+  const auto b = submit_and_wait(*spool, envelope("", {"x@example.com"}), "b").queue_id;
+  // Subscribers run right after the submitter's own callback.
+  EXPECT_TRUE(eventually([&] {
+    std::lock_guard lock(mu);
+    return seen.size() == 2;
+  }));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen, (std::vector<std::string>{a, b}));
+}
+
+TEST(Spool, GroupCommitUnderConcurrencyCallsBackOnceAndKeepsEverything) {
+  TempDir dir;
+  std::atomic<int> fsyncs{0};
+  SpoolOptions opts;
+  opts.fault_injector = [&](std::string_view step) {
+    if (step == "fsync") ++fsyncs;
+    return std::error_code{};
+  };
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 150;
+  std::mutex mu;
+  std::map<std::string, int> calls;  // queue id -> callbacks
+  std::map<std::string, std::string> bodies;
+  std::atomic<int> errors{0};
+  std::atomic<int> outstanding{kThreads * kPerThread};
+  std::promise<void> all_done;
+  {
+    auto spool = Spool::open(dir.path() / "spool", opts);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          std::string body = message_text("t" + std::to_string(t) + "m" + std::to_string(i));
+          spool->submit(envelope("a@example.org", {"b@example.com"}), body,
+                        [&, body](SubmitResult r) {
+                          {
+                            std::lock_guard lock(mu);
+                            if (r.error) {
+                              ++errors;
+                            } else {
+                              ++calls[r.queue_id];
+                              bodies[r.queue_id] = body;
+                            }
+                          }
+                          if (--outstanding == 0) all_done.set_value();
+                        });
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    all_done.get_future().get();
+    EXPECT_EQ(errors.load(), 0);
+    ASSERT_EQ(calls.size(), static_cast<std::size_t>(kThreads * kPerThread));
+    for (const auto& [id, n] : calls) EXPECT_EQ(n, 1) << id;
+    // Group commit: far fewer fsyncs than messages.
+    EXPECT_LT(fsyncs.load(), kThreads * kPerThread / 2);
+  }
+  // Everything acknowledged is found again after a restart, byte for byte.
+  auto spool = Spool::open(dir.path() / "spool", {});
+  const auto all = spool->list();
+  ASSERT_EQ(all.size(), calls.size());
+  for (const auto& m : all) {
+    std::string data;
+    ASSERT_TRUE(spool->read_data(m.id, data));
+    EXPECT_EQ(data, bodies[m.id]);
+  }
+}
+
+TEST(Spool, ShutdownFinishesWhatWasSubmitted) {
+  TempDir dir;
+  std::atomic<int> ok{0};
+  {
+    auto spool = Spool::open(dir.path() / "spool", {});
+    for (int i = 0; i < 50; ++i) {
+      spool->submit(envelope("", {"x@example.com"}), "m", [&](SubmitResult r) {
+        if (!r.error) ++ok;
+      });
+    }
+    spool->shutdown();
+    EXPECT_EQ(ok.load(), 50);
+    // After shutdown nothing can be stored, and the caller hears so.
+    std::error_code late;
+    spool->submit(envelope("", {"x@example.com"}), "m", [&](SubmitResult r) { late = r.error; });
+    EXPECT_TRUE(late);
+  }
+  EXPECT_EQ(Spool::open(dir.path() / "spool", {})->list().size(), 50U);
+}
+
+TEST(Spool, ReadOnlyOpenListsAndReadsWhileTheWriterRuns) {
+  TempDir dir;
+  auto spool = Spool::open(dir.path() / "spool", {});
+  const auto id = submit_and_wait(*spool, envelope("a@example.org", {"b@example.com"}),
+                                  message_text("ro"))
+                      .queue_id;
+  SpoolOptions ro;
+  ro.read_only = true;
+  auto reader = Spool::open(dir.path() / "spool", ro);
+  ASSERT_EQ(reader->list().size(), 1U);
+  std::string data;
+  ASSERT_TRUE(reader->read_data(id, data));
+  EXPECT_EQ(data, message_text("ro"));
+  // The reader sees later changes, and cannot change anything itself.
+  auto m = *spool->load(id);
+  m.recipients[0].last_reply = "451 later";
+  ASSERT_FALSE(spool->update(m));
+  EXPECT_EQ(reader->load(id)->recipients[0].last_reply, "451 later");
+  EXPECT_EQ(reader->update(m), std::errc::read_only_file_system);
+  EXPECT_EQ(reader->remove(id), std::errc::read_only_file_system);
+  EXPECT_EQ(submit_and_wait(*reader, envelope("", {"x@example.com"}), "x").error,
+            std::errc::read_only_file_system);
+  EXPECT_THROW(Spool::open(dir.path() / "missing", ro), std::system_error);
+}
+
+TEST(Spool, OpenFailsLoudlyWhenTheFolderIsUnusable) {
+  TempDir dir;
+  std::ofstream(dir.path() / "file") << "x";
+  EXPECT_THROW(Spool::open(dir.path() / "file", {}), std::system_error);
+}
+
+}  // namespace
+}  // namespace postern::spool

@@ -508,13 +508,21 @@ class WalSpool final : public Spool {
     }
     if (!ec) ec = fault("update_fsync");
     if (!ec && !options_.unsafe_no_fsync && ::fdatasync(fd.get()) != 0) ec = errno_code();
+    if (ec && fd.get() >= 0) {
+      // The caller is told this change did not happen, so take back what
+      // may have reached the file (recovery would otherwise read it).
+      if (::ftruncate(fd.get(), static_cast<off_t>(segment.end)) == 0 &&
+          !options_.unsafe_no_fsync) {
+        ::fdatasync(fd.get());
+      }
+    }
     if (fd.get() >= 0) {
       const std::error_code close_ec = fd.close();
       if (!ec) ec = close_ec;
     }
     if (ec) {
-      // Whatever reached the file after `end` is not a confirmed record; the
-      // next append overwrites it and cuts the file there.
+      // Should the truncation not have stuck, the bytes after `end` are not
+      // a confirmed record; the next append overwrites them and cuts there.
       segment.dirty_tail = true;
       obs::error("spool", "segment={} error=\"cannot record delivery state: {}\"", segment.name,
                  ec.message());

@@ -239,9 +239,9 @@ TEST(Spool, ShutdownFinishesWhatWasSubmitted) {
 TEST(Spool, ReadOnlyOpenListsAndReadsWhileTheWriterRuns) {
   TempDir dir;
   auto spool = Spool::open(dir.path() / "spool", {});
-  const auto id = submit_and_wait(*spool, envelope("a@example.org", {"b@example.com"}),
-                                  message_text("ro"))
-                      .queue_id;
+  const auto id =
+      submit_and_wait(*spool, envelope("a@example.org", {"b@example.com"}), message_text("ro"))
+          .queue_id;
   SpoolOptions ro;
   ro.read_only = true;
   auto reader = Spool::open(dir.path() / "spool", ro);

@@ -201,7 +201,7 @@ struct QueueRunner::Impl {
   }
 
   void apply(QueuedMessage& m, const std::vector<std::size_t>& indexes,
-             const std::vector<RecipientResult>& results) {
+             const std::vector<RecipientResult>& results, std::string_view where_key) {
     for (std::size_t k = 0; k < indexes.size(); ++k) {
       auto& r = m.recipients[indexes[k]];
       RecipientResult result;
@@ -216,7 +216,7 @@ struct QueueRunner::Impl {
       switch (result.outcome) {
         case Outcome::delivered:
           r.state = RecipientState::delivered;
-          obs::event("delivered", "id={} to=<{}> mailbox={} reply=\"{}\"", m.id, to,
+          obs::event("delivered", "id={} to=<{}> {}={} reply=\"{}\"", m.id, to, where_key,
                      obs::sanitize(result.where), obs::sanitize(result.reply));
           break;
         case Outcome::transient:

@@ -1,0 +1,111 @@
+#include "delivery/maildir.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <mutex>
+#include <regex>
+#include <set>
+
+#include "unit/spool/spool_test_util.hpp"
+
+namespace postern::delivery {
+namespace {
+
+namespace fs = std::filesystem;
+using postern::spool::testing::files_in;
+using postern::spool::testing::TempDir;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+TEST(MaildirFor, LowercasesTheDomainAndKeepsTheLocalPart) {
+  EXPECT_EQ(maildir_for("/var/mail", "Alice@Example.COM"), fs::path("/var/mail/example.com/Alice"));
+  EXPECT_EQ(maildir_for("/m", "a.b+tag@x.org"), fs::path("/m/x.org/a.b+tag"));
+  // The last '@' separates the domain (a quoted local part may hold '@').
+  EXPECT_EQ(maildir_for("/m", "\"a@b\"@x.org"), fs::path("/m/x.org/\"a@b\""));
+}
+
+TEST(MaildirFor, RefusesAnythingThatCouldLeaveTheFolder) {
+  for (const char* bad :
+       {"", "alice", "@example.com", "alice@", "../x@example.com", "..@example.com",
+        ".@example.com", ".hidden@example.com", "a/b@example.com", "alice@../etc", "alice@a/b",
+        "alice@.example.com", "al\nice@example.com", "al\rice@example.com",
+        "al\x7f"
+        "ice@example.com",
+        "alice@exam\tple.com"}) {
+    EXPECT_TRUE(maildir_for("/m", bad).empty()) << bad;
+  }
+  EXPECT_TRUE(maildir_for("/m", std::string("al\0ice@example.com", 18)).empty());
+  EXPECT_TRUE(maildir_for("/m", std::string(300, 'a') + "@example.com").empty());
+}
+
+TEST(Maildir, DeliversIntoNewWithTraceHeadersAndLfLineEnds) {
+  TempDir dir;
+  const fs::path box = dir.path() / "example.com" / "alice";
+  const MaildirResult r = deliver_to_maildir(box, "bob@example.org", "alice@example.com",
+                                             "Subject: hi\r\n\r\nline one\r\nline\rtwo\r\n");
+  ASSERT_FALSE(r.error) << r.error.message();
+  for (const char* sub : {"cur", "new", "tmp"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat((box / sub).c_str(), &st), 0) << sub;
+    EXPECT_EQ(st.st_mode & 0777, 0700U) << sub;
+  }
+  EXPECT_EQ(r.file.parent_path(), box / "new");
+  EXPECT_TRUE(files_in(box / "tmp").empty());
+  const std::string content = slurp(r.file);
+  // A bare CR is not a line end and is kept as it is.
+  EXPECT_EQ(content,
+            "Return-Path: <bob@example.org>\nDelivered-To: alice@example.com\n"
+            "Subject: hi\n\nline one\nline\rtwo\n");
+  // time.M<usec>P<pid>Q<counter>.<host>,S=<size>
+  const std::string name = r.file.filename().string();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(name, m, std::regex(R"(\d+\.M\d+P\d+Q\d+\.[^/:]+,S=(\d+))")))
+      << name;
+  EXPECT_EQ(std::stoul(m[1]), content.size());
+}
+
+TEST(Maildir, NullSenderAndHeaderInjectionAreHandled) {
+  TempDir dir;
+  const MaildirResult r =
+      deliver_to_maildir(dir.path() / "box", "", "a@example.com\r\nBcc: evil", "body\r\n");
+  ASSERT_FALSE(r.error);
+  EXPECT_EQ(slurp(r.file), "Return-Path: <>\nDelivered-To: a@example.comBcc: evil\nbody\n");
+}
+
+TEST(Maildir, NamesAreUniqueUnderConcurrency) {
+  TempDir dir;
+  const fs::path box = dir.path() / "box";
+  std::mutex mu;
+  std::set<std::string> names;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        const MaildirResult r = deliver_to_maildir(box, "a@b", "c@d", "x\r\n");
+        ASSERT_FALSE(r.error);
+        std::lock_guard lock(mu);
+        EXPECT_TRUE(names.insert(r.file.filename().string()).second);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(names.size(), 200U);
+  EXPECT_EQ(files_in(box / "new").size(), 200U);
+}
+
+TEST(Maildir, ErrorsAreReturnedNotThrown) {
+  TempDir dir;
+  std::ofstream(dir.path() / "file") << "x";
+  const MaildirResult r = deliver_to_maildir(dir.path() / "file" / "box", "a@b", "c@d", "x");
+  EXPECT_EQ(r.error, std::errc::not_a_directory);
+  EXPECT_TRUE(r.file.empty());
+  EXPECT_EQ(deliver_to_maildir({}, "a@b", "c@d", "x").error, std::errc::invalid_argument);
+}
+
+}  // namespace
+}  // namespace postern::delivery

@@ -167,9 +167,10 @@ struct QueueRunner::Impl {
       return;
     }
 
-    apply(m, local_rcpts, local.deliver(m, data, local_rcpts));
-    if (!remote_rcpts.empty())
-      apply(m, remote_rcpts, settings.remote->deliver(m, data, remote_rcpts));
+    apply(m, local_rcpts, local.deliver(m, data, local_rcpts), "mailbox");
+    if (!remote_rcpts.empty()) {
+      apply(m, remote_rcpts, settings.remote->deliver(m, data, remote_rcpts), "relay");
+    }
 
     // The next try waits for the recipient that has failed most often.
     int worst = 0;

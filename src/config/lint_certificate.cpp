@@ -45,7 +45,7 @@ void lint_certificate(const Config& config, std::vector<Problem>& out) {
   const std::string key_where = config.where("tls.key");
 
   std::error_code ec;
-  if (config.embedded && !fs::exists(cert, ec) && !fs::exists(key, ec)) {
+  if (config.embedded && (!fs::exists(cert, ec) || !fs::exists(key, ec))) {
     return;  // `postern serve` generates both on the first start.
   }
 

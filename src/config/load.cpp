@@ -186,26 +186,24 @@ class Loader {
       const std::string full =
           section.empty() ? std::string(name) : std::string(section) + "." + std::string(name);
       std::string fix;
-      const std::string near = nearest(name, known);
-      if (!near.empty()) {
+      for (const auto& s : kSections) {
+        if (s.name == section) continue;
+        if (std::find(s.keys.begin(), s.keys.end(), name) != s.keys.end()) {
+          fix = "\"" + std::string(name) + "\" belongs in the [" + std::string(s.name) + "] table" +
+                (s.name == "listener" ? " (a [[listener]] entry)" : "");
+          break;
+        }
+      }
+      if (const std::string near = nearest(name, known); fix.empty() && !near.empty()) {
         fix = "did you mean \"" + near + "\"?";
-      } else {
-        for (const auto& s : kSections) {
-          if (s.name == section) continue;
-          if (std::find(s.keys.begin(), s.keys.end(), name) != s.keys.end()) {
-            fix = "\"" + std::string(name) + "\" belongs in the [" + std::string(s.name) +
-                  "] table" + (s.name == "listener" ? " (a [[listener]] entry)" : "");
-            break;
-          }
-        }
-        if (fix.empty()) {
-          std::string list;
-          for (const auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-          fix = "remove it; known keys " +
-                (section.empty() ? std::string("at the top level")
-                                 : "in [" + std::string(section) + "]") +
-                ": " + list;
-        }
+      }
+      if (fix.empty()) {
+        std::string list;
+        for (const auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+        fix = "remove it; known keys " +
+              (section.empty() ? std::string("at the top level")
+                               : "in [" + std::string(section) + "]") +
+              ": " + list;
       }
       error(line, "unknown key \"" + full + "\"", fix);
     }

@@ -180,7 +180,7 @@ max_recipient = 5
 [tls]
 crt = "c.pem"
 )") + kListeners +
-                "inseccure = true\n");
+                "inseccure = true\ncert = \"x\"\n");
   EXPECT_FALSE(r.config);
   EXPECT_PROBLEM(r, "postern.toml:1", "unknown key \"hostnmae\"");
   EXPECT_THAT(fix_of(r, "postern.toml:1", "hostnmae"), HasSubstr("\"hostname\""));
@@ -189,6 +189,7 @@ crt = "c.pem"
   EXPECT_THAT(fix_of(r, "postern.toml:6", "limits.max_recipient"), HasSubstr("\"max_recipients\""));
   EXPECT_THAT(fix_of(r, "postern.toml:8", "tls.crt"), HasSubstr("\"cert\""));
   EXPECT_THAT(fix_of(r, "postern.toml:19", "listener.inseccure"), HasSubstr("\"insecure\""));
+  EXPECT_THAT(fix_of(r, "postern.toml:20", "listener.cert"), HasSubstr("[tls]"));
 }
 
 TEST(Load, WrongTypes) {

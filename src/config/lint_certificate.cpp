@@ -38,7 +38,7 @@ void lint_certificate(const Config& config, std::vector<Problem>& out) {
     if (l.tls != TlsMode::none) users.push_back(l.address);
   }
   if (users.empty()) return;
-  const std::string needed_by = " (needed by the TLS listeners " + join(users) + ")";
+  const std::string needed_by = " (TLS listeners: " + join(users) + ")";
   const fs::path& cert = config.tls.cert;
   const fs::path& key = config.tls.key;
   const std::string cert_where = config.where("tls.cert");

@@ -64,7 +64,9 @@ class Schedule {
         continue;
       }
       if (it->first > Clock::now()) {
-        cv_.wait_until(lock, it->first);
+        // A copy: the entry may be erased by another thread while we wait.
+        const Clock::time_point wake = it->first;
+        cv_.wait_until(lock, wake);
         continue;
       }
       std::string id = it->second;

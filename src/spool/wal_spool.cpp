@@ -619,12 +619,19 @@ class WalSpool final : public Spool {
   std::error_code write_segment(const std::string& name, const std::vector<Pending*>& batch,
                                 std::uint64_t& end) {
     Fd dir(::open(queue_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dir.get() < 0 && errno == ENOENT && !ensure_layout()) {
-      // The folder was removed (and is recreated empty): new mail can still
-      // be stored; what was in it is gone with it.
-      dir = Fd(::open(queue_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir.get() < 0) {
+      std::error_code open_ec = errno_code();
+      if (open_ec == std::errc::no_such_file_or_directory) {
+        // The folder was removed: it is recreated (empty) so new mail can be
+        // stored; what was in it is gone with it.
+        open_ec = ensure_layout();
+        if (!open_ec) {
+          dir = Fd(::open(queue_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+          if (dir.get() < 0) open_ec = errno_code();
+        }
+      }
+      if (open_ec) return open_ec;
     }
-    if (dir.get() < 0) return errno_code();
 
     std::error_code ec = fault("open");
     Fd file;

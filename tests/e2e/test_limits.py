@@ -1,0 +1,135 @@
+"""Limits bound what one client can make the server hold (SPEC §1.2, §2
+[limits]): SIZE twice, recipients, line length, errors, idle time."""
+
+import time
+
+import pytest
+
+from dialogue import Dialogue
+from postern_harness import relay
+
+ALICE = "alice@example.test"
+MAX_SIZE = 20000
+LIMITS = {"max_message_size": MAX_SIZE, "max_recipients": 3, "max_errors": 5}
+
+
+@pytest.fixture(scope="module")
+def limited(make_module_server):
+    return make_module_server(listeners=[relay("relay", "none")], limits=LIMITS)
+
+
+def session(srv):
+    d = Dialogue(srv.port("relay"))
+    d.expect("220")
+    ehlo = d.ehlo()
+    assert ehlo.has(f"SIZE {MAX_SIZE}"), ehlo
+    return d
+
+
+def test_size_parameter_over_limit_refused_at_mail(limited):
+    with session(limited) as d:
+        d.cmd(f"MAIL FROM:<s@remote.test> SIZE={MAX_SIZE + 1}", "552 5.3.4")
+        d.cmd(f"MAIL FROM:<s@remote.test> SIZE={MAX_SIZE}", "250 2.1.0")
+        d.quit()
+
+
+def test_oversized_body_refused_after_end_of_data_nothing_delivered(limited):
+    before = len(limited.maildir_messages(ALICE))
+    with session(limited) as d:
+        d.cmd("MAIL FROM:<s@remote.test>", "250")
+        d.cmd(f"RCPT TO:<{ALICE}>", "250")
+        d.cmd("DATA", "354")
+        line = "x" * 70 + "\r\n"
+        d.send("Subject: too big\r\n\r\n" + line * (MAX_SIZE // len(line) + 50))
+        d.send(".\r\n")
+        d.expect("552 5.3.4")
+        # The session is still usable and a small message goes through.
+        d.cmd("MAIL FROM:<s@remote.test>", "250")
+        d.cmd(f"RCPT TO:<{ALICE}>", "250")
+        d.cmd("DATA", "354")
+        d.send("Subject: small\r\n\r\nfits\r\n.\r\n")
+        d.expect("250 2.0.0")
+        d.quit()
+    messages = limited.wait_for_maildir(ALICE, before + 1)
+    limited.assert_maildir_stays(ALICE, before + 1, wait=1.0)
+    assert b"fits" in messages[-1]
+    assert not any(b"too big" in m for m in messages)
+
+
+def test_too_many_recipients(limited):
+    with session(limited) as d:
+        d.cmd("MAIL FROM:<s@remote.test>", "250")
+        for _ in range(3):
+            d.cmd(f"RCPT TO:<{ALICE}>", "250")
+        d.cmd("RCPT TO:<bob@example.test>", "452 4.5.3")
+        d.cmd("RSET", "250")
+        d.quit()
+
+
+def test_long_command_line(limited):
+    with session(limited) as d:
+        d.send("NOOP " + "a" * 5000 + "\r\n")
+        d.expect("500 5.5.2")
+        d.cmd("NOOP", "250")
+        d.quit()
+
+
+def test_long_line_in_data_does_not_break_the_session(limited):
+    # A single 1 MB line in DATA must neither exhaust memory nor end the
+    # message; with the size limit it is refused after end of data.
+    with session(limited) as d:
+        d.cmd("MAIL FROM:<s@remote.test>", "250")
+        d.cmd(f"RCPT TO:<{ALICE}>", "250")
+        d.cmd("DATA", "354")
+        d.send(b"Subject: long\r\n\r\n" + b"y" * 1_000_000 + b"\r\n.\r\n")
+        reply = d.read_reply(timeout=30)
+        assert reply.code in (552, 500), reply
+        d.cmd("NOOP", "250")
+        d.quit()
+
+
+def test_too_many_errors_closes(limited):
+    with session(limited) as d:
+        for i in range(4):
+            d.cmd(f"BOGUS{i}", "500 5.5.1")
+        d.send("BOGUS5\r\n")
+        replies = d.expect_closed()
+        assert replies, "closed without a 421"
+        assert replies[-1].first.startswith("421 4.7.0"), replies
+        assert "too many errors" in replies[-1].text, replies
+
+
+def test_idle_timeout_closes_with_421(make_server):
+    srv = make_server(listeners=[relay("relay", "none")], limits={"idle_timeout": "2s"})
+    with Dialogue(srv.port("relay")) as d:
+        d.expect("220")
+        d.ehlo()
+        started = time.monotonic()
+        replies = d.expect_closed(timeout=15)
+        waited = time.monotonic() - started
+        assert replies and replies[-1].first.startswith("421 4.4.2"), replies
+        assert "timeout" in replies[-1].text, replies
+        assert 1.5 <= waited <= 10, f"closed after {waited:.1f}s for idle_timeout 2s"
+
+
+def test_trickling_client_is_cut_off(make_server):
+    # Bytes that never complete a line do not reset the deadline forever: a
+    # command that takes far longer than the idle timeout ends the session.
+    srv = make_server(listeners=[relay("relay", "none")], limits={"idle_timeout": "2s"})
+    with Dialogue(srv.port("relay")) as d:
+        d.expect("220")
+        started = time.monotonic()
+        closed = False
+        try:
+            while time.monotonic() - started < 20:
+                d.send(b"N")
+                time.sleep(0.5)
+        except OSError:
+            closed = True
+        if not closed:
+            try:
+                d.expect_closed(timeout=5)
+                closed = True
+            except AssertionError:
+                closed = False
+        assert closed, "a client trickling one byte every 0.5s kept the session for 20s"

@@ -1,0 +1,336 @@
+"""Runs the real `postern` binary for end-to-end tests.
+
+A Server owns a temporary directory with its configuration, certificate,
+users file, data_dir and log. Ports are free loopback ports chosen at
+construction and kept across restarts. Typical use (through the
+`postern_server` fixture in tests/e2e/conftest.py):
+
+    srv = Server(listeners=[relay("mx", "starttls"), submission("sub")])
+    srv.start()
+    ... talk to srv.port("sub") ...
+    srv.wait_for_maildir("alice@example.test", 1)
+    srv.stop()
+
+Delivery is asynchronous: tests poll the Maildir with a deadline.
+"""
+
+import dataclasses
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import certs
+
+REPO = pathlib.Path(__file__).resolve().parent.parent.parent
+POSTERN = os.environ.get("POSTERN_BIN", str(REPO / "build" / "postern"))
+
+HOSTNAME = "mx.example.test"
+DOMAIN = "example.test"
+# Test users and their passwords; argon2id makes creating them slow-ish, so
+# each users file is made once per test process and copied.
+USERS = {
+    "alice@example.test": "alice-correct-horse-1",
+    "bob@example.test": "bob-battery-staple-2",
+}
+
+# Sanitizer builds are several times slower; waits for something that must
+# happen use generous deadlines (they return as soon as it does).
+SLOW = float(os.environ.get("POSTERN_TEST_SLOWDOWN", "1"))
+
+
+@dataclasses.dataclass
+class Listener:
+    name: str
+    role: str
+    tls: str
+    insecure: bool = False
+    host: str = "127.0.0.1"
+    port: int = 0
+
+
+def relay(name="relay", tls="starttls"):
+    return Listener(name, "relay", tls)
+
+
+def submission(name="submission", tls="starttls-required", insecure=False):
+    return Listener(name, "submission", tls, insecure)
+
+
+def standard_listeners():
+    """One listener per role x TLS mode the tests use."""
+    return [
+        relay("relay", "starttls"),
+        relay("relay_plain", "none"),
+        submission("submission", "starttls-required"),
+        submission("smtps", "implicit"),
+        submission("submission_plain", "none", insecure=True),
+    ]
+
+
+def free_port(host="127.0.0.1"):
+    """A port that was free a moment ago (bind port 0, then release: the
+    small race with other processes is accepted)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def _listening_ports():
+    """Local ports in LISTEN state, from /proc (no connection is made, so
+    readiness checks do not create sessions that count against limits)."""
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for row in f:
+                    fields = row.split()
+                    if fields[3] == "0A":
+                        ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+        except OSError:
+            pass
+    return ports
+
+
+# Every Server not yet cleaned up; the conftest hook prints their log tails
+# when a test fails.
+LIVE = []
+
+_users_cache = {}
+_users_cache_dir = None
+
+
+def make_users_file(path, users):
+    """Creates a users file with `postern user add --password-stdin`."""
+    global _users_cache_dir
+    key = tuple(sorted(users.items()))
+    if key not in _users_cache:
+        if _users_cache_dir is None:
+            _users_cache_dir = tempfile.mkdtemp(prefix="postern-e2e-users-")
+        cached = pathlib.Path(_users_cache_dir) / f"users-{len(_users_cache)}"
+        for address, password in users.items():
+            result = subprocess.run(
+                [POSTERN, "user", "add", address, "--users-file", str(cached),
+                 "--password-stdin"],
+                input=password + "\n", capture_output=True, text=True, timeout=60 * SLOW)
+            if result.returncode != 0:
+                raise RuntimeError(f"postern user add {address} failed "
+                                   f"({result.returncode}):\n{result.stdout}{result.stderr}")
+        _users_cache[key] = cached
+    shutil.copyfile(_users_cache[key], path)
+    os.chmod(path, 0o600)
+
+
+def _toml_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class Server:
+    def __init__(self, listeners=None, hostname=HOSTNAME, local_domains=(DOMAIN,),
+                 relay_networks=(), limits=None, users=None, extra_toml="", workdir=None):
+        self.dir = pathlib.Path(workdir or tempfile.mkdtemp(prefix="postern-e2e-"))
+        self.keep = False
+        self.hostname = hostname
+        self.listeners = list(listeners or standard_listeners())
+        for listener in self.listeners:
+            if not listener.port:
+                listener.port = free_port(listener.host)
+        self.users = dict(USERS if users is None else users)
+        self.data_dir = self.dir / "data"
+        self.config_path = self.dir / "postern.toml"
+        self.log_path = self.dir / "server.log"
+        self.cert, self.key = certs.self_signed(self.dir / "tls")
+        self.users_file = self.dir / "users"
+        make_users_file(self.users_file, self.users)
+        self.local_domains = list(local_domains)
+        self.relay_networks = list(relay_networks)
+        self.limits = dict(limits or {})
+        self.extra_toml = extra_toml
+        self.proc = None
+        self.starts = 0
+        self.expect_dead = False  # set by kill9(): teardown does not complain
+        LIVE.append(self)
+        self.write_config()
+
+    # -- configuration ------------------------------------------------------
+    def config_text(self):
+        lines = [
+            f"hostname = {_toml_value(self.hostname)}",
+            f"data_dir = {_toml_value(str(self.data_dir))}",
+            f"local_domains = {_toml_value(self.local_domains)}",
+            f"relay_networks = {_toml_value(self.relay_networks)}",
+            "",
+            "[tls]",
+            f"cert = {_toml_value(str(self.cert))}",
+            f"key = {_toml_value(str(self.key))}",
+            "",
+            "[auth]",
+            f"users_file = {_toml_value(str(self.users_file))}",
+            "",
+        ]
+        for l in self.listeners:
+            lines += ["[[listener]]",
+                      f"address = {_toml_value(f'{l.host}:{l.port}')}",
+                      f"role = {_toml_value(l.role)}",
+                      f"tls = {_toml_value(l.tls)}"]
+            if l.insecure:
+                lines.append("insecure = true")
+            lines.append("")
+        if self.limits:
+            lines.append("[limits]")
+            lines += [f"{k} = {_toml_value(v)}" for k, v in self.limits.items()]
+            lines.append("")
+        lines += ["[log]", 'target = "stderr"', ""]
+        return "\n".join(lines) + self.extra_toml
+
+    def write_config(self):
+        self.config_path.write_text(self.config_text())
+
+    def listener(self, name):
+        for l in self.listeners:
+            if l.name == name:
+                return l
+        raise KeyError(f"no listener named {name!r}")
+
+    def port(self, name):
+        return self.listener(name).port
+
+    # -- process ------------------------------------------------------------
+    def start(self, timeout=10.0):
+        """Starts `postern serve` and waits until every listener listens."""
+        assert self.proc is None or self.proc.poll() is not None, "already running"
+        self.starts += 1
+        self.expect_dead = False
+        with open(self.log_path, "ab") as log:
+            log.write(f"=== harness: start #{self.starts} ===\n".encode())
+            log.flush()
+            self.proc = subprocess.Popen(
+                [POSTERN, "serve", "--config", str(self.config_path)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir,
+                start_new_session=True)
+        deadline = time.monotonic() + timeout * SLOW
+        wanted = {l.port for l in self.listeners}
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"postern serve exited with {self.proc.returncode} "
+                                   f"during start-up\n{self.log_tail()}")
+            if wanted <= _listening_ports():
+                return self
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"postern serve: listeners {sorted(wanted)} not ready "
+                                   f"after {timeout * SLOW:.0f}s\n{self.log_tail()}")
+            time.sleep(0.05)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=10.0):
+        """SIGTERM, then SIGKILL after `timeout`; returns the exit status."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout * SLOW)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+                with open(self.log_path, "ab") as log:
+                    log.write(b"=== harness: no exit after SIGTERM, sent SIGKILL ===\n")
+                return "killed"
+        return self.proc.returncode
+
+    def kill9(self):
+        """SIGKILL, as a crash or power loss would."""
+        if self.alive():
+            self.proc.kill()
+        self.proc.wait(10)
+        self.expect_dead = True
+        with open(self.log_path, "ab") as log:
+            log.write(b"=== harness: SIGKILL ===\n")
+
+    def restart(self):
+        if self.alive():
+            self.stop()
+        return self.start()
+
+    # -- observation --------------------------------------------------------
+    def log_text(self):
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_tail(self, lines=60):
+        tail = self.log_text().splitlines()[-lines:]
+        return f"--- postern log tail ({self.log_path}) ---\n" + "\n".join(tail)
+
+    def wait_for_log(self, text, timeout=10.0):
+        deadline = time.monotonic() + timeout * SLOW
+        while text not in self.log_text():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"log never showed {text!r}\n{self.log_tail()}")
+            time.sleep(0.05)
+
+    def maildir(self, address):
+        local, domain = address.rsplit("@", 1)
+        return self.data_dir / "mail" / domain.lower() / local / "new"
+
+    def maildir_messages(self, address):
+        """Bytes of every message in new/, oldest first."""
+        folder = self.maildir(address)
+        if not folder.is_dir():
+            return []
+        files = sorted(folder.iterdir(), key=lambda p: (p.stat().st_mtime_ns, p.name))
+        return [p.read_bytes() for p in files if p.is_file()]
+
+    def wait_for_maildir(self, address, count=1, timeout=15.0):
+        """Waits until at least `count` messages are in new/; returns them all."""
+        deadline = time.monotonic() + timeout * SLOW
+        while True:
+            messages = self.maildir_messages(address)
+            if len(messages) >= count:
+                return messages
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{address}: {len(messages)} message(s) in "
+                                     f"{self.maildir(address)} after {timeout * SLOW:.0f}s, "
+                                     f"wanted {count}\n{self.log_tail()}")
+            time.sleep(0.05)
+
+    def assert_maildir_stays(self, address, count, wait=1.0):
+        """Asserts that exactly `count` messages are there and stay so."""
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            n = len(self.maildir_messages(address))
+            assert n == count, (f"{address}: {n} message(s), expected {count}\n"
+                                f"{self.log_tail()}")
+            time.sleep(0.1)
+
+    def finish(self):
+        """Stops the server; returns a description of anything wrong with
+        how it ended (crashed during the test, unclean exit), or None."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is not None and not self.expect_dead:
+            return f"postern serve died during the test with status {self.proc.returncode}"
+        status = self.stop()
+        if not self.expect_dead and status != 0:
+            return f"postern serve did not exit cleanly on SIGTERM: status {status}"
+        return None
+
+    def cleanup(self):
+        if self in LIVE:
+            LIVE.remove(self)
+        if not self.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)

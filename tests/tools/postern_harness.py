@@ -38,9 +38,20 @@ USERS = {
     "bob@example.test": "bob-battery-staple-2",
 }
 
-# Sanitizer builds are several times slower; waits for something that must
-# happen use generous deadlines (they return as soon as it does).
-SLOW = float(os.environ.get("POSTERN_TEST_SLOWDOWN", "1"))
+def _slowdown():
+    """Sanitizer builds are about three times slower: deadlines for things
+    that must happen scale with this (waits still return as soon as they
+    do). POSTERN_TEST_SLOWDOWN overrides the detection."""
+    if "POSTERN_TEST_SLOWDOWN" in os.environ:
+        return float(os.environ["POSTERN_TEST_SLOWDOWN"])
+    try:
+        linked = subprocess.run(["ldd", POSTERN], capture_output=True, text=True, timeout=10)
+        return 3.0 if "libasan" in linked.stdout or "libtsan" in linked.stdout else 1.0
+    except (OSError, subprocess.SubprocessError):
+        return 1.0
+
+
+SLOW = _slowdown()
 
 
 @dataclasses.dataclass

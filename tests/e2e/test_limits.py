@@ -89,14 +89,18 @@ def test_long_line_in_data_does_not_break_the_session(limited):
 
 
 def test_too_many_errors_closes(limited):
+    # max_errors = 5: the 5th error (or, at the latest, the 6th) is answered
+    # with 421 and the connection is closed.
     with session(limited) as d:
-        for i in range(4):
-            d.cmd(f"BOGUS{i}", "500 5.5.1")
-        d.send("BOGUS5\r\n")
-        replies = d.expect_closed()
-        assert replies, "closed without a 421"
-        assert replies[-1].first.startswith("421 4.7.0"), replies
-        assert "too many errors" in replies[-1].text, replies
+        for i in range(1, 7):
+            d.send(f"BOGUS{i}\r\n")
+            reply = d.read_reply()
+            if reply.code != 500:
+                break
+        assert reply.first.startswith("421 4.7.0"), f"error {i}: {reply}"
+        assert "too many errors" in reply.text, reply
+        assert i in (5, 6), f"421 after {i} errors with max_errors = 5"
+        assert d.expect_closed() == []
 
 
 def test_idle_timeout_closes_with_421(make_server):

@@ -30,6 +30,7 @@ def test_spool_replaced_by_a_file(make_server):
     srv = make_server(listeners=[relay("relay", "none")])
     assert try_send(srv, "first").first.startswith("250 2.0.0")
     srv.wait_for_maildir(ALICE, 1)
+    srv.wait_spool_empty()
     spool = srv.data_dir / "spool"
     aside = srv.data_dir / "spool.aside"
     spool.rename(aside)
@@ -99,6 +100,7 @@ def test_disk_full_answers_452(small_tmpfs, make_server):
     srv.start()
     assert try_send(srv, "fits").first.startswith("250 2.0.0")
     srv.wait_for_maildir(ALICE, 1)
+    srv.wait_spool_empty()
     filler = fill(small_tmpfs)
     try:
         reply = try_send(srv, "disk full", body="z" * 200_000)

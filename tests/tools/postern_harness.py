@@ -340,6 +340,20 @@ class Server:
             return f"postern serve did not exit cleanly on SIGTERM: status {status}"
         return None
 
+    def spool_segments(self):
+        queue = self.data_dir / "spool" / "queue"
+        return sorted(queue.glob("*.seg")) if queue.is_dir() else []
+
+    def wait_spool_empty(self, timeout=15.0):
+        """Waits until no queue segment is left (everything delivered and
+        its result recorded), so a test can tamper with the spool safely."""
+        deadline = time.monotonic() + timeout * SLOW
+        while self.spool_segments():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"spool not empty: {self.spool_segments()}\n"
+                                     f"{self.log_tail()}")
+            time.sleep(0.05)
+
     def cleanup(self):
         if self in LIVE:
             LIVE.remove(self)

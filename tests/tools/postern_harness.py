@@ -234,11 +234,13 @@ class Server:
         wanted = {l.port for l in self.listeners}
         while True:
             if self.proc.poll() is not None:
+                self.expect_dead = True  # reported here; teardown need not repeat it
                 raise RuntimeError(f"postern serve exited with {self.proc.returncode} "
                                    f"during start-up\n{self.log_tail()}")
             if wanted <= _listening_ports():
                 return self
             if time.monotonic() > deadline:
+                self.kill9()
                 raise RuntimeError(f"postern serve: listeners {sorted(wanted)} not ready "
                                    f"after {timeout * SLOW:.0f}s\n{self.log_tail()}")
             time.sleep(0.05)

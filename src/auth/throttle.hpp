@@ -12,10 +12,10 @@
 namespace postern::auth {
 
 struct ThrottlePolicy {
-  std::size_t free_failures = 3;   // failures before delays start
+  std::size_t free_failures = 3;              // failures before delays start
   std::chrono::milliseconds delay_step{500};  // added delay per further failure
-  std::size_t lock_after = 10;     // failures in the window before refusing
-  std::chrono::seconds window{900};  // failures older than this are forgotten
+  std::size_t lock_after = 10;                // failures in the window before refusing
+  std::chrono::seconds window{900};           // failures older than this are forgotten
   std::chrono::seconds lockout{900};
 };
 
@@ -25,8 +25,8 @@ class AuthThrottle {
   explicit AuthThrottle(ThrottlePolicy policy = {});
 
   struct Verdict {
-    bool refused = false;                 // answer 454 without checking
-    std::chrono::milliseconds delay{0};   // wait this long before answering
+    bool refused = false;                // answer 454 without checking
+    std::chrono::milliseconds delay{0};  // wait this long before answering
   };
   // Thread-safe.
   Verdict check(std::string_view ip, std::string_view user, Clock::time_point now);

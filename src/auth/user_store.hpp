@@ -32,9 +32,9 @@ class UserStore {
   std::vector<std::string> addresses() const;
 
   // Editing: changes memory; save() writes the file atomically and durably.
-  bool add(std::string_view address, std::string hash);     // false if present
+  bool add(std::string_view address, std::string hash);       // false if present
   bool set_hash(std::string_view address, std::string hash);  // false if absent
-  bool remove(std::string_view address);                    // false if absent
+  bool remove(std::string_view address);                      // false if absent
   std::error_code save(const std::filesystem::path& path) const;
 
  private:

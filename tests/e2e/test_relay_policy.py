@@ -54,6 +54,7 @@ def test_local_domain_is_case_insensitive(shared_server):
     "friend@remote.test",
     "a%remote.test@example.test",         # percent hack: old sendmail routing
     "@x.test,@y.test:a@remote.test",      # source route (RFC 5321 §4.1.1.3 / Appendix C)
+    "@x.test,@y.test:alice@example.test",  # source route ending at a local user
     '"a@remote.test"@example.test',       # quoted local part hiding an address
     "remote.test!a@example.test",         # UUCP bang path
 ])

@@ -10,17 +10,17 @@
 namespace postern::message {
 
 struct ReceivedInfo {
-  std::string helo;          // what the client said in EHLO/HELO
+  std::string helo;  // what the client said in EHLO/HELO
   std::string client_ip;
-  std::string hostname;      // ours
-  std::string protocol;      // SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA (RFC 3848)
-  std::string id;            // session id
-  std::string listener;      // "127.0.0.1:2587"
-  std::string role;          // "submission"
-  std::string tls_version;   // empty without TLS
+  std::string hostname;     // ours
+  std::string protocol;     // SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA (RFC 3848)
+  std::string id;           // session id
+  std::string listener;     // "127.0.0.1:2587"
+  std::string role;         // "submission"
+  std::string tls_version;  // empty without TLS
   std::string tls_cipher;
-  std::string auth_user;     // empty when not authenticated
-  std::string for_recipient; // only when there is exactly one recipient
+  std::string auth_user;      // empty when not authenticated
+  std::string for_recipient;  // only when there is exactly one recipient
   std::chrono::system_clock::time_point when{};
 };
 

@@ -14,19 +14,20 @@ namespace postern::net {
 
 // `start` receives a completion function to call exactly once, from any
 // thread, with the result. The awaiting coroutine resumes on `executor`.
-template <typename T, typename Executor>
-asio::awaitable<T> await_callback(Executor executor,
-                                  std::function<void(std::function<void(T)>)> start) {
+// Deliberately not a coroutine itself: GCC 12 mishandles non-trivial
+// coroutine parameters, so the callable goes straight into the initiation.
+template <typename T, typename Executor, typename Start>
+asio::awaitable<T> await_callback(Executor executor, Start start) {
   auto initiation = [executor, start = std::move(start)](auto handler) mutable {
     // Handlers are move-only; std::function needs a copyable callable.
     auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-    start([executor, shared](T value) mutable {
+    start(std::function<void(T)>([executor, shared](T value) {
       asio::post(executor,
                  [shared, value = std::move(value)]() mutable { (*shared)(std::move(value)); });
-    });
+    }));
   };
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(T)>(
-      std::move(initiation), asio::use_awaitable);
+  return asio::async_initiate<decltype(asio::use_awaitable), void(T)>(std::move(initiation),
+                                                                      asio::use_awaitable);
 }
 
 }  // namespace postern::net

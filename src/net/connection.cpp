@@ -127,10 +127,10 @@ class Driver {
           if (!co_await handshake()) co_return false;
         } else if (auto* verify = std::get_if<smtp::VerifyCredentials>(&action)) {
           if (!co_await flush()) co_return false;
-          co_await verify_credentials(std::move(*verify));
+          co_await verify_credentials(*verify);
         } else if (auto* commit = std::get_if<smtp::CommitMessage>(&action)) {
           if (!co_await flush()) co_return false;
-          co_await commit_message(std::move(*commit));
+          co_await commit_message(*commit);
         }
       }
     }
@@ -221,12 +221,12 @@ class Driver {
     co_return true;
   }
 
-  asio::awaitable<void> verify_credentials(smtp::VerifyCredentials request) {
+  asio::awaitable<void> verify_credentials(smtp::VerifyCredentials& request) {
     auto ex = co_await asio::this_coro::executor;
     const std::string ip = ip_text(socket_.remote_endpoint());
     AuthService& auth = shared_.auth;
-    auto result = co_await await_callback<AuthService::Result>(
-        ex, [&auth, ip, request = std::move(request)](auto done) mutable {
+    auto result =
+        co_await await_callback<AuthService::Result>(ex, [&auth, &ip, &request](auto done) {
           auth.verify(ip, std::move(request.user), std::move(request.password), std::move(done));
         });
     if (result.delay.count() > 0) {
@@ -238,7 +238,7 @@ class Driver {
     session_.credentials_result(result.outcome);
   }
 
-  asio::awaitable<void> commit_message(smtp::CommitMessage commit) {
+  asio::awaitable<void> commit_message(smtp::CommitMessage& commit) {
     auto ex = co_await asio::this_coro::executor;
     const std::size_t size = commit.data.size();
     const std::string from = commit.envelope.mail_from;

@@ -47,7 +47,9 @@ std::string_view trim(std::string_view s) {
 }
 
 // Quotes a value for a key=value log field.
-std::string q(std::string_view s) { return "\"" + obs::sanitize(s) + "\""; }
+std::string q(std::string_view s) {
+  return "\"" + obs::sanitize(s) + "\"";
+}
 
 enum class Mode { command, data, bdat, auth_response };
 enum class Pending { none, tls, auth, commit };
@@ -113,7 +115,8 @@ struct ServerSession::Impl {
     actions.emplace_back(SendReply{Reply(code, "", std::move(lines)).render()});
   }
   void log(std::string event, std::string fields, bool warning = false) {
-    actions.emplace_back(LogEvent{std::move(event), "session=" + s.session_id + " " + fields, warning});
+    actions.emplace_back(
+        LogEvent{std::move(event), "session=" + s.session_id + " " + fields, warning});
   }
   void close(std::string reason) {
     if (closed) return;
@@ -131,8 +134,8 @@ struct ServerSession::Impl {
   // After a reply that counted as an error, enforce the limit (SPEC §1.2).
   void check_error_limit() {
     if (!closed && errors >= s.limits.max_errors) {
-      log("reject", fmt::format("client={} reason=\"too many errors\" errors={}", s.client_ip, errors),
-          true);
+      log("reject",
+          fmt::format("client={} reason=\"too many errors\" errors={}", s.client_ip, errors), true);
       reply(421, "4.7.0", s.hostname + " Error: too many errors");
       close("too many errors");
     }
@@ -474,8 +477,8 @@ struct ServerSession::Impl {
       if (!sasl::base64_decode(response)) {
         auth_failed_syntax("Cannot decode response");
       } else {
-        log("auth", fmt::format("client={} result=failed method=PLAIN reason=\"malformed\"",
-                                s.client_ip));
+        log("auth",
+            fmt::format("client={} result=failed method=PLAIN reason=\"malformed\"", s.client_ip));
         reply(535, "5.7.8", "Authentication credentials invalid");
       }
       return;
@@ -510,16 +513,18 @@ struct ServerSession::Impl {
         reply(235, "2.7.0", "Authentication successful");
         break;
       case AuthOutcome::invalid:
-        log("auth", fmt::format("client={} result=failed method={} user={} reason=\"invalid "
-                                "credentials\"",
-                                s.client_ip, auth_mechanism, q(name)),
+        log("auth",
+            fmt::format("client={} result=failed method={} user={} reason=\"invalid "
+                        "credentials\"",
+                        s.client_ip, auth_mechanism, q(name)),
             true);
         reply(535, "5.7.8", "Authentication credentials invalid");
         break;
       case AuthOutcome::throttled:
-        log("auth", fmt::format("client={} result=refused method={} user={} reason=\"too many "
-                                "failures\"",
-                                s.client_ip, auth_mechanism, q(name)),
+        log("auth",
+            fmt::format("client={} result=refused method={} user={} reason=\"too many "
+                        "failures\"",
+                        s.client_ip, auth_mechanism, q(name)),
             true);
         ++errors;
         reply(454, "4.7.0", "Too many authentication failures, try again later");
@@ -715,19 +720,20 @@ struct ServerSession::Impl {
     const auto verdict = policy::check_recipient(*path, dir, may_relay);
     if (verdict == policy::RcptVerdict::unknown_user) {
       ++rejected_rcpts;
-      log("reject", fmt::format("client={} cmd=RCPT from=<{}> to=<{}> reply=\"550 5.1.1 User "
-                                "unknown\"",
-                                s.client_ip, obs::sanitize(envelope.mail_from),
-                                obs::sanitize(shown)));
-      reply(550, "5.1.1", "<" + obs::sanitize(shown) + ">: Recipient address rejected: User unknown");
+      log("reject",
+          fmt::format("client={} cmd=RCPT from=<{}> to=<{}> reply=\"550 5.1.1 User "
+                      "unknown\"",
+                      s.client_ip, obs::sanitize(envelope.mail_from), obs::sanitize(shown)));
+      reply(550, "5.1.1",
+            "<" + obs::sanitize(shown) + ">: Recipient address rejected: User unknown");
       return;
     }
     if (verdict == policy::RcptVerdict::relay_denied) {
       ++rejected_rcpts;
-      log("reject", fmt::format("client={} cmd=RCPT from=<{}> to=<{}> reply=\"554 5.7.1 Relay "
-                                "access denied\"",
-                                s.client_ip, obs::sanitize(envelope.mail_from),
-                                obs::sanitize(shown)));
+      log("reject",
+          fmt::format("client={} cmd=RCPT from=<{}> to=<{}> reply=\"554 5.7.1 Relay "
+                      "access denied\"",
+                      s.client_ip, obs::sanitize(envelope.mail_from), obs::sanitize(shown)));
       reply(554, "5.7.1", "<" + obs::sanitize(shown) + ">: Relay access denied");
       return;
     }
@@ -899,9 +905,8 @@ struct ServerSession::Impl {
   void message_failed(std::string_view why) {
     if (pending != Pending::commit) return;
     pending = Pending::none;
-    log("reject", fmt::format("client={} cmd=DATA reason={} reply=\"452 4.3.1\"", s.client_ip,
-                              q(why)),
-        true);
+    log("reject",
+        fmt::format("client={} cmd=DATA reason={} reply=\"452 4.3.1\"", s.client_ip, q(why)), true);
     reply(452, "4.3.1", "Insufficient system storage");
     reset_transaction();
     process();
@@ -924,7 +929,8 @@ struct ServerSession::Impl {
   }
   void cmd_expn(std::string_view) { reply(502, "5.5.1", "EXPN not supported"); }
   void cmd_help(std::string_view) {
-    reply(214, "2.0.0", "Commands: EHLO HELO STARTTLS AUTH MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY");
+    reply(214, "2.0.0",
+          "Commands: EHLO HELO STARTTLS AUTH MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY");
   }
 };
 
@@ -946,7 +952,9 @@ void ServerSession::start() {
   m.reply_lines(220, {m.s.hostname + " ESMTP postern"});
 }
 
-void ServerSession::feed(std::string_view bytes) { impl_->feed(bytes); }
+void ServerSession::feed(std::string_view bytes) {
+  impl_->feed(bytes);
+}
 
 void ServerSession::tls_established(const TlsInfo& info) {
   Impl& m = *impl_;
@@ -965,15 +973,21 @@ void ServerSession::tls_failed() {
   impl_->close("tls handshake failed");
 }
 
-void ServerSession::credentials_result(AuthOutcome outcome) { impl_->credentials_result(outcome); }
-void ServerSession::message_committed(std::string_view id) { impl_->message_committed(id); }
-void ServerSession::message_failed(std::string_view why) { impl_->message_failed(why); }
+void ServerSession::credentials_result(AuthOutcome outcome) {
+  impl_->credentials_result(outcome);
+}
+void ServerSession::message_committed(std::string_view id) {
+  impl_->message_committed(id);
+}
+void ServerSession::message_failed(std::string_view why) {
+  impl_->message_failed(why);
+}
 
 void ServerSession::timeout() {
   Impl& m = *impl_;
   if (m.closed) return;
-  m.log("timeout", fmt::format("client={} state={}", m.s.client_ip,
-                               m.mode == Mode::data ? "DATA" : "command"),
+  m.log("timeout",
+        fmt::format("client={} state={}", m.s.client_ip, m.mode == Mode::data ? "DATA" : "command"),
         true);
   m.reply(421, "4.4.2", m.s.hostname + " Error: timeout exceeded");
   m.close("timeout");
@@ -983,15 +997,18 @@ void ServerSession::peer_closed() {
   Impl& m = *impl_;
   if (m.closed) return;
   if (m.has_mail) {
-    m.log("lost", fmt::format("client={} reason=\"connection lost during transaction\" "
-                              "state={}",
-                              m.s.client_ip, m.mode == Mode::data ? "DATA" : "envelope"),
+    m.log("lost",
+          fmt::format("client={} reason=\"connection lost during transaction\" "
+                      "state={}",
+                      m.s.client_ip, m.mode == Mode::data ? "DATA" : "envelope"),
           true);
   }
   m.close("peer closed");
 }
 
-void ServerSession::set_now(std::chrono::system_clock::time_point now) { impl_->s.now = now; }
+void ServerSession::set_now(std::chrono::system_clock::time_point now) {
+  impl_->s.now = now;
+}
 
 std::vector<Action> ServerSession::take_actions() {
   std::vector<Action> out;
@@ -1002,9 +1019,15 @@ std::vector<Action> ServerSession::take_actions() {
 bool ServerSession::wants_input() const {
   return !impl_->closed && impl_->pending == Pending::none;
 }
-bool ServerSession::closed() const { return impl_->closed; }
-std::size_t ServerSession::buffered() const { return impl_->in.size(); }
-std::string_view ServerSession::authenticated_user() const { return impl_->user; }
+bool ServerSession::closed() const {
+  return impl_->closed;
+}
+std::size_t ServerSession::buffered() const {
+  return impl_->in.size();
+}
+std::string_view ServerSession::authenticated_user() const {
+  return impl_->user;
+}
 
 bool looks_like_tls_client_hello(std::string_view bytes) {
   // TLS record header: content type 22 (handshake), then version 3.x.

@@ -42,15 +42,15 @@ struct TlsInfo {
 };
 
 struct SessionSettings {
-  std::string hostname;         // our name: banner, Received, Message-ID
-  std::string listener;         // "127.0.0.1:2587", for Received and logs
+  std::string hostname;  // our name: banner, Received, Message-ID
+  std::string listener;  // "127.0.0.1:2587", for Received and logs
   Role role = Role::relay;
   TlsMode tls = TlsMode::none;
-  bool tls_available = true;    // false when no certificate could be loaded
-  bool insecure_auth = false;   // listener has insecure = true: AUTH without TLS
+  bool tls_available = true;   // false when no certificate could be loaded
+  bool insecure_auth = false;  // listener has insecure = true: AUTH without TLS
   Limits limits;
-  std::string session_id;       // random, unique; in logs and Message-ID
-  std::string client_ip;        // "127.0.0.1" or "::1"
+  std::string session_id;  // random, unique; in logs and Message-ID
+  std::string client_ip;   // "127.0.0.1" or "::1"
   std::uint16_t client_port = 0;
   bool client_in_relay_networks = false;  // relay_networks matched the client
   // Current time for Received and Date headers; the driver refreshes it.

@@ -28,7 +28,7 @@ def pytest_runtest_makereport(item, call):
                  f"kept for inspection: {server.dir}\n{server.log_tail(80)}"))
 
 
-def _finish(servers):
+def _finish(servers, session=None):
     problems = []
     for server in servers:
         problem = server.finish()
@@ -37,7 +37,13 @@ def _finish(servers):
             problems.append(f"{problem}\nkept: {server.dir}\n{server.log_tail(80)}")
         server.cleanup()
     if problems:
-        pytest.fail("\n\n".join(problems), pytrace=False)
+        text = "\n\n".join(problems)
+        if session is not None and session.shouldstop:
+            # Torn down after -x stopped the run: failing here would only
+            # bury this under a pytest-internal traceback.
+            sys.stderr.write(f"\n{text}\n")
+            return
+        pytest.fail(text, pytrace=False)
 
 
 def _factory(servers):
@@ -60,11 +66,11 @@ def make_server():
 
 
 @pytest.fixture(scope="module")
-def make_module_server():
+def make_module_server(request):
     """Like make_server, for servers shared by the tests of one file."""
     servers = []
     yield _factory(servers)
-    _finish(servers)
+    _finish(servers, request.session)
 
 
 @pytest.fixture

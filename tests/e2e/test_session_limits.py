@@ -7,17 +7,17 @@ from dialogue import Dialogue
 from postern_harness import relay
 
 
-def open_sessions(port, n):
+def open_sessions(port, n, source=None):
     sessions = []
     for _ in range(n):
-        d = Dialogue(port)
+        d = Dialogue(port, source=source)
         d.expect("220")
         sessions.append(d)
     return sessions
 
 
-def assert_refused(port, text):
-    with Dialogue(port) as d:
+def assert_refused(port, text, source=None):
+    with Dialogue(port, source=source) as d:
         replies = d.expect_closed()
         assert replies and replies[0].first.startswith("421 4.7.0"), replies
         assert text in replies[0].text, replies
@@ -48,15 +48,18 @@ def test_per_ip_limit(make_server):
 
 
 def test_global_limit(make_server):
+    # Three client IPs on loopback, so the per-IP limit (2) is never what
+    # refuses the fourth session: the global one (3) is.
     srv = make_server(listeners=[relay("a", "none"), relay("b", "none")],
-                      limits={"max_sessions": 3, "max_sessions_per_ip": 50})
-    held = open_sessions(srv.port("a"), 2) + open_sessions(srv.port("b"), 1)
+                      limits={"max_sessions": 3, "max_sessions_per_ip": 2})
+    held = (open_sessions(srv.port("a"), 2, source="127.0.0.1") +
+            open_sessions(srv.port("b"), 1, source="127.0.0.2"))
     try:
-        replies = []
-        with Dialogue(srv.port("b")) as d:
-            replies = d.expect_closed()
-        assert replies and replies[0].first.startswith("421 4.7.0 Too many connections"), \
-            replies
+        assert_refused(srv.port("b"), "Too many connections", source="127.0.0.3")
+        with Dialogue(srv.port("a"), source="127.0.0.3") as d:
+            reply = d.read_reply()
+            assert reply.first.startswith("421 4.7.0 Too many connections"), reply
+            assert "from your address" not in reply.text, reply
         for d in held:
             d.cmd("NOOP", "250")
     finally:

@@ -67,13 +67,16 @@ def client_context(cafile=None):
 
 class Dialogue:
     def __init__(self, port, host="127.0.0.1", implicit_tls=False, timeout=DEFAULT_TIMEOUT,
-                 context=None, server_hostname="localhost"):
+                 context=None, server_hostname="localhost", source=None):
         self.host, self.port, self.timeout = host, port, timeout
         self.context = context or client_context()
         self.server_hostname = server_hostname
         self.buf = b""
         self.transcript = []
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+        # `source`: a local address to connect from, e.g. "127.0.0.2" to be
+        # a different client IP on loopback (all of 127.0.0.0/8 is local).
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.tls = False
         if implicit_tls:
             self.upgrade()

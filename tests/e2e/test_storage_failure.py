@@ -82,13 +82,16 @@ def small_tmpfs(tmp_path):
 def fill(directory):
     """Fills the file system holding `directory`; returns the filler path."""
     filler = directory / "filler"
-    with open(filler, "wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 65536)
-                f.flush()
-        except OSError:
-            pass
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        block = b"\0" * 65536
+        while block:
+            try:
+                os.write(fd, block)
+            except OSError:
+                block = block[: len(block) // 2]  # fill the last few bytes too
+    finally:
+        os.close(fd)
     return filler
 
 

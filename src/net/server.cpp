@@ -11,6 +11,7 @@
 #include <asio/use_awaitable.hpp>
 #include <atomic>
 #include <csignal>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -183,7 +184,8 @@ int Server::run() {
   }
   asio::co_spawn(*s.loops[0], s.watch_users_file(), asio::detached);
 
-  asio::signal_set signals(*s.loops[0], SIGTERM, SIGINT, SIGHUP);
+  std::optional<asio::signal_set> signals;
+  signals.emplace(*s.loops[0], SIGTERM, SIGINT, SIGHUP);
   std::function<void(const std::error_code&, int)> on_signal = [&](const std::error_code& err,
                                                                    int signo) {
     if (err) return;
@@ -196,14 +198,14 @@ int Server::run() {
       }
       s.auth->reload_if_changed();
       s.rebuild_directory();
-      signals.async_wait(on_signal);
+      signals->async_wait(on_signal);
       return;
     }
     obs::event("stop", "signal={}", signo == SIGTERM ? "TERM" : "INT");
     for (auto& a : s.acceptors) a->close();
     for (auto& loop : s.loops) loop->stop();
   };
-  signals.async_wait(on_signal);
+  signals->async_wait(on_signal);
   // A client that vanishes mid-write must not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -216,8 +218,11 @@ int Server::run() {
   s.loops[0]->run();
   for (auto& t : threads) t.join();
 
-  // Sessions still open are dropped with their loops; what they had
-  // acknowledged is already durable.
+  // Everything bound to a loop goes before the loops themselves. Sessions
+  // still open are dropped with their loops; what they had acknowledged is
+  // already durable.
+  guards.clear();
+  signals.reset();
   s.acceptors.clear();
   s.loops.clear();
   s.runner->stop();

@@ -34,7 +34,7 @@ def blast(port, data):
             s.settimeout(10)
             while s.recv(65536):
                 pass
-        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+        except OSError:  # reset, broken pipe, not connected, timeout
             pass
 
 

@@ -31,6 +31,7 @@ using TlsStream = asio::ssl::stream<tcp::socket&>;
 constexpr std::chrono::seconds kHandshakeTimeout{30};
 constexpr std::chrono::seconds kWriteTimeout{60};
 constexpr std::size_t kReadChunk = 4096;
+constexpr std::size_t kProgressBytes = 1024;
 
 std::string new_session_id() {
   // 12 hex digits: unique enough to grep for across a busy day's log.
@@ -81,6 +82,11 @@ class Driver {
     session_.set_now(std::chrono::system_clock::now());
     session_.start();
     std::array<char, kReadChunk> buf;
+    // The idle timeout bounds the wait for progress, not for any byte: a
+    // client that trickles a byte at a time must not hold a session forever.
+    // Progress is a completed command, or kProgressBytes of message content.
+    auto deadline = std::chrono::steady_clock::now() + shared_.limits.idle_timeout;
+    std::size_t unproductive_bytes = 0;
     for (;;) {
       if (!co_await carry_out_actions()) break;
       if (session_.closed()) break;
@@ -91,7 +97,7 @@ class Driver {
         break;
       }
       std::error_code ec;
-      const std::size_t n = co_await read_some(buf, ec);
+      const std::size_t n = co_await read_some(buf, deadline, ec);
       session_.set_now(std::chrono::system_clock::now());
       if (ec == asio::error::timed_out) {
         session_.timeout();
@@ -99,6 +105,12 @@ class Driver {
         session_.peer_closed();
       } else {
         session_.feed(std::string_view(buf.data(), n));
+        unproductive_bytes += n;
+        const bool command_done = !session_.receiving_message() && session_.buffered() == 0;
+        if (command_done || unproductive_bytes >= kProgressBytes) {
+          deadline = std::chrono::steady_clock::now() + shared_.limits.idle_timeout;
+          unproductive_bytes = 0;
+        }
       }
     }
     co_await shutdown();
@@ -160,8 +172,10 @@ class Driver {
     co_return true;
   }
 
-  asio::awaitable<std::size_t> read_some(std::array<char, kReadChunk>& buf, std::error_code& ec) {
-    timer_.expires_after(shared_.limits.idle_timeout);
+  asio::awaitable<std::size_t> read_some(std::array<char, kReadChunk>& buf,
+                                         std::chrono::steady_clock::time_point deadline,
+                                         std::error_code& ec) {
+    timer_.expires_at(deadline);
     std::size_t n = 0;
     if (tls_) {
       auto result = co_await (

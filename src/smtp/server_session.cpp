@@ -1025,6 +1025,9 @@ bool ServerSession::closed() const {
 std::size_t ServerSession::buffered() const {
   return impl_->in.size();
 }
+bool ServerSession::receiving_message() const {
+  return impl_->mode == Mode::data || impl_->mode == Mode::bdat;
+}
 std::string_view ServerSession::authenticated_user() const {
   return impl_->user;
 }

@@ -129,6 +129,8 @@ class ServerSession {
   bool closed() const;
   // Bytes currently buffered and not yet processed (bounded by the session).
   std::size_t buffered() const;
+  // True while message content (DATA or BDAT chunks) is being received.
+  bool receiving_message() const;
   std::string_view authenticated_user() const;
 
  private:

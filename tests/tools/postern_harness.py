@@ -14,6 +14,7 @@ construction and kept across restarts. Typical use (through the
 Delivery is asynchronous: tests poll the Maildir with a deadline.
 """
 
+import atexit
 import dataclasses
 import os
 import pathlib
@@ -123,6 +124,7 @@ def make_users_file(path, users):
     if key not in _users_cache:
         if _users_cache_dir is None:
             _users_cache_dir = tempfile.mkdtemp(prefix="postern-e2e-users-")
+            atexit.register(shutil.rmtree, _users_cache_dir, True)
         cached = pathlib.Path(_users_cache_dir) / f"users-{len(_users_cache)}"
         for address, password in users.items():
             result = subprocess.run(

@@ -2,6 +2,7 @@
 // default when `postern serve` runs without --config.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -47,7 +48,29 @@ struct AuthConfig {
 struct DeliveryConfig {
   std::string resolver;  // "127.0.0.1:5353"; empty = system
   std::uint16_t remote_port = 25;
-  std::string smarthost;  // "host:port"; empty = direct MX delivery
+  // MX delivery: "opportunistic" (STARTTLS whenever offered; plaintext when
+  // not offered or, if tls_fallback_plaintext, when the handshake fails) or
+  // "required" (never send without TLS).
+  std::string tls = "opportunistic";
+  bool tls_fallback_plaintext = true;
+  // Per recipient domain (lowercased): "required" or "opportunistic".
+  // [delivery.tls_policy] "example.org" = "required"
+  std::map<std::string, std::string> tls_policy;
+
+  std::string smarthost;                // "host:port"; empty = direct MX delivery
+  std::string smarthost_tls = "starttls";  // "starttls" | "implicit" | "none"
+  std::string smarthost_user;           // empty = no AUTH
+  std::string smarthost_password;       // inline (postern check warns: prefer the file)
+  std::filesystem::path smarthost_password_file;  // first line is the password
+  std::vector<std::uint16_t> fallback_ports;  // tried in order after smarthost's port
+
+  std::chrono::seconds retry_initial{60};    // first retry after a transient failure
+  std::chrono::seconds retry_max{3600};      // backoff doubles up to this
+  std::chrono::seconds max_queue_lifetime{5 * 24 * 3600};  // then bounce
+  std::chrono::seconds connect_timeout{30};
+  std::chrono::seconds command_timeout{300};  // per SMTP reply (RFC 5321 §4.5.3.2)
+  std::size_t max_connections = 20;                 // outbound, overall
+  std::size_t max_connections_per_destination = 4;  // per MX host / smarthost
 };
 
 struct LogConfig {

@@ -1,0 +1,142 @@
+// MAIL and RCPT (RFC 5321 §4.1.1.2, §4.1.1.3) and the policy behind them:
+// submission needs an authenticated user who owns the sender; relay takes
+// mail for our mailboxes, and for anywhere only from relay_networks.
+#include <fmt/format.h>
+
+#include "obs/log.hpp"
+#include "policy/address.hpp"
+#include "policy/relay.hpp"
+#include "smtp/replies.hpp"
+#include "smtp/session_impl.hpp"
+
+namespace postern::smtp {
+
+namespace {
+
+Reply param_refusal(const ParamError& e) {
+  const std::string name = obs::sanitize(e.name, 60);
+  if (e.kind == ParamError::Kind::unknown) return replies::unsupported_option(name);
+  return make_reply(501, Status::invalid_arguments, fmt::format("Bad value for {}", name));
+}
+
+}  // namespace
+
+// ---- MAIL -------------------------------------------------------------------------
+
+std::optional<Reply> ServerSession::Impl::check_mail(std::string_view args, MailCheck& out) const {
+  if (state_ == State::fresh) return replies::send_helo_first();
+  if (in_transaction()) return replies::nested_mail();
+  if (s_.role == Role::submission && user_.empty()) return replies::auth_required();
+  const auto parts = split_path_argument(args, "FROM:");
+  if (!parts) {
+    return starts_with_keyword(args, "FROM:") ? replies::bad_sender_syntax()
+                                              : replies::syntax("MAIL FROM:<address>");
+  }
+  ParamError error;
+  auto params = parse_mail_params(parts->params, error);
+  if (!params) return param_refusal(error);
+  // RFC 6531 §3.4: non-ASCII addresses only with the SMTPUTF8 parameter.
+  const auto path = policy::parse_path(parts->path, params->smtputf8);
+  if (!path || path->source_route) return replies::bad_sender_syntax();
+  // RFC 1870 §6: refuse at once what is announced too large.
+  if (params->size && *params->size > s_.limits.max_message_size) {
+    return replies::message_too_big();
+  }
+  out.sender = path->null ? "" : path->mailbox.text();
+  // RFC 6409 §6.1: a submission server may insist that the sender is the
+  // user's own address. The null sender carries no identity to forge.
+  if (s_.role == Role::submission && !path->null &&
+      !directory_.user_owns_sender(user_, out.sender)) {
+    return replies::sender_not_owned();
+  }
+  out.params = std::move(*params);
+  return std::nullopt;
+}
+
+void ServerSession::Impl::apply_mail(MailCheck mail) {
+  reset_transaction();
+  if (mail.sender.empty() && !user_.empty()) {
+    log("null_sender", "user=" + quote_field(user_));
+  }
+  envelope_.mail_from = std::move(mail.sender);
+  envelope_.smtputf8 = mail.params.smtputf8;
+  envelope_.eight_bit = mail.params.eight_bit;
+  envelope_.dsn_ret = std::move(mail.params.ret);
+  envelope_.dsn_envid = std::move(mail.params.envid);
+  envelope_.auth_user = user_;
+  envelope_.client_ip = s_.client_ip;
+  envelope_.helo = helo_;
+  state_ = State::mail;
+  reply(replies::mail_ok());
+}
+
+void ServerSession::Impl::cmd_mail(std::string_view args) {
+  MailCheck mail;
+  if (auto refusal = check_mail(args, mail)) {
+    // Refusals that are policy (not syntax or sequence) go to the log.
+    if (refusal->code == 530 || refusal->code == 552 || refusal->code == 553) {
+      log("reject", fmt::format("cmd=MAIL from={}{} reply={}", quote_field("<" + mail.sender + ">"),
+                                user_.empty() ? "" : " user=" + quote_field(user_),
+                                quote_field(refusal->summary())));
+    }
+    return reply(*refusal);
+  }
+  apply_mail(std::move(mail));
+}
+
+// ---- RCPT -------------------------------------------------------------------------
+
+std::optional<Reply> ServerSession::Impl::check_rcpt(std::string_view args, RcptCheck& out,
+                                                     std::string& shown) const {
+  if (!in_transaction()) return replies::need_mail();
+  const auto parts = split_path_argument(args, "TO:");
+  if (!parts) {
+    return starts_with_keyword(args, "TO:") ? replies::bad_recipient_syntax()
+                                            : replies::syntax("RCPT TO:<address>");
+  }
+  ParamError error;
+  auto params = parse_rcpt_params(parts->params, error);
+  if (!params) return param_refusal(error);
+  const auto path = policy::parse_path(parts->path, envelope_.smtputf8);
+  if (!path || path->null) return replies::bad_recipient_syntax();
+  shown = obs::sanitize(path->mailbox.text());
+  // RFC 5321 §4.5.3.1.10: 452 tells the client to send the rest later.
+  if (envelope_.recipients.size() >= s_.limits.max_recipients) {
+    return replies::too_many_recipients();
+  }
+  // Submission clients are authenticated (MAIL required it) and may send
+  // anywhere; relay clients only when relay_networks trusts them.
+  const bool may_relay = !user_.empty() || s_.client_in_relay_networks;
+  switch (policy::check_recipient(*path, directory_, may_relay)) {
+    case policy::RcptVerdict::accept:
+      break;
+    case policy::RcptVerdict::unknown_user:
+      return replies::user_unknown(shown);
+    case policy::RcptVerdict::relay_denied:
+      return replies::relay_denied(shown);
+  }
+  out.recipient.address = path->mailbox.text();
+  out.recipient.notify = std::move(params->notify);
+  out.recipient.orcpt = std::move(params->orcpt);
+  return std::nullopt;
+}
+
+void ServerSession::Impl::apply_rcpt(RcptCheck rcpt) {
+  envelope_.recipients.push_back(std::move(rcpt.recipient));
+  state_ = State::rcpt;
+  reply(replies::rcpt_ok());
+}
+
+void ServerSession::Impl::cmd_rcpt(std::string_view args) {
+  RcptCheck rcpt;
+  std::string shown;
+  if (auto refusal = check_rcpt(args, rcpt, shown)) {
+    if (refusal->code == 550 || refusal->code == 554 || refusal->code == 452) {
+      return reject("RCPT", *refusal, shown);
+    }
+    return reply(*refusal);
+  }
+  apply_rcpt(std::move(rcpt));
+}
+
+}  // namespace postern::smtp

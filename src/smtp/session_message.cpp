@@ -1,0 +1,186 @@
+// DATA (RFC 5321 §4.1.1.4), BDAT (RFC 3030) and handing the message to the
+// spool. A 250 for a message is only ever sent from message_committed(),
+// i.e. after the driver made it durable.
+#include <fmt/format.h>
+
+#include "message/header_section.hpp"
+#include "message/received_header.hpp"
+#include "message/submission_headers.hpp"
+#include "smtp/replies.hpp"
+#include "smtp/session_impl.hpp"
+
+namespace postern::smtp {
+
+// ---- DATA ---------------------------------------------------------------------------
+
+std::optional<Reply> ServerSession::Impl::check_data(std::string_view args) const {
+  if (!trim(args).empty()) return replies::syntax("DATA");
+  if (!in_transaction()) return replies::need_mail();
+  if (bdat_used_) return replies::data_after_bdat();  // RFC 3030 §3
+  if (envelope_.recipients.empty()) return replies::need_rcpt();
+  return std::nullopt;
+}
+
+void ServerSession::Impl::apply_data() {
+  decoder_.reset();
+  wipe(body_);
+  state_ = State::data;
+  reply(replies::start_data());
+}
+
+void ServerSession::Impl::cmd_data(std::string_view args) {
+  if (auto refusal = check_data(args)) return reply(*refusal);
+  apply_data();
+}
+
+void ServerSession::Impl::process_data() {
+  const std::size_t used = decoder_.feed(in_.view(), body_, s_.limits.max_message_size);
+  in_.consume(used);
+  if (!decoder_.done()) return;
+  if (decoder_.overflowed()) {
+    // The whole message was read (so nothing of it runs as commands) and
+    // nothing of it is kept (RFC 1870 §6.1).
+    reject("DATA", replies::message_too_big());
+    reset_transaction();
+    state_ = State::greeted;
+    return;
+  }
+  std::string data = std::move(body_);
+  body_.clear();
+  commit(std::move(data));
+}
+
+// ---- BDAT ---------------------------------------------------------------------------
+
+std::optional<Reply> ServerSession::Impl::check_bdat(const BdatArgs&) const {
+  if (!in_transaction()) return replies::need_mail();
+  if (envelope_.recipients.empty()) return replies::need_rcpt();
+  return std::nullopt;
+}
+
+void ServerSession::Impl::apply_bdat(const BdatArgs& args) {
+  bdat_used_ = true;
+  bdat_.begin_chunk(args.size, args.last, false);
+  state_ = State::bdat;
+  if (args.size == 0) finish_chunk();
+}
+
+// The chunk announced by a refused BDAT still follows; it is read and
+// dropped before the refusal is sent, or its bytes would run as commands.
+void ServerSession::Impl::skip_chunk(std::size_t size, const Reply& r) {
+  bdat_return_ = state_;
+  bdat_deferred_ = r;
+  bdat_.begin_chunk(size, false, true);
+  state_ = State::bdat;
+  if (size == 0) finish_chunk();
+}
+
+void ServerSession::Impl::refuse_bdat(std::string_view args, const Reply& r) {
+  const auto parsed = parse_bdat_args(args);
+  if (!parsed) return reply(replies::syntax("BDAT size [LAST]"));
+  skip_chunk(parsed->size, r);
+}
+
+void ServerSession::Impl::cmd_bdat(std::string_view args) {
+  const auto parsed = parse_bdat_args(args);
+  // Without a size we cannot know where the chunk ends; the client's
+  // following bytes will be read as commands and most likely fail.
+  if (!parsed) return reply(replies::syntax("BDAT size [LAST]"));
+  if (auto refusal = check_bdat(*parsed)) return skip_chunk(parsed->size, *refusal);
+  apply_bdat(*parsed);
+}
+
+void ServerSession::Impl::process_bdat() {
+  const std::size_t used = bdat_.feed(in_.view(), body_, s_.limits.max_message_size);
+  in_.consume(used);
+  if (bdat_.chunk_done()) finish_chunk();
+}
+
+void ServerSession::Impl::finish_chunk() {
+  if (bdat_.discarding()) {
+    state_ = bdat_return_;
+    const Reply r = *bdat_deferred_;
+    bdat_deferred_.reset();
+    // The chunk's size applied to a refused command, not to the message.
+    bdat_.begin_chunk(0, false, false);
+    return reply(r);
+  }
+  state_ = State::rcpt;
+  if (!bdat_.last()) {
+    // An oversized message is reported once, at LAST, so the client gets
+    // one answer for the message (RFC 3030 §2 allows either).
+    return reply(replies::chunk_received(bdat_.chunk_size()));
+  }
+  if (bdat_.overflowed()) {
+    reject("BDAT", replies::message_too_big());
+    reset_transaction();
+    state_ = State::greeted;
+    return;
+  }
+  std::string data = normalize_line_endings(body_);
+  wipe(body_);
+  commit(std::move(data));
+}
+
+// ---- commit -------------------------------------------------------------------------
+
+void ServerSession::Impl::commit(std::string data) {
+  message::ReceivedInfo r;
+  r.helo = helo_;
+  r.client_ip = s_.client_ip;
+  r.hostname = s_.hostname;
+  r.protocol = message::protocol_name(esmtp_, tls_active_, !user_.empty());
+  r.id = s_.session_id;
+  r.listener = s_.listener;
+  r.role = std::string(to_string(s_.role));
+  if (tls_active_) {
+    r.tls_version = tls_.version;
+    r.tls_cipher = tls_.cipher;
+  }
+  r.auth_user = user_;
+  if (envelope_.recipients.size() == 1) r.for_recipient = envelope_.recipients[0].address;
+  r.when = s_.now;
+  std::string headers = message::received_header(r);
+  // Date and Message-ID go right after our Received header rather than at
+  // the end of the client's header section: that position exists in every
+  // message, even one with no header section at all, and trace fields
+  // followed by other fields is what RFC 5322 §3.6 expects at the top.
+  if (s_.role == Role::submission) {
+    headers += message::missing_submission_headers(data, s_.session_id, messages_ + 1, s_.now,
+                                                   s_.hostname);
+  }
+  // Content that does not begin with a header field has no header section;
+  // an empty line keeps it body instead of letting it continue our headers.
+  if (!data.empty() && !message::starts_with_header_field(data) && !data.starts_with("\r\n")) {
+    headers += "\r\n";
+  }
+  if (!data.empty() && !data.ends_with("\r\n")) data += "\r\n";
+  state_ = State::waiting_commit;
+  actions_.emplace_back(CommitMessage{envelope_, headers + data});
+  wipe(data);
+}
+
+void ServerSession::Impl::message_committed(std::string_view id) {
+  if (state_ != State::waiting_commit) return;
+  ++messages_;
+  reset_transaction();
+  state_ = State::greeted;
+  counting_errors_ = true;
+  reply(replies::queued(id));
+  process();
+}
+
+void ServerSession::Impl::message_failed(std::string_view why) {
+  if (state_ != State::waiting_commit) return;
+  log("reject",
+      fmt::format("cmd=DATA from={} reason={} reply=\"452 4.3.1 Insufficient system storage\"",
+                  quote_field("<" + envelope_.mail_from + ">"), quote_field(why)),
+      true);
+  reset_transaction();
+  state_ = State::greeted;
+  counting_errors_ = true;
+  reply(replies::storage_failure());
+  process();
+}
+
+}  // namespace postern::smtp

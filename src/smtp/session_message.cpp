@@ -111,14 +111,19 @@ void ServerSession::Impl::finish_chunk() {
     // one answer for the message (RFC 3030 §2 allows either).
     return reply(replies::chunk_received(bdat_.chunk_size()));
   }
-  if (bdat_.overflowed()) {
+  // Bare CR and LF are stored as CRLF, so the stored message can be larger
+  // than the octets received; the limit applies to what is stored, as it
+  // does for DATA (SPEC §1.2).
+  std::string data;
+  if (!bdat_.overflowed()) data = normalize_line_endings(body_);
+  wipe(body_);
+  if (bdat_.overflowed() || data.size() > s_.limits.max_message_size) {
+    wipe(data);
     reject("BDAT", replies::message_too_big());
     reset_transaction();
     state_ = State::greeted;
     return;
   }
-  std::string data = normalize_line_endings(body_);
-  wipe(body_);
   commit(std::move(data));
 }
 

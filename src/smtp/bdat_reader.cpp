@@ -11,18 +11,54 @@ void BdatReader::begin_chunk(std::size_t size, bool last, bool discard) {
   discard_ = discard;
 }
 
-std::size_t BdatReader::feed(std::string_view in, std::string& body, std::size_t limit) {
-  const std::size_t take = std::min(remaining_, in.size());
-  remaining_ -= take;
-  if (discard_ || overflowed_) return take;
-  if (body.size() + take > limit) {
+void BdatReader::emit(std::string& body, std::string_view bytes, std::size_t limit) {
+  if (overflowed_) return;
+  if (body.size() + bytes.size() > limit) {
     overflowed_ = true;
     body.clear();
     body.shrink_to_fit();
-    return take;
+    return;
   }
-  body.append(in.substr(0, take));
+  body.append(bytes);
+}
+
+std::size_t BdatReader::feed(std::string_view in, std::string& body, std::size_t limit) {
+  const std::size_t take = std::min(remaining_, in.size());
+  remaining_ -= take;
+  if (discard_) return take;
+  const std::string_view chunk = in.substr(0, take);
+  std::size_t i = 0;
+  while (i < chunk.size() && !overflowed_) {
+    const char c = chunk[i];
+    if (pending_cr_) {
+      pending_cr_ = false;
+      emit(body, "\r\n", limit);
+      if (c == '\n') {
+        ++i;
+        continue;
+      }
+    }
+    if (c == '\r') {
+      pending_cr_ = true;
+      ++i;
+    } else if (c == '\n') {
+      emit(body, "\r\n", limit);  // bare LF
+      ++i;
+    } else {
+      const auto stop = chunk.find_first_of("\r\n", i);
+      const std::size_t end = stop == std::string_view::npos ? chunk.size() : stop;
+      emit(body, chunk.substr(i, end - i), limit);
+      i = end;
+    }
+  }
   return take;
+}
+
+void BdatReader::finish(std::string& body, std::size_t limit) {
+  if (pending_cr_) {
+    pending_cr_ = false;
+    emit(body, "\r\n", limit);
+  }
 }
 
 }  // namespace postern::smtp

@@ -2,6 +2,11 @@
 // command announces an exact octet count, and those octets are message
 // content, whatever they contain — no dot-stuffing, no end marker, and
 // nothing inside them may ever be read as a command.
+//
+// We do not offer BINARYMIME, so the content is text: bare CR and bare LF
+// are stored as CRLF as they are for DATA (a CR at the end of one chunk may
+// meet its LF at the start of the next), and the size limit applies to the
+// stored form, as it does for DATA.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +26,8 @@ class BdatReader {
   // message is marked overflowed and its content dropped. Returns the
   // number of bytes used.
   std::size_t feed(std::string_view in, std::string& body, std::size_t limit);
+  // After the LAST chunk: stores a CR that ended the message.
+  void finish(std::string& body, std::size_t limit);
 
   bool chunk_done() const { return remaining_ == 0; }
   bool last() const { return last_; }
@@ -36,6 +43,8 @@ class BdatReader {
   bool last_ = false;
   bool discard_ = false;
   bool overflowed_ = false;
+  bool pending_cr_ = false;  // the stored content so far ends in a CR
+  void emit(std::string& body, std::string_view bytes, std::size_t limit);
 };
 
 }  // namespace postern::smtp

@@ -106,24 +106,22 @@ void ServerSession::Impl::finish_chunk() {
     return reply(r);
   }
   state_ = State::rcpt;
+  if (bdat_.last()) bdat_.finish(body_, s_.limits.max_message_size);
   if (!bdat_.last()) {
     // An oversized message is reported once, at LAST, so the client gets
     // one answer for the message (RFC 3030 §2 allows either).
     return reply(replies::chunk_received(bdat_.chunk_size()));
   }
-  // Bare CR and LF are stored as CRLF, so the stored message can be larger
-  // than the octets received; the limit applies to what is stored, as it
-  // does for DATA (SPEC §1.2).
-  std::string data;
-  if (!bdat_.overflowed()) data = normalize_line_endings(body_);
-  wipe(body_);
-  if (bdat_.overflowed() || data.size() > s_.limits.max_message_size) {
-    wipe(data);
+  // The reader stored bare CR and LF as CRLF and applied the limit to the
+  // stored form, as DATA does (SPEC §1.2).
+  if (bdat_.overflowed()) {
     reject("BDAT", replies::message_too_big());
     reset_transaction();
     state_ = State::greeted;
     return;
   }
+  std::string data = std::move(body_);
+  body_.clear();
   commit(std::move(data));
 }
 

@@ -35,6 +35,10 @@ bool equal_ci(std::string_view a, std::string_view b) {
 }  // namespace
 
 bool has_header(std::string_view message, std::string_view name) {
+  // Content that does not begin with a field has no header section at all
+  // (the session then puts an empty line before it): a "Date:" line further
+  // down is body text.
+  if (!starts_with_header_field(message)) return false;
   std::size_t pos = 0;
   while (pos < message.size()) {
     const auto eol = message.find('\n', pos);

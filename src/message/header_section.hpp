@@ -9,7 +9,8 @@ namespace postern::message {
 
 // True when the header section of `message` has a field called `name`
 // (case-insensitive, without the colon; white space before the colon, the
-// obsolete form of RFC 5322 §4.5, counts too).
+// obsolete form of RFC 5322 §4.5, counts too). Content that does not begin
+// with a header field has no header section, so this is false for it.
 bool has_header(std::string_view message, std::string_view name);
 
 // True when `message` begins with a header field ("name:"), false when it

@@ -119,7 +119,7 @@ TEST(SessionAuth, Throttled) {
                   script);
 }
 
-TEST(SessionAuth, AlreadyAuthenticatedAndInTransaction) {
+TEST(SessionAuth, AlreadyAuthenticated) {
   expect_dialogue(submission(),
                   cat(cat(kStartTls, kAuthAlice),
                       {"C: " + std::string(kAuthAlice[0].substr(3)), "S: 503 5.5.1"}));

@@ -170,6 +170,28 @@ TEST(SessionData, SubmissionKeepsExistingDateAndMessageId) {
   EXPECT_EQ(d.find("\r\nMessage-ID:"), std::string::npos) << d;
 }
 
+TEST(SessionData, ContentWithoutHeaderSectionStaysBody) {
+  const auto o = expect_dialogue(
+      submission(),
+      cat(kSubmit, {"C: MAIL FROM:<alice@example.com>", "S: 250", "C: RCPT TO:<x@remote.example>",
+                    "S: 250", "C: DATA", "S: 354", "C: just text, no headers",
+                    "C: Date: in the body", "C: .", "S: 250 2.0.0"}));
+  ASSERT_EQ(o.commits.size(), 1u);
+  const std::string& d = o.commits[0].data;
+  // Our fields, then an empty line, then the client's text as body.
+  EXPECT_TRUE(d.ends_with("\r\n\r\njust text, no headers\r\nDate: in the body\r\n")) << d;
+  EXPECT_NE(d.find("\r\nDate: " + message::rfc5322_date(submission().now) + "\r\n"),
+            std::string::npos)
+      << d;
+}
+
+TEST(SessionData, EhloResetsTheTransaction) {
+  expect_dialogue(
+      relay(), cat(kEhlo, {"C: MAIL FROM:<a@b.example>", "S: 250", "C: RCPT TO:<alice@example.com>",
+                           "S: 250", "C: EHLO again", "S: 250", "C: DATA", "S: 503 5.5.1",
+                           "C: MAIL FROM:<a@b.example>", "S: 250 2.1.0"}));
+}
+
 TEST(SessionData, HeloGivesSmtpProtocol) {
   const auto o = expect_dialogue(relay(), {"C: HELO c", "S: 250", "C: MAIL FROM:<a@b.example>",
                                            "S: 250", "C: RCPT TO:<alice@example.com>", "S: 250",

@@ -111,6 +111,7 @@ TEST(HasHeader, CaseInsensitiveAndOnlyInTheHeaderSection) {
   EXPECT_TRUE(has_header("Date : obsolete form\r\n\r\n", "Date"));
   EXPECT_FALSE(has_header("", "Date"));
   EXPECT_FALSE(has_header("\r\nDate: y\r\n", "Date"));
+  EXPECT_FALSE(has_header("just text\r\nDate: y\r\n\r\n", "Date"));
   EXPECT_TRUE(has_header("Date: y", "Date"));
 }
 

@@ -320,6 +320,15 @@ TEST(SessionBdat, BdatZeroLastAndBareLineEnds) {
   EXPECT_TRUE(o.commits[0].data.ends_with("\r\na\r\nb\r\nc\r\n.\r\n")) << o.commits[0].data;
 }
 
+TEST(SessionBdat, CrAtTheEndOfAChunkMeetsLfInTheNext) {
+  const auto o = expect_dialogue(
+      relay(), cat(kEhlo, {"C: MAIL FROM:<a@b.example>", "S: 250", "C: RCPT TO:<alice@example.com>",
+                           "S: 250", "R: BDAT 2\r\na\r", "S: 250 2.0.0", "R: BDAT 3\r\n\nb\r",
+                           "S: 250 2.0.0", "R: BDAT 1 LAST\r\n\r", "S: 250 2.0.0 Ok: queued"}));
+  ASSERT_EQ(o.commits.size(), 1u);
+  EXPECT_TRUE(o.commits[0].data.ends_with("\r\na\r\nb\r\n\r\n")) << o.commits[0].data;
+}
+
 TEST(SessionBdat, DataAfterBdatIsRefused) {
   expect_dialogue(
       relay(), cat(kEhlo, {"C: MAIL FROM:<a@b.example>", "S: 250", "C: RCPT TO:<alice@example.com>",

@@ -111,13 +111,13 @@ void ServerSession::Impl::close(std::string reason) {
   if (state_ == State::closed) return;
   state_ = State::closed;
   in_.clear();
-  wipe(body_);
+  body_.clear();
   actions_.emplace_back(Close{std::move(reason)});
 }
 
 void ServerSession::Impl::reset_transaction() {
   envelope_ = Envelope{};
-  wipe(body_);
+  body_.clear();
   body_.shrink_to_fit();
   decoder_.reset();
   bdat_.reset();
@@ -180,12 +180,13 @@ void ServerSession::Impl::process() {
   first_bytes_checked_ = true;
   std::string line;
   while (state_ != State::closed && !waiting() && !in_.empty()) {
-    if (state_ == State::data) {
-      process_data();
-      continue;
-    }
-    if (state_ == State::bdat) {
-      process_bdat();
+    if (state_ == State::data || state_ == State::bdat) {
+      if (state_ == State::data) {
+        process_data();
+      } else {
+        process_bdat();
+      }
+      check_error_limit();
       continue;
     }
     const auto result = in_.next_line(line);

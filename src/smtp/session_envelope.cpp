@@ -75,9 +75,11 @@ void ServerSession::Impl::cmd_mail(std::string_view args) {
   if (auto refusal = check_mail(args, mail)) {
     // Refusals that are policy (not syntax or sequence) go to the log.
     if (refusal->code == 530 || refusal->code == 552 || refusal->code == 553) {
-      log("reject", fmt::format("cmd=MAIL from={}{} reply={}", quote_field("<" + mail.sender + ">"),
-                                user_.empty() ? "" : " user=" + quote_field(user_),
-                                quote_field(refusal->summary())));
+      const std::string from =
+          mail.sender.empty() ? "" : " from=" + quote_field("<" + mail.sender + ">");
+      const std::string user = user_.empty() ? "" : " user=" + quote_field(user_);
+      log("reject",
+          fmt::format("cmd=MAIL{}{} reply={}", from, user, quote_field(refusal->summary())));
     }
     return reply(*refusal);
   }

@@ -23,7 +23,7 @@ std::optional<Reply> ServerSession::Impl::check_data(std::string_view args) cons
 
 void ServerSession::Impl::apply_data() {
   decoder_.reset();
-  wipe(body_);
+  body_.clear();
   state_ = State::data;
   reply(replies::start_data());
 }
@@ -158,9 +158,9 @@ void ServerSession::Impl::commit(std::string data) {
     headers += "\r\n";
   }
   if (!data.empty() && !data.ends_with("\r\n")) data += "\r\n";
+  data.insert(0, headers);  // one buffer, not a second copy of the message
   state_ = State::waiting_commit;
-  actions_.emplace_back(CommitMessage{envelope_, headers + data});
-  wipe(data);
+  actions_.emplace_back(CommitMessage{envelope_, std::move(data)});
 }
 
 void ServerSession::Impl::message_committed(std::string_view id) {

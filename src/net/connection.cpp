@@ -229,9 +229,8 @@ class Driver {
       close_reason_ = "tls handshake failed";
       co_return false;
     }
-    const auto info = describe_tls(tls_->native_handle());
-    obs::event("tls", "session={} result=ok version={} cipher={}", id_, info.version, info.cipher);
-    session_.tls_established(info);
+    // The session logs the success with the negotiated version and cipher.
+    session_.tls_established(describe_tls(tls_->native_handle()));
     co_return true;
   }
 

@@ -72,6 +72,8 @@ void ServerSession::Impl::tls_established(const TlsInfo& info) {
   tls_ = info;
   // Decrypted bytes are not a plaintext client's first bytes.
   first_bytes_checked_ = true;
+  log("tls", fmt::format("result=ok version={} cipher={}", quote_field(info.version),
+                         quote_field(info.cipher)));
   if (state_ != State::waiting_tls) return;  // implicit TLS: before start()
   // RFC 3207 §4.2: forget everything learnt before TLS — EHLO name,
   // authentication, transaction — and whatever input is buffered.
@@ -81,15 +83,13 @@ void ServerSession::Impl::tls_established(const TlsInfo& info) {
   esmtp_ = false;
   user_.clear();
   state_ = State::fresh;
-  log("tls",
-      fmt::format("version={} cipher={}", quote_field(info.version), quote_field(info.cipher)));
   process();
 }
 
 // The TLS layer is broken: nothing can be said in plaintext any more.
 void ServerSession::Impl::tls_failed() {
+  // The driver has logged the handshake error with its details.
   if (state_ == State::closed) return;
-  log("tls", "result=failed reason=\"handshake failed\"", true);
   close("tls handshake failed");
 }
 

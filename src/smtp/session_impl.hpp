@@ -69,7 +69,14 @@ struct ServerSession::Impl {
   bool in_transaction() const { return state_ == State::mail || state_ == State::rcpt; }
   bool tls_required_now() const;
 
-  void reply(const Reply& r);          // counts 5xx when counting_errors_
+  // What counts toward limits.max_errors (SPEC §1.2): every 5xx reply to a
+  // command whose table entry says so — unknown verbs, syntax, bad
+  // sequence, line too long, policy refusals (a harvester collects 550s),
+  // failed AUTH, an oversized message — plus the throttled-AUTH 454. Other
+  // 4xx replies never count: they are our trouble (storage, temporary auth
+  // failure) or a limit a good client is told to work around (452 too many
+  // recipients).
+  void reply(const Reply& r);          // counts a 5xx when counting_errors_
   void reply_counted(const Reply& r);  // always counts (throttled AUTH)
   void log(std::string_view event, std::string fields, bool warning = false);
   void reject(std::string_view cmd, const Reply& r, std::string_view to = {});

@@ -115,7 +115,7 @@ std::optional<PathArgument> split_path_argument(std::string_view args, std::stri
   args = trim(args);
   if (!starts_with_keyword(args, keyword)) return std::nullopt;
   args.remove_prefix(keyword.size());
-  if (!args.empty() && args.front() == ' ') args.remove_prefix(1);
+  args = trim(args);
   if (args.empty() || args.front() != '<') return std::nullopt;
   bool quoted = false;
   for (std::size_t i = 1; i < args.size(); ++i) {

@@ -32,9 +32,9 @@ struct PathArgument {
 };
 
 // Splits "FROM:<path> params" (keyword "FROM:") or "TO:<path> params". The
-// keyword is case-insensitive; a space after the colon is tolerated because
-// many clients send one. The path ends at the first '>' outside a quoted
-// local part. nullopt: no keyword, or no complete "<...>".
+// keyword is case-insensitive; blanks after the colon are tolerated because
+// many clients send them (RFC 5321 §4.1.2 has none). The path ends at the first '>' outside a
+// quoted local part. nullopt: no keyword, or no complete "<...>".
 std::optional<PathArgument> split_path_argument(std::string_view args, std::string_view keyword);
 
 struct ParamError {

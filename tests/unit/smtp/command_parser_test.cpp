@@ -37,8 +37,11 @@ TEST(SplitPathArgument, PathAndParameters) {
   EXPECT_EQ(p->path, "<>");
 }
 
-TEST(SplitPathArgument, ToleratesOneSpaceAfterTheColon) {
+TEST(SplitPathArgument, ToleratesBlanksAfterTheColon) {
   auto p = split_path_argument("FROM: <a@b.example>", "FROM:");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->path, "<a@b.example>");
+  p = split_path_argument("FROM:  \t<a@b.example>", "FROM:");
   ASSERT_TRUE(p);
   EXPECT_EQ(p->path, "<a@b.example>");
 }

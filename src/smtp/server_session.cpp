@@ -193,15 +193,13 @@ void ServerSession::Impl::process() {
     if (result == InputBuffer::LineResult::incomplete) break;
     counting_errors_ = true;
     if (result == InputBuffer::LineResult::too_long) {
-      if (state_ == State::auth_plain || state_ == State::auth_login_user ||
-          state_ == State::auth_login_pass) {
+      if (in_auth_exchange()) {
         in_.wipe_consumed();
         auth_refuse(replies::auth_cannot_decode(), "response too long");
       } else {
         reply(replies::line_too_long());
       }
-    } else if (state_ == State::auth_plain || state_ == State::auth_login_user ||
-               state_ == State::auth_login_pass) {
+    } else if (in_auth_exchange()) {
       in_.wipe_consumed();
       auth_line(line);
     } else {

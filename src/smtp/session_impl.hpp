@@ -67,6 +67,10 @@ struct ServerSession::Impl {
   void peer_closed();
   bool waiting() const;
   bool in_transaction() const { return state_ == State::mail || state_ == State::rcpt; }
+  bool in_auth_exchange() const {
+    return state_ == State::auth_plain || state_ == State::auth_login_user ||
+           state_ == State::auth_login_pass;
+  }
   bool tls_required_now() const;
 
   // What counts toward limits.max_errors (SPEC §1.2): every 5xx reply to a

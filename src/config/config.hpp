@@ -71,6 +71,9 @@ struct DeliveryConfig {
   std::chrono::seconds command_timeout{300};  // per SMTP reply (RFC 5321 §4.5.3.2)
   std::size_t max_connections = 20;                 // outbound, overall
   std::size_t max_connections_per_destination = 4;  // per MX host / smarthost
+  // Extra CA certificates (PEM) trusted for the smarthost's certificate, on
+  // top of the system store: for a provider or hub with a private CA.
+  std::filesystem::path smarthost_ca_file;
 };
 
 struct LogConfig {

@@ -1,0 +1,49 @@
+#include "control/local_submission.hpp"
+
+#include "control/message_text.hpp"
+
+namespace postern::control {
+namespace {
+
+long long unix_seconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+// The hostname goes into header lines: keep it to one printable token.
+std::string clean_token(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 255)) {
+    const auto u = static_cast<unsigned char>(c);
+    out += (u <= 0x20 || u == 0x7f || c == '(' || c == ')' || c == '<' || c == '>') ? '?' : c;
+  }
+  return out.empty() ? "localhost" : out;
+}
+
+}  // namespace
+
+std::string local_received_header(const LocalOrigin& origin) {
+  return "Received: from local (uid " + std::to_string(origin.uid) + ")\r\n\tby " +
+         clean_token(origin.hostname) + " (postern sendmail);\r\n\t" +
+         rfc5322_date_utc(unix_seconds(origin.when)) + "\r\n";
+}
+
+std::string prepare_local_message(std::string_view message, const LocalOrigin& origin) {
+  const std::string body = to_crlf(message);
+  std::string out = local_received_header(origin);
+  if (!has_header(body, "Date")) {
+    out += "Date: " + rfc5322_date_utc(unix_seconds(origin.when)) + "\r\n";
+  }
+  if (!has_header(body, "Message-ID")) {
+    out +=
+        "Message-ID: <" + clean_token(origin.unique) + "@" + clean_token(origin.hostname) + ">\r\n";
+  }
+  // Without a header section the message is all body: an empty line keeps
+  // its first line from reading as a continuation of our fields.
+  if (header_section_end(body) == 0 && !(body.size() >= 2 && body.starts_with("\r\n"))) {
+    out += "\r\n";
+  }
+  out += body;
+  return out;
+}
+
+}  // namespace postern::control

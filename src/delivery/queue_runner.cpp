@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -48,7 +49,26 @@ class Schedule {
     }
     due_[id] = when;
     order_.insert({when, id});
-    cv_.notify_one();
+    // All: an operator change waiting in claim() shares the variable.
+    cv_.notify_all();
+  }
+
+  // Takes `id` away from the workers for an operator change: waits while a
+  // worker has it, then marks it busy and unschedules it (`was_due` says
+  // when it had been due, if it was scheduled). False once stopping.
+  bool claim(const std::string& id, std::optional<Clock::time_point>& was_due) {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return stopping_ || !busy_.contains(id); });
+    if (stopping_) return false;
+    was_due.reset();
+    const auto it = due_.find(id);
+    if (it != due_.end()) {
+      was_due = it->second;
+      order_.erase({it->second, id});
+      due_.erase(it);
+    }
+    busy_.insert(id);
+    return true;
   }
 
   // Blocks until a message is due (returns its id) or the schedule stops
@@ -244,6 +264,31 @@ struct QueueRunner::Impl {
     return true;
   }
 
+  enum class Change { hold, release, remove };
+
+  std::error_code change(const std::string& id, Change what) {
+    std::optional<Clock::time_point> was_due;
+    if (!schedule->claim(id, was_due)) return std::make_error_code(std::errc::operation_canceled);
+    std::error_code ec;
+    std::optional<QueuedMessage> m = spool.load(id);
+    if (!m) {
+      ec = std::make_error_code(std::errc::no_such_file_or_directory);
+    } else if (what == Change::remove) {
+      ec = spool.remove(id);
+    } else {
+      m->held = what == Change::hold;
+      if (what == Change::release) m->next_attempt = Clock::now();
+      ec = spool.update(*m);
+    }
+    schedule->done(id);
+    if (!ec && what == Change::release) {
+      schedule->add(id, m->next_attempt);
+    } else if (ec && was_due) {
+      schedule->add(id, *was_due);  // nothing changed: it keeps its turn
+    }
+    return ec;
+  }
+
   spool::Spool& spool;
   RunnerSettings settings;
   LocalCourier local;
@@ -289,6 +334,29 @@ void QueueRunner::stop() {
 
 void QueueRunner::wake(const std::string& queue_id) {
   impl_->schedule->add(queue_id, Clock::now());
+}
+
+std::size_t QueueRunner::wake_all() {
+  std::size_t n = 0;
+  const auto now = Clock::now();
+  for (const QueuedMessage& m : impl_->spool.list()) {
+    if (m.held) continue;
+    impl_->schedule->add(m.id, now);
+    ++n;
+  }
+  return n;
+}
+
+std::error_code QueueRunner::hold(const std::string& queue_id) {
+  return impl_->change(queue_id, Impl::Change::hold);
+}
+
+std::error_code QueueRunner::release(const std::string& queue_id) {
+  return impl_->change(queue_id, Impl::Change::release);
+}
+
+std::error_code QueueRunner::remove(const std::string& queue_id) {
+  return impl_->change(queue_id, Impl::Change::remove);
 }
 
 }  // namespace postern::delivery

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "delivery/courier.hpp"
@@ -48,6 +49,18 @@ class QueueRunner {
   // Makes a queued message due now (e.g. `postern queue flush`, or a
   // remote courier that became available).
   void wake(const std::string& queue_id);
+  // Makes every queued message that is not held due now (`postern queue
+  // flush`); returns how many.
+  std::size_t wake_all();
+  // Operator changes (`postern queue hold|release|delete`). Each waits until
+  // no delivery attempt of the message is in progress and keeps new ones
+  // from starting meanwhile, so an attempt that began before the change
+  // cannot undo it when it records its results. A released message is due
+  // at once. Errors: no_such_file_or_directory when the message is not
+  // queued, operation_canceled once stop() was called, or the spool's.
+  std::error_code hold(const std::string& queue_id);
+  std::error_code release(const std::string& queue_id);
+  std::error_code remove(const std::string& queue_id);
 
  private:
   struct Impl;

@@ -16,9 +16,11 @@
 #include <thread>
 #include <vector>
 
+#include "control/control_protocol.hpp"
 #include "delivery/queue_runner.hpp"
 #include "net/auth_service.hpp"
 #include "net/connection.hpp"
+#include "net/control_server.hpp"
 #include "net/shared_state.hpp"
 #include "net/tls_context.hpp"
 #include "obs/log.hpp"
@@ -62,6 +64,7 @@ struct Server::Impl {
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::unique_ptr<spool::Spool> spool;
   std::unique_ptr<delivery::QueueRunner> runner;
+  std::unique_ptr<ControlServer> control;
   std::unique_ptr<AuthService> auth;
   std::unique_ptr<SharedState> shared;
   std::atomic<std::size_t> next_loop{0};
@@ -183,6 +186,10 @@ int Server::run() {
                    asio::detached);
   }
   asio::co_spawn(*s.loops[0], s.watch_users_file(), asio::detached);
+  // `postern queue` and `postern sendmail` reach the server here.
+  s.control = std::make_unique<ControlServer>(*s.loops[0], config.data_dir / control::kSocketName,
+                                              *s.shared, *s.runner);
+  s.control->start();
 
   std::optional<asio::signal_set> signals;
   signals.emplace(*s.loops[0], SIGTERM, SIGINT, SIGHUP);
@@ -203,6 +210,7 @@ int Server::run() {
     }
     obs::event("stop", "signal={}", signo == SIGTERM ? "TERM" : "INT");
     for (auto& a : s.acceptors) a->close();
+    s.control->close();
     for (auto& loop : s.loops) loop->stop();
   };
   signals->async_wait(on_signal);
@@ -224,8 +232,13 @@ int Server::run() {
   guards.clear();
   signals.reset();
   s.acceptors.clear();
-  s.loops.clear();
+  // The runner stops first so that no operator change still waits for a
+  // delivery attempt; then the control thread ends before the loop it
+  // answers on goes away.
   s.runner->stop();
+  s.control->stop();
+  s.loops.clear();
+  s.control.reset();
   s.spool->shutdown();
   obs::event("stopped", "hostname={}", config.hostname);
   return 0;

@@ -3,22 +3,47 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/commands.hpp"
 
+namespace {
+
+// Invoked through a link named `sendmail` (as /usr/sbin/sendmail), the
+// binary behaves as `postern sendmail`, which is what applications call.
+std::vector<char*> sendmail_argv(int argc, char** argv) {
+  std::vector<char*> out(argv, argv + argc);
+  const std::string_view name = argc > 0 ? std::string_view(argv[0]) : std::string_view();
+  const std::size_t slash = name.rfind('/');
+  const std::string_view base = slash == std::string_view::npos ? name : name.substr(slash + 1);
+  if (argc > 0 && base == "sendmail") {
+    static char subcommand[] = "sendmail";
+    out.insert(out.begin() + 1, subcommand);
+  }
+  return out;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  std::vector<char*> args = sendmail_argv(argc, argv);
+  argc = static_cast<int>(args.size());
+  argv = args.data();
   CLI::App app{"postern: a mail server whose ports keep their purpose"};
   app.require_subcommand(1);
   const std::vector<postern::cli::Command> commands = {
-      postern::cli::add_serve(app),
-      postern::cli::add_check(app),
-      postern::cli::add_user(app),
+      postern::cli::add_serve(app), postern::cli::add_check(app),    postern::cli::add_user(app),
+      postern::cli::add_queue(app), postern::cli::add_sendmail(app),
   };
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int status = app.exit(e);
+    // sendmail callers read sysexits.h codes: EX_USAGE.
+    if (status != 0 && argc > 1 && std::string_view(argv[1]) == "sendmail") return 64;
+    return status;
   }
   try {
     for (const auto& command : commands) {

@@ -14,5 +14,7 @@ struct Command {
 Command add_serve(CLI::App& app);
 Command add_check(CLI::App& app);
 Command add_user(CLI::App& app);
+Command add_queue(CLI::App& app);
+Command add_sendmail(CLI::App& app);
 
 }  // namespace postern::cli

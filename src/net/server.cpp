@@ -174,6 +174,8 @@ int Server::run() {
   delivery::RunnerSettings runner_settings;
   runner_settings.mail_root = config.mail_dir();
   runner_settings.local_domains = config.local_domains;
+  runner_settings.retry_initial = config.delivery.retry_initial;
+  runner_settings.retry_max = config.delivery.retry_max;
   s.runner = std::make_unique<delivery::QueueRunner>(*s.spool, runner_settings);
   s.runner->start();
 

@@ -37,6 +37,9 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
         case 'h':
           unit = 3600;
           break;
+        case 'd':
+          unit = 86400;
+          break;
         default:
           return std::nullopt;
       }

@@ -1,5 +1,5 @@
-// Durations in the configuration: "300s", "5m", "1h", "1h30m", or a plain
-// integer meaning seconds (SPEC §2 [limits]).
+// Durations in the configuration: "300s", "5m", "1h", "1h30m", "5d", or a
+// plain integer meaning seconds (SPEC §2 [limits], [delivery]).
 #pragma once
 
 #include <chrono>

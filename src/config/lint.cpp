@@ -207,6 +207,7 @@ std::vector<Problem> lint(const Config& config) {
   lint_relay(config, out);
   lint_storage(config, out);
   lint_identity(config, out);
+  lint_delivery(config, out);
   return out;
 }
 

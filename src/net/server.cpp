@@ -18,12 +18,14 @@
 
 #include "control/control_protocol.hpp"
 #include "delivery/queue_runner.hpp"
+#include "dns/resolver.hpp"
 #include "net/auth_service.hpp"
 #include "net/connection.hpp"
 #include "net/control_server.hpp"
 #include "net/shared_state.hpp"
 #include "net/tls_context.hpp"
 #include "obs/log.hpp"
+#include "outbound/smtp_courier.hpp"
 #include "policy/static_directory.hpp"
 #include "spool/spool.hpp"
 
@@ -176,6 +178,10 @@ int Server::run() {
   runner_settings.local_domains = config.local_domains;
   runner_settings.retry_initial = config.delivery.retry_initial;
   runner_settings.retry_max = config.delivery.retry_max;
+  dns::ResolverOptions resolver_options;
+  resolver_options.server = config.delivery.resolver;
+  runner_settings.remote = std::make_shared<outbound::SmtpCourier>(
+      config, std::shared_ptr<dns::Resolver>(dns::Resolver::create(resolver_options)));
   s.runner = std::make_unique<delivery::QueueRunner>(*s.spool, runner_settings);
   s.runner->start();
 

@@ -4,8 +4,11 @@
 //
 // Retries: a recipient that failed transiently is tried again after
 // retry_initial, doubling with each attempt up to retry_max (1 min, 2, 4,
-// ... capped at 1 h by default). Queue lifetime and bounces are the
-// outbound courier's concern.
+// ... capped at 1 h by default). A recipient still failing transiently
+// max_queue_lifetime after the message arrived fails for good (4.4.7).
+// Failed recipients are reported to the sender in one RFC 3464 bounce per
+// attempt, which goes through the spool like any message; mail from the
+// null sender is never bounced (SPEC §1.5).
 #pragma once
 
 #include <chrono>
@@ -30,6 +33,10 @@ struct RunnerSettings {
   std::shared_ptr<Courier> remote;
   std::chrono::seconds retry_initial{60};
   std::chrono::seconds retry_max{3600};
+  // RFC 5321 §4.5.4.1: give up after "at least 4-5 days".
+  std::chrono::seconds max_queue_lifetime{5 * 24 * 3600};
+  // Names this server in bounces (Reporting-MTA, From: MAILER-DAEMON@...).
+  std::string hostname = "localhost";
 };
 
 // The wait before the next attempt after `attempts` failed ones (>= 1).

@@ -178,6 +178,8 @@ int Server::run() {
   runner_settings.local_domains = config.local_domains;
   runner_settings.retry_initial = config.delivery.retry_initial;
   runner_settings.retry_max = config.delivery.retry_max;
+  runner_settings.max_queue_lifetime = config.delivery.max_queue_lifetime;
+  runner_settings.hostname = config.hostname;
   dns::ResolverOptions resolver_options;
   resolver_options.server = config.delivery.resolver;
   runner_settings.remote = std::make_shared<outbound::SmtpCourier>(

@@ -1,5 +1,7 @@
 #include "outbound/smtp_courier.hpp"
 
+#include "dns/idn.hpp"
+
 #include <openssl/err.h>
 
 #include <csignal>
@@ -54,13 +56,6 @@ SSL_CTX* make_client_context(const std::filesystem::path& extra_ca) {
 std::vector<RecipientResult> all_with(std::size_t n, Outcome outcome, const std::string& reply,
                                       const std::string& where = "") {
   return std::vector<RecipientResult>(n, RecipientResult{outcome, reply, where});
-}
-
-bool is_ascii(std::string_view s) {
-  for (const char c : s) {
-    if (static_cast<unsigned char>(c) >= 0x80) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -202,15 +197,15 @@ std::vector<RecipientResult> SmtpCourier::deliver_direct(const spool::QueuedMess
                                                          const std::vector<std::size_t>& rcpts) {
   const std::size_t n = rcpts.size();
   if (domain.empty()) return all_with(n, Outcome::permanent, "5.1.3 recipient has no domain");
-  if (!is_ascii(domain)) {
-    // The SMTP session accepts internationalised domains only with
-    // SMTPUTF8; their A-label form is what DNS knows (RFC 5890).
-    return all_with(
-        n, Outcome::permanent,
-        "5.1.2 internationalised domain " + domain + " cannot be converted to an A-label");
+  // DNS knows internationalised domains only in A-label form (RFC 5890);
+  // the SMTP session accepted the UTF-8 form under SMTPUTF8.
+  const auto a_label = dns::to_a_label(domain);
+  if (!a_label) {
+    return all_with(n, Outcome::permanent,
+                    "5.1.2 domain " + domain + " is not a valid internationalised domain name");
   }
-  const TlsPolicy tls = policy_for(domain);
-  const dns::MxResult mx = resolver_->lookup_mx(domain);
+  const TlsPolicy tls = policy_for(*a_label);
+  const dns::MxResult mx = resolver_->lookup_mx(*a_label);
   switch (mx.status) {
     case dns::Status::ok:
       break;

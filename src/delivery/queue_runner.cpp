@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "delivery/bouncer.hpp"
 #include "delivery/local_courier.hpp"
 #include "obs/log.hpp"
 
@@ -129,7 +130,10 @@ std::chrono::seconds retry_delay(int attempts, std::chrono::seconds initial,
 
 struct QueueRunner::Impl {
   Impl(spool::Spool& s, RunnerSettings r)
-      : spool(s), settings(std::move(r)), local(settings.mail_root) {
+      : spool(s),
+        settings(std::move(r)),
+        local(settings.mail_root),
+        bouncer(spool, settings.hostname) {
     for (std::string& d : settings.local_domains) d = lowercase(d);
   }
 
@@ -148,6 +152,12 @@ struct QueueRunner::Impl {
     }
   }
 
+  // A recipient that failed in an earlier attempt whose bounce is not yet
+  // known to be queued (see bouncer.hpp).
+  static bool owes_bounce(const spool::RecipientStatus& r) {
+    return r.state == RecipientState::pending && owed_bounce(r.last_reply).has_value();
+  }
+
   // One delivery attempt for every pending recipient of one message.
   void attempt(const std::string& id) {
     std::optional<QueuedMessage> loaded = spool.load(id);
@@ -156,13 +166,16 @@ struct QueueRunner::Impl {
     QueuedMessage& m = *loaded;
     const auto now = Clock::now();
 
+    std::vector<std::size_t> owed;
     std::vector<std::size_t> local_rcpts;
     std::vector<std::size_t> remote_rcpts;
     bool changed = false;
     for (std::size_t i = 0; i < m.recipients.size(); ++i) {
       auto& r = m.recipients[i];
       if (r.state != RecipientState::pending) continue;
-      if (is_local(r.recipient.address)) {
+      if (owes_bounce(r)) {
+        owed.push_back(i);
+      } else if (is_local(r.recipient.address)) {
         local_rcpts.push_back(i);
       } else if (settings.remote) {
         remote_rcpts.push_back(i);
@@ -175,7 +188,7 @@ struct QueueRunner::Impl {
                    obs::sanitize(r.recipient.address), kNoRemote);
       }
     }
-    if (local_rcpts.empty() && remote_rcpts.empty()) {
+    if (owed.empty() && local_rcpts.empty() && remote_rcpts.empty()) {
       if (changed) record(m);
       return;
     }
@@ -189,42 +202,109 @@ struct QueueRunner::Impl {
       return;
     }
 
-    apply(m, local_rcpts, local.deliver(m, data, local_rcpts), "mailbox");
-    if (!remote_rcpts.empty()) {
-      apply(m, remote_rcpts, settings.remote->deliver(m, data, remote_rcpts), "relay");
+    // First finish the bounce an earlier attempt left owed (a restart or a
+    // spool error came in between), as its own report.
+    if (!owed.empty()) {
+      if (!bounce(m, data, owed, true)) {
+        schedule->add(id, Clock::now() + settings.retry_initial);
+        return;
+      }
+      if (local_rcpts.empty() && remote_rcpts.empty()) return;
     }
 
-    // The next try waits for the recipient that has failed most often.
+    apply(m, local_rcpts, local.deliver(m, data, local_rcpts), "mailbox", false);
+    if (!remote_rcpts.empty()) {
+      apply(m, remote_rcpts, settings.remote->deliver(m, data, remote_rcpts), "relay", true);
+    }
+
+    // The next try waits for the recipient that has failed most often, but
+    // not past the end of the queue lifetime, so expiry is punctual.
     int worst = 0;
     bool retry = false;
-    for (const std::size_t i : local_rcpts) {
-      const auto& r = m.recipients[i];
-      if (r.state == RecipientState::pending) {
-        retry = true;
-        worst = std::max(worst, r.attempts);
+    std::vector<std::size_t> failed_now;
+    for (const auto* group : {&local_rcpts, &remote_rcpts}) {
+      for (const std::size_t i : *group) {
+        const auto& r = m.recipients[i];
+        if (owes_bounce(r)) {
+          failed_now.push_back(i);
+        } else if (r.state == RecipientState::pending) {
+          retry = true;
+          worst = std::max(worst, r.attempts);
+        }
       }
     }
-    for (const std::size_t i : remote_rcpts) {
-      const auto& r = m.recipients[i];
-      if (r.state == RecipientState::pending) {
-        retry = true;
-        worst = std::max(worst, r.attempts);
-      }
-    }
-    if (retry)
+    if (retry) {
+      const auto deadline = m.arrival + settings.max_queue_lifetime;
       m.next_attempt =
-          Clock::now() + retry_delay(worst, settings.retry_initial, settings.retry_max);
+          std::min(Clock::now() + retry_delay(worst, settings.retry_initial, settings.retry_max),
+                   std::max(deadline, Clock::now()));
+    }
     if (!record(m)) {
       // The results are not durable; trying again later may deliver twice
       // to the recipients that succeeded, which beats losing track.
       schedule->add(id, Clock::now() + settings.retry_initial);
       return;
     }
+    if (!failed_now.empty() && !bounce(m, data, failed_now, false)) {
+      // The failures are recorded as owed: the next attempt sends the
+      // bounce (and only the bounce, for them).
+      schedule->add(id, Clock::now() + settings.retry_initial);
+      return;
+    }
     if (retry) schedule->add(id, m.next_attempt);
   }
 
+  // Queues one bounce for the recipients at `indexes` (all owed), then
+  // records them as failed. False when either step did not work; the owed
+  // marks then stay for the next attempt.
+  bool bounce(QueuedMessage& m, std::string_view data, const std::vector<std::size_t>& indexes,
+              bool recovering) {
+    std::vector<BounceRecipient> failed;
+    for (const std::size_t i : indexes) {
+      const auto owed = owed_bounce(m.recipients[i].last_reply);
+      failed.push_back(BounceRecipient{i, owed->reply, owed->where});
+    }
+    // Never for the null sender (fail() does not mark those), but a queue
+    // written by hand must not make a bounce to nobody.
+    const std::string bounce_id =
+        m.envelope.mail_from.empty() ? "none" : bouncer.send(m, data, failed, recovering);
+    if (bounce_id.empty()) return false;
+    for (const auto& f : failed) {
+      auto& r = m.recipients[f.index];
+      r.state = RecipientState::failed;
+      r.last_reply = f.reply;
+    }
+    obs::event("bounced", "id={} to=<{}> bounce_id={} recipients={}", m.id,
+               obs::sanitize(m.envelope.mail_from), bounce_id, failed.size());
+    return record(m);
+  }
+
+  // A recipient that failed for good: owed a bounce, or failed at once
+  // when no bounce may be sent (the null sender, RFC 5321 §4.5.5; or
+  // NOTIFY without FAILURE, RFC 3461 §4.1).
+  void fail(QueuedMessage& m, spool::RecipientStatus& r, const std::string& reply,
+            const std::string& where) {
+    const std::string to = obs::sanitize(r.recipient.address);
+    const char* no_bounce = m.envelope.mail_from.empty()                ? "null sender"
+                            : !wants_failure_report(r.recipient.notify) ? "NOTIFY"
+                                                                        : nullptr;
+    if (no_bounce) {
+      r.state = RecipientState::failed;
+      r.last_reply = reply.substr(0, kMaxReply);
+      obs::warning("failed", "id={} to=<{}> reply=\"{}\" bounce=none reason=\"{}{}\"", m.id, to,
+                   obs::sanitize(reply), no_bounce,
+                   m.envelope.mail_from.empty() ? "" : "=" + obs::sanitize(r.recipient.notify));
+      return;
+    }
+    r.last_reply = mark_bounce_owed(reply, where).substr(0, kMaxReply);
+    obs::warning("failed", "id={} to=<{}> reply=\"{}\" bounce=<{}>", m.id, to, obs::sanitize(reply),
+                 obs::sanitize(m.envelope.mail_from));
+  }
+
   void apply(QueuedMessage& m, const std::vector<std::size_t>& indexes,
-             const std::vector<RecipientResult>& results, std::string_view where_key) {
+             const std::vector<RecipientResult>& results, std::string_view where_key, bool remote) {
+    const auto now = Clock::now();
+    const bool expired = now - m.arrival >= settings.max_queue_lifetime;
     for (std::size_t k = 0; k < indexes.size(); ++k) {
       auto& r = m.recipients[indexes[k]];
       RecipientResult result;
@@ -234,22 +314,28 @@ struct QueueRunner::Impl {
         result.reply = "4.3.0 courier returned no result";
       }
       ++r.attempts;
-      r.last_reply = result.reply.substr(0, kMaxReply);
       const std::string to = obs::sanitize(r.recipient.address);
+      const std::string where = remote ? result.where : std::string();
       switch (result.outcome) {
         case Outcome::delivered:
+          r.last_reply = result.reply.substr(0, kMaxReply);
           r.state = RecipientState::delivered;
           obs::event("delivered", "id={} to=<{}> {}={} reply=\"{}\"", m.id, to, where_key,
                      obs::sanitize(result.where), obs::sanitize(result.reply));
           break;
         case Outcome::transient:
+          if (expired) {
+            // RFC 5321 §4.5.4.1: after the queue lifetime the message is
+            // returned; RFC 3463 4.4.7 says why.
+            fail(m, r, expired_reply(r.attempts, result.reply), where);
+            break;
+          }
+          r.last_reply = result.reply.substr(0, kMaxReply);
           obs::event("deferred", "id={} to=<{}> attempts={} reason=\"{}\"", m.id, to, r.attempts,
                      obs::sanitize(result.reply));
           break;
         case Outcome::permanent:
-          r.state = RecipientState::failed;
-          obs::warning("failed", "id={} to=<{}> reason=\"{}\"", m.id, to,
-                       obs::sanitize(result.reply));
+          fail(m, r, result.reply, where);
           break;
       }
     }
@@ -292,6 +378,7 @@ struct QueueRunner::Impl {
   spool::Spool& spool;
   RunnerSettings settings;
   LocalCourier local;
+  Bouncer bouncer;
   std::shared_ptr<Schedule> schedule = std::make_shared<Schedule>();
   std::vector<std::thread> workers;
   bool started = false;

@@ -65,7 +65,7 @@ def world(make_server):
     receiver listens on 127.0.0.31 and the fake DNS sends remote.test there."""
     started = []
 
-    def make(script):
+    def make(script, delivery=()):
         host = "127.0.0.31"
         port = free_port(host)
         handler = ScriptedHandler(script)
@@ -82,6 +82,7 @@ def world(make_server):
             f"remote_port = {port}",
             'retry_initial = "1s"',
             'retry_max = "2s"',
+            *delivery,
             "",
         ])
         sender = make_server(listeners=[relay("mx", "none")], local_domains=("example.test",),
@@ -183,3 +184,22 @@ def test_4xx_then_250_is_delivered_on_retry(world):
     time.sleep(0.5 * harness.SLOW)
     assert len(receiver.received()) == 1
     assert mail_files(sender) == []  # no bounce
+
+
+def test_4xx_until_the_queue_lifetime_ends_bounces_with_447(world):
+    sender, receiver = world({LATER: ["451 4.3.0 try again later"]},
+                             delivery=['max_queue_lifetime = "3s"'])
+    with smtp(sender.port("mx")) as client:
+        client.sendmail(SENDER, [LATER], message(SENDER, [LATER], subject="too slow"))
+
+    raw = sender.wait_for_maildir(SENDER, 1, timeout=20)[0]
+    sender.wait_spool_empty()
+    assert receiver.calls(LATER) >= 2  # retried before giving up
+    report = email.message_from_bytes(raw, policy=email.policy.default)
+    assert not report.defects
+    rcpt = report.get_payload()[1].get_payload()[1]
+    assert rcpt["Final-Recipient"] == f"rfc822; {LATER}"
+    assert rcpt["Action"] == "failed"
+    assert rcpt["Status"] == "4.4.7"
+    assert "message expired in the queue after" in rcpt["Diagnostic-Code"]
+    assert "last error: 451 4.3.0 try again later" in rcpt["Diagnostic-Code"]

@@ -171,36 +171,8 @@ int Server::run() {
   for (unsigned i = 0; i < cores; ++i) {
     s.loops.push_back(std::make_unique<asio::io_context>(1));
   }
-  s.open_listeners();
-
-  delivery::RunnerSettings runner_settings;
-  runner_settings.mail_root = config.mail_dir();
-  runner_settings.local_domains = config.local_domains;
-  runner_settings.retry_initial = config.delivery.retry_initial;
-  runner_settings.retry_max = config.delivery.retry_max;
-  runner_settings.max_queue_lifetime = config.delivery.max_queue_lifetime;
-  runner_settings.hostname = config.hostname;
-  dns::ResolverOptions resolver_options;
-  resolver_options.server = config.delivery.resolver;
-  runner_settings.remote = std::make_shared<outbound::SmtpCourier>(
-      config, std::shared_ptr<dns::Resolver>(dns::Resolver::create(resolver_options)));
-  s.runner = std::make_unique<delivery::QueueRunner>(*s.spool, runner_settings);
-  s.runner->start();
-
-  // Keep every loop alive while idle.
-  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
-  for (auto& loop : s.loops) guards.push_back(asio::make_work_guard(*loop));
-
-  for (std::size_t i = 0; i < s.acceptors.size(); ++i) {
-    asio::co_spawn(*s.loops[0], s.accept_loop(*s.acceptors[i], config.listeners[i]),
-                   asio::detached);
-  }
-  asio::co_spawn(*s.loops[0], s.watch_users_file(), asio::detached);
-  // `postern queue` and `postern sendmail` reach the server here.
-  s.control = std::make_unique<ControlServer>(*s.loops[0], config.data_dir / control::kSocketName,
-                                              *s.shared, *s.runner);
-  s.control->start();
-
+  // Signals are caught from here on: a SIGTERM during start-up is handled
+  // once the loops run, instead of killing a half-started server.
   std::optional<asio::signal_set> signals;
   signals.emplace(*s.loops[0], SIGTERM, SIGINT, SIGHUP);
   std::function<void(const std::error_code&, int)> on_signal = [&](const std::error_code& err,
@@ -224,6 +196,37 @@ int Server::run() {
     for (auto& loop : s.loops) loop->stop();
   };
   signals->async_wait(on_signal);
+
+  delivery::RunnerSettings runner_settings;
+  runner_settings.mail_root = config.mail_dir();
+  runner_settings.local_domains = config.local_domains;
+  runner_settings.retry_initial = config.delivery.retry_initial;
+  runner_settings.retry_max = config.delivery.retry_max;
+  runner_settings.max_queue_lifetime = config.delivery.max_queue_lifetime;
+  runner_settings.hostname = config.hostname;
+  dns::ResolverOptions resolver_options;
+  resolver_options.server = config.delivery.resolver;
+  runner_settings.remote = std::make_shared<outbound::SmtpCourier>(
+      config, std::shared_ptr<dns::Resolver>(dns::Resolver::create(resolver_options)));
+  s.runner = std::make_unique<delivery::QueueRunner>(*s.spool, runner_settings);
+  s.runner->start();
+
+  // Keep every loop alive while idle.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  for (auto& loop : s.loops) guards.push_back(asio::make_work_guard(*loop));
+
+  asio::co_spawn(*s.loops[0], s.watch_users_file(), asio::detached);
+  // `postern queue` and `postern sendmail` reach the server here.
+  s.control = std::make_unique<ControlServer>(*s.loops[0], config.data_dir / control::kSocketName,
+                                              *s.shared, *s.runner);
+  s.control->start();
+  // Listening last: once a port accepts, everything behind it is ready.
+  s.open_listeners();
+  for (std::size_t i = 0; i < s.acceptors.size(); ++i) {
+    asio::co_spawn(*s.loops[0], s.accept_loop(*s.acceptors[i], config.listeners[i]),
+                   asio::detached);
+  }
+
   // A client that vanishes mid-write must not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -247,9 +250,11 @@ int Server::run() {
   // answers on goes away.
   s.runner->stop();
   s.control->stop();
+  // Commits still in flight post their results to the (stopped) loops, so
+  // the spool finishes before the loops go away.
+  s.spool->shutdown();
   s.loops.clear();
   s.control.reset();
-  s.spool->shutdown();
   obs::event("stopped", "hostname={}", config.hostname);
   return 0;
 }

@@ -84,12 +84,22 @@ def standard_listeners():
     ]
 
 
+_handed_out = set()
+
+
 def free_port(host="127.0.0.1"):
     """A port that was free a moment ago (bind port 0, then release: the
-    small race with other processes is accepted)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    small race with other processes is accepted). The kernel may offer the
+    same port again right after its release, so a port is handed out once
+    per test process."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no fresh free port found")
 
 
 def _listening_ports():

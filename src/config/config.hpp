@@ -57,18 +57,18 @@ struct DeliveryConfig {
   // [delivery.tls_policy] "example.org" = "required"
   std::map<std::string, std::string> tls_policy;
 
-  std::string smarthost;                // "host:port"; empty = direct MX delivery
-  std::string smarthost_tls = "starttls";  // "starttls" | "implicit" | "none"
-  std::string smarthost_user;           // empty = no AUTH
-  std::string smarthost_password;       // inline (postern check warns: prefer the file)
+  std::string smarthost;                          // "host:port"; empty = direct MX delivery
+  std::string smarthost_tls = "starttls";         // "starttls" | "implicit" | "none"
+  std::string smarthost_user;                     // empty = no AUTH
+  std::string smarthost_password;                 // inline (postern check warns: prefer the file)
   std::filesystem::path smarthost_password_file;  // first line is the password
-  std::vector<std::uint16_t> fallback_ports;  // tried in order after smarthost's port
+  std::vector<std::uint16_t> fallback_ports;      // tried in order after smarthost's port
 
-  std::chrono::seconds retry_initial{60};    // first retry after a transient failure
-  std::chrono::seconds retry_max{3600};      // backoff doubles up to this
+  std::chrono::seconds retry_initial{60};                  // first retry after a transient failure
+  std::chrono::seconds retry_max{3600};                    // backoff doubles up to this
   std::chrono::seconds max_queue_lifetime{5 * 24 * 3600};  // then bounce
   std::chrono::seconds connect_timeout{30};
-  std::chrono::seconds command_timeout{300};  // per SMTP reply (RFC 5321 §4.5.3.2)
+  std::chrono::seconds command_timeout{300};        // per SMTP reply (RFC 5321 §4.5.3.2)
   std::size_t max_connections = 20;                 // outbound, overall
   std::size_t max_connections_per_destination = 4;  // per MX host / smarthost
   // Extra CA certificates (PEM) trusted for the smarthost's certificate, on

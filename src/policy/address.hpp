@@ -9,8 +9,8 @@
 namespace postern::policy {
 
 struct Mailbox {
-  std::string local;   // as written, quotes removed for quoted local parts
-  std::string domain;  // as written (case preserved); A-label or UTF-8
+  std::string local;    // as written, quotes removed for quoted local parts
+  std::string domain;   // as written (case preserved); A-label or UTF-8
   bool quoted = false;  // local part was a quoted string
   // "local@domain"; a quoted local part is re-quoted when it needs it.
   std::string text() const;

@@ -1,0 +1,359 @@
+"""Direct delivery to MX hosts (SPEC §1.5, docs/delivery.md): preference
+order, falling back to the next host, implicit MX, opportunistic STARTTLS,
+`tls = "required"` globally and per domain, connection reuse, null MX.
+
+The world is on loopback: tests/tools/fake_dns.py answers for the *.test
+domains, and tests/tools/smtp_receiver.py (aiosmtpd) processes play the MX
+hosts, each on its own 127.0.0.x address and all on one port, which is the
+sender's `[delivery] remote_port`."""
+
+import email
+import email.policy
+import json
+import pathlib
+import select
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+import certs
+import postern_harness as harness
+from fake_dns import FakeDns
+from postern_harness import POSTERN, SLOW, relay
+from smtp_clients import message, smtp
+
+SENDER = "alice@example.test"
+RECEIVER_SCRIPT = pathlib.Path(__file__).resolve().parent.parent / "tools" / "smtp_receiver.py"
+
+# Addresses of this file only (other e2e files use 127.0.0.2 and 127.0.0.31),
+# so runs in parallel with them cannot take each other's listeners.
+HOST_A = "127.0.0.41"
+HOST_B = "127.0.0.42"
+HOST_C = "127.0.0.43"
+
+
+def port_free_on(hosts):
+    """A port that is free on every one of `hosts`."""
+    for _ in range(50):
+        port = harness.free_port(hosts[0])
+        ok = True
+        for host in hosts[1:]:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                try:
+                    s.bind((host, port))
+                except OSError:
+                    ok = False
+        if ok:
+            return port
+    raise RuntimeError(f"no port free on all of {hosts}")
+
+
+class Receiver:
+    """One smtp_receiver.py process; messages and connections are read back
+    from the files it writes."""
+
+    def __init__(self, workdir, host, port, tls="none"):
+        self.host = host
+        self.out = pathlib.Path(workdir) / f"recv-{host}"
+        args = [sys.executable, str(RECEIVER_SCRIPT), "--host", host, "--port", str(port),
+                "--out", str(self.out), "--tls", tls]
+        if tls != "none":
+            cert, key = certs.self_signed(pathlib.Path(workdir) / f"tls-{host}",
+                                          names=("receiver.test", host))
+            args += ["--cert", str(cert), "--key", str(key)]
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 15 * SLOW
+        seen = b""
+        while b"ready" not in seen:
+            left = deadline - time.monotonic()
+            if left <= 0 or self.proc.poll() is not None:
+                self.stop()
+                raise RuntimeError(f"receiver on {host}:{port} did not start: {seen!r}")
+            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            if ready:
+                seen += self.proc.stdout.read1(4096)
+        # aiosmtpd's Controller connects once itself to check that it is up;
+        # that connection is not one of postern's.
+        self.baseline = self._connection_lines()
+
+    def messages(self):
+        files = sorted(self.out.glob("msg-*.json"), key=lambda p: int(p.stem.split("-")[1]))
+        return [json.loads(p.read_text()) for p in files]
+
+    def connections(self):
+        """Connections made since the receiver was ready."""
+        return self._connection_lines() - self.baseline
+
+    def _connection_lines(self):
+        try:
+            return len((self.out / "connections").read_text().splitlines())
+        except FileNotFoundError:
+            return 0
+
+    def wait_for_messages(self, count, sender_server, timeout=20.0):
+        deadline = time.monotonic() + timeout * SLOW
+        while len(self.messages()) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"receiver {self.host}: {len(self.messages())} message(s), "
+                                     f"wanted {count}\n{sender_server.log_tail()}")
+            time.sleep(0.05)
+        return self.messages()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+
+@pytest.fixture
+def world(make_server):
+    """world(zone, receivers={host: tls}, delivery=[toml lines]) ->
+    (sender postern, {host: Receiver}, remote port)."""
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="postern-mx-"))
+    started = []
+
+    def make(zone, receivers, delivery=(), hosts=(HOST_A, HOST_B, HOST_C)):
+        port = port_free_on(list(hosts))
+        running = {}
+        for host, tls in receivers.items():
+            r = Receiver(workdir, host, port, tls)
+            started.append(r)
+            running[host] = r
+        dns = FakeDns(zone)
+        dns_port = dns.start()
+        started.append(dns)
+        extra = "\n".join([
+            "",
+            "[delivery]",
+            f'resolver = "127.0.0.1:{dns_port}"',
+            f"remote_port = {port}",
+            'retry_initial = "1s"',
+            'retry_max = "2s"',
+            'connect_timeout = "5s"',
+            *delivery,
+            "",
+        ])
+        sender = make_server(listeners=[relay("mx", "none")], local_domains=("example.test",),
+                             relay_networks=("127.0.0.0/8",), extra_toml=extra)
+        return sender, running, port
+
+    yield make
+    for thing in started:
+        thing.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def send(server, recipients, subject, count=1):
+    if isinstance(recipients, str):
+        recipients = [recipients]
+    with smtp(server.port("mx")) as client:
+        for i in range(count):
+            client.sendmail(SENDER, recipients,
+                            message(SENDER, recipients, subject=f"{subject} {i}"))
+
+
+def queue_list(server):
+    result = subprocess.run([POSTERN, "queue", "list", "--config", str(server.config_path),
+                             "--json"], capture_output=True, text=True, timeout=30 * SLOW)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def wait_for_queued_reply(server, address, fragment, timeout=20.0):
+    """Waits until `address` is pending in the queue after at least one
+    attempt, with `fragment` in its last reply; returns that recipient."""
+    deadline = time.monotonic() + timeout * SLOW
+    last = None
+    while True:
+        for m in queue_list(server):
+            for r in m["recipients"]:
+                if r["address"] == address:
+                    last = r
+                    if r["attempts"] >= 1 and fragment in r.get("last_reply", ""):
+                        return r
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{address}: never pending with {fragment!r}; last seen {last}\n"
+                                 f"{server.log_tail()}")
+        time.sleep(0.2)
+
+
+def test_lowest_preference_mx_gets_the_message(world):
+    zone = "\n".join([
+        "pref.test MX 20 mx2.pref.test",
+        "pref.test MX 10 mx1.pref.test",
+        f"mx1.pref.test A {HOST_A}",
+        f"mx2.pref.test A {HOST_B}",
+    ])
+    sender, rx, _ = world(zone, {HOST_A: "none", HOST_B: "none"})
+    send(sender, "bob@pref.test", "preference")
+    got = rx[HOST_A].wait_for_messages(1, sender)
+    assert got[0]["rcpt_tos"] == ["bob@pref.test"]
+    assert got[0]["mail_from"] == SENDER
+    assert "preference 0" in got[0]["data"]
+    sender.wait_spool_empty()
+    time.sleep(0.5 * SLOW)
+    assert rx[HOST_B].messages() == []
+    assert rx[HOST_B].connections() == 0
+    assert len(rx[HOST_A].messages()) == 1
+
+
+def test_refused_first_mx_falls_back_to_the_next(world):
+    zone = "\n".join([
+        "fall.test MX 10 mx1.fall.test",
+        "fall.test MX 20 mx2.fall.test",
+        f"mx1.fall.test A {HOST_A}",
+        f"mx2.fall.test A {HOST_B}",
+    ])
+    # Nothing listens on HOST_A: the connection is refused.
+    sender, rx, port = world(zone, {HOST_B: "none"})
+    send(sender, "bob@fall.test", "fallback")
+    got = rx[HOST_B].wait_for_messages(1, sender)
+    assert got[0]["rcpt_tos"] == ["bob@fall.test"]
+    sender.wait_spool_empty()
+    log = sender.log_text()
+    assert f"mx1.fall.test[{HOST_A}]:{port}" in log, sender.log_tail()
+    assert "delivered" in log
+    # Delivered on the first attempt, by falling back, not on a retry.
+    assert "deferred" not in log, sender.log_tail()
+    assert len(rx[HOST_B].messages()) == 1
+
+
+def test_domain_without_mx_uses_its_address(world):
+    zone = f"implicit.test A {HOST_C}\n"
+    sender, rx, _ = world(zone, {HOST_C: "none"})
+    send(sender, "carol@implicit.test", "implicit")
+    got = rx[HOST_C].wait_for_messages(1, sender)
+    assert got[0]["rcpt_tos"] == ["carol@implicit.test"]
+    assert "implicit 0" in got[0]["data"]
+    sender.wait_spool_empty()
+
+
+def test_starttls_is_used_when_offered_and_plaintext_otherwise(world):
+    zone = "\n".join([
+        "tls.test MX 10 mx.tls.test",
+        f"mx.tls.test A {HOST_A}",
+        "plain.test MX 10 mx.plain.test",
+        f"mx.plain.test A {HOST_B}",
+    ])
+    sender, rx, _ = world(zone, {HOST_A: "starttls", HOST_B: "none"})
+    send(sender, "bob@tls.test", "encrypted")
+    got = rx[HOST_A].wait_for_messages(1, sender)
+    assert got[0]["tls"] is True
+    assert "encrypted 0" in got[0]["data"]
+    sender.wait_for_log("tls_outbound")
+    tls_lines = [l for l in sender.log_text().splitlines() if "tls_outbound" in l]
+    # A self-signed certificate is still used in opportunistic mode.
+    assert any("host=mx.tls.test" in l and "trust=Untrusted" in l and "version=TLS" in l
+               for l in tls_lines), tls_lines
+
+    send(sender, "carol@plain.test", "clear")
+    got = rx[HOST_B].wait_for_messages(1, sender)
+    assert got[0]["tls"] is False
+    assert "clear 0" in got[0]["data"]
+    sender.wait_spool_empty()
+    assert not any("mx.plain.test" in l
+                   for l in sender.log_text().splitlines() if "tls_outbound" in l)
+
+
+def tls_required_zone():
+    return "\n".join([
+        "strict.test MX 10 mx.strict.test",
+        f"mx.strict.test A {HOST_A}",
+        "other.test MX 10 mx.other.test",
+        f"mx.other.test A {HOST_B}",
+        "loose.test MX 10 mx.loose.test",
+        f"mx.loose.test A {HOST_A}",
+    ])
+
+
+def test_tls_required_keeps_mail_for_a_plaintext_receiver_queued(world):
+    sender, rx, _ = world(tls_required_zone(), {HOST_A: "none", HOST_B: "starttls"},
+                          delivery=['tls = "required"'])
+    send(sender, "bob@strict.test", "must be encrypted")
+    send(sender, "carol@other.test", "encrypted anyway")
+
+    got = rx[HOST_B].wait_for_messages(1, sender)
+    assert got[0]["tls"] is True and got[0]["rcpt_tos"] == ["carol@other.test"]
+
+    rcpt = wait_for_queued_reply(sender, "bob@strict.test", "TLS")
+    assert rcpt["state"] == "pending"
+    # Retries (every second here) never send it in plaintext.
+    time.sleep(2.5 * SLOW)
+    assert rx[HOST_A].messages() == []
+    rcpt = wait_for_queued_reply(sender, "bob@strict.test", "TLS")
+    assert rcpt["state"] == "pending" and rcpt["attempts"] >= 2, rcpt
+
+
+def test_tls_policy_per_domain(world):
+    sender, rx, _ = world(tls_required_zone(), {HOST_A: "none", HOST_B: "starttls"},
+                          delivery=["", "[delivery.tls_policy]", '"strict.test" = "required"'])
+    send(sender, "bob@strict.test", "must be encrypted")
+    # The same plaintext host takes mail for a domain without a policy, and
+    # a STARTTLS host for a third domain is unaffected.
+    send(sender, "dave@loose.test", "opportunistic")
+    send(sender, "carol@other.test", "encrypted anyway")
+
+    got = rx[HOST_B].wait_for_messages(1, sender)
+    assert got[0]["tls"] is True and got[0]["rcpt_tos"] == ["carol@other.test"]
+    got = rx[HOST_A].wait_for_messages(1, sender)
+    assert got[0]["tls"] is False and got[0]["rcpt_tos"] == ["dave@loose.test"]
+
+    rcpt = wait_for_queued_reply(sender, "bob@strict.test", "TLS")
+    assert rcpt["state"] == "pending"
+    time.sleep(2.5 * SLOW)
+    assert [m["rcpt_tos"] for m in rx[HOST_A].messages()] == [["dave@loose.test"]]
+
+
+def test_messages_to_one_destination_share_connections(world):
+    zone = "\n".join([
+        "reuse.test MX 10 mx.reuse.test",
+        f"mx.reuse.test A {HOST_A}",
+    ])
+    sender, rx, _ = world(zone, {HOST_A: "none"})
+    count = 5
+    send(sender, "bob@reuse.test", "reuse", count=count)
+    got = rx[HOST_A].wait_for_messages(count, sender)
+    subjects = sorted(email.message_from_string(m["data"])["Subject"] for m in got)
+    assert subjects == [f"reuse {i}" for i in range(count)]
+    sender.wait_spool_empty()
+    assert 1 <= rx[HOST_A].connections() < count, sender.log_tail()
+    assert "reuse id=" in sender.log_text()
+
+
+def test_null_mx_fails_at_once_and_bounces(world):
+    zone = "\n".join([
+        "nullmx.test MX 0 .",
+        # A host that would take the mail if postern ignored the null MX.
+        f"nullmx.test A {HOST_A}",
+    ])
+    sender, rx, _ = world(zone, {HOST_A: "none"})
+    send(sender, "bob@nullmx.test", "nowhere")
+    raw = sender.wait_for_maildir(SENDER, 1, timeout=20)[0]
+    sender.wait_spool_empty()
+    log = sender.log_text()
+    failed = [l for l in log.splitlines()
+              if "failed id=" in l and "to=<bob@nullmx.test>" in l]
+    assert failed and "null MX" in failed[0], sender.log_tail()
+    assert "deferred" not in log  # permanent at once, no retry
+    assert rx[HOST_A].messages() == [] and rx[HOST_A].connections() == 0
+
+    report = email.message_from_bytes(raw, policy=email.policy.default)
+    assert report.get_content_type() == "multipart/report"
+    assert not report.defects, report.defects
+    rcpt = report.get_payload()[1].get_payload()[1]
+    assert rcpt["Final-Recipient"] == "rfc822; bob@nullmx.test"
+    assert rcpt["Action"] == "failed"
+    assert rcpt["Status"] == "5.1.10"
+    assert "null MX" in rcpt["Diagnostic-Code"]

@@ -7,19 +7,37 @@ Zone lines, one record each (names case-insensitive, '#' comments):
     mx1.example.test A 127.0.0.2
     v6.test       AAAA ::1
     nullmx.test   MX 0 .
-    broken.test   SERVFAIL
+    broken.test   SERVFAIL         (every question about the name)
     slow.test     TIMEOUT          (never answered)
+    empty.test    TXT anything     (the name exists; TXT is never served)
 
 Unknown names answer NXDOMAIN; a known name without a record of the asked
-type answers NOERROR with no data. The zone file is re-read when it changes.
+type answers NOERROR with no data (as does a name that only has names below
+it). Answers carry TTL 0, so a resolver does not keep them: a test that edits
+the zone sees the change on the next lookup. The zone file is re-read when
+its modification time or size changes (write a new file and rename it over
+the old one, so no half-written zone is ever read). No recursion, ever: names
+outside the zone are NXDOMAIN.
 
-    fake_dns.py --zone FILE [--port 0] [--address 127.0.0.1]
+    fake_dns.py --zone FILE [--port 0] [--address 127.0.0.1] [--query-log FILE]
 
-prints the port it listens on (UDP and TCP) and serves until killed. It can
-also be used in-process: `FakeDns(zone_text).start()` returns the port.
+prints the port it listens on (UDP and TCP, the same number) and serves until
+killed. --query-log appends one line "name TYPE" per question received, so a
+test in another language can count the lookups.
+
+In-process use:
+
+    dns = FakeDns("example.test MX 10 mx.example.test\\n...")   # or a dict:
+    dns = FakeDns({"example.test": ["MX 10 mx.example.test"],
+                   "mx.example.test": "A 127.0.0.2"})
+    port = dns.start()
+    dns.set_zone(...)                  # replace the records
+    dns.query_count("example.test", "MX")
+    dns.stop()
 """
 
 import argparse
+import ipaddress
 import os
 import socket
 import socketserver
@@ -27,71 +45,142 @@ import struct
 import sys
 import threading
 
-from dnslib import AAAA, MX, QTYPE, RCODE, RR, A, DNSRecord, DNSLabel
+from dnslib import AAAA, MX, QTYPE, RCODE, RR, A, DNSLabel, DNSRecord
+
+# Kinds a zone line may have. A, AAAA and MX are served; TXT only makes the
+# name exist; SERVFAIL and TIMEOUT make every question about the name fail.
+KINDS = {"A": 1, "AAAA": 1, "MX": 2, "TXT": None, "SERVFAIL": 0, "TIMEOUT": 0}
 
 
-def parse_zone(text):
+def _check_value(kind, args, where):
+    if kind == "A":
+        ipaddress.IPv4Address(args[0])
+    elif kind == "AAAA":
+        ipaddress.IPv6Address(args[0])
+    elif kind == "MX":
+        pref = int(args[0])
+        if not 0 <= pref <= 65535:
+            raise ValueError(f"{where}: MX preference {pref} out of range")
+
+
+def parse_zone(zone):
+    """Returns {name: [(KIND, [args...]), ...]} from zone text or a dict."""
+    if isinstance(zone, dict):
+        lines = []
+        for name, values in zone.items():
+            for value in [values] if isinstance(values, str) else values:
+                lines.append(f"{name} {value}")
+        zone = "\n".join(lines)
     records = {}
-    for raw in text.splitlines():
+    for number, raw in enumerate(zone.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         parts = line.split()
+        where = f"zone line {number} ({line!r})"
+        if len(parts) < 2 or parts[1].upper() not in KINDS:
+            raise ValueError(f"{where}: expected 'name TYPE value' with TYPE in {sorted(KINDS)}")
+        kind = parts[1].upper()
+        args = parts[2:]
+        wanted = KINDS[kind]
+        if wanted is not None and len(args) != wanted:
+            raise ValueError(f"{where}: {kind} takes {wanted} value(s)")
+        try:
+            _check_value(kind, args, where)
+        except ValueError as e:
+            raise ValueError(f"{where}: {e}") from None
         name = parts[0].lower().rstrip(".")
-        records.setdefault(name, []).append((parts[1].upper(), parts[2:]))
+        records.setdefault(name, []).append((kind, args))
     return records
 
 
+def _is_loopback(address):
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
 class FakeDns:
-    def __init__(self, zone_text="", zone_file=None, address="127.0.0.1", port=0):
+    def __init__(self, zone="", zone_file=None, address="127.0.0.1", port=0,
+                 query_log=None):
+        if not _is_loopback(address):
+            raise ValueError("fake_dns serves on loopback only")
         self.zone_file = zone_file
-        self._mtime = None
-        self.records = parse_zone(zone_text)
+        self.query_log = query_log
+        self._stamp = None
+        self.records = parse_zone(zone)
         self.address = address
         self.port = port
-        self.queries = []
+        self.queries = []  # (name, TYPE) per question, in arrival order
         self._lock = threading.Lock()
         self._servers = []
+        self._reload()
 
     def _reload(self):
         if not self.zone_file:
             return
         try:
-            mtime = os.stat(self.zone_file).st_mtime_ns
+            st = os.stat(self.zone_file)
         except OSError:
             return
-        if mtime != self._mtime:
-            with open(self.zone_file) as f:
-                self.records = parse_zone(f.read())
-            self._mtime = mtime
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if stamp == self._stamp:
+            return
+        with open(self.zone_file) as f:
+            text = f.read()
+        try:
+            self.records = parse_zone(text)
+        except ValueError as e:
+            if self._stamp is None:
+                raise  # a bad zone at start-up is the test's bug: fail loudly
+            # Mid-test, keep serving the last good zone and say why.
+            print(f"fake_dns: {self.zone_file}: {e}", file=sys.stderr, flush=True)
+        self._stamp = stamp
 
-    def set_zone(self, zone_text):
+    def set_zone(self, zone):
+        records = parse_zone(zone)
         with self._lock:
-            self.records = parse_zone(zone_text)
+            self.records = records
+
+    def query_count(self, name=None, qtype=None):
+        """Questions received, optionally only those for a name and/or type."""
+        with self._lock:
+            return sum(1 for n, t in self.queries
+                       if (name is None or n == name.lower().rstrip("."))
+                       and (qtype is None or t == qtype.upper()))
+
+    def reset_queries(self):
+        with self._lock:
+            self.queries.clear()
 
     def answer(self, data):
         """Returns the reply bytes for a query, or None to stay silent."""
+        try:
+            request = DNSRecord.parse(data)
+        except Exception:  # not DNS: ignore, as a real server would
+            return None
         with self._lock:
             self._reload()
-            request = DNSRecord.parse(data)
             qname = str(request.q.qname).lower().rstrip(".")
-            qtype = QTYPE[request.q.qtype]
+            qtype = QTYPE.get(request.q.qtype, str(request.q.qtype))
             self.queries.append((qname, qtype))
-            if os.environ.get("FAKE_DNS_DEBUG"):
-                print("query", qname, qtype, file=sys.stderr, flush=True)
-            reply = request.reply()
+            if self.query_log:
+                with open(self.query_log, "a") as log:
+                    log.write(f"{qname} {qtype}\n")
+            reply = request.reply()  # authoritative answer, RD copied, RA set
             entries = self.records.get(qname)
             if entries is None and any(n.endswith("." + qname) for n in self.records):
                 entries = []  # an empty non-terminal exists: NOERROR, no data
             if entries is None:
                 reply.header.rcode = RCODE.NXDOMAIN
                 return reply.pack()
-            for kind, args in entries:
-                if kind == "TIMEOUT":
-                    return None
-                if kind == "SERVFAIL":
-                    reply.header.rcode = RCODE.SERVFAIL
-                    return reply.pack()
+            kinds = {kind for kind, _ in entries}
+            if "TIMEOUT" in kinds:
+                return None
+            if "SERVFAIL" in kinds:
+                reply.header.rcode = RCODE.SERVFAIL
+                return reply.pack()
             for kind, args in entries:
                 if kind != qtype:
                     continue
@@ -104,7 +193,7 @@ class FakeDns:
                     rdata = MX(DNSLabel(target if target else "."), int(args[0]))
                 else:
                     continue
-                reply.add_answer(RR(request.q.qname, QTYPE.reverse[kind], rdata=rdata, ttl=1))
+                reply.add_answer(RR(request.q.qname, QTYPE.reverse[kind], rdata=rdata, ttl=0))
             return reply.pack()
 
     def start(self):
@@ -120,27 +209,43 @@ class FakeDns:
         class Tcp(socketserver.BaseRequestHandler):
             def handle(self):
                 self.request.settimeout(5)
-                head = self.request.recv(2)
-                if len(head) < 2:
+                try:
+                    while True:  # RFC 7766: several queries per connection
+                        head = self._read(2)
+                        if head is None:
+                            return
+                        (size,) = struct.unpack("!H", head)
+                        data = self._read(size)
+                        if data is None:
+                            return
+                        out = fake.answer(data)
+                        if out is None:
+                            return  # TIMEOUT: say nothing
+                        self.request.sendall(struct.pack("!H", len(out)) + out)
+                except OSError:
                     return
-                (size,) = struct.unpack("!H", head)
+
+            def _read(self, size):
                 data = b""
                 while len(data) < size:
                     chunk = self.request.recv(size - len(data))
                     if not chunk:
-                        return
+                        return None
                     data += chunk
-                out = fake.answer(data)
-                if out is not None:
-                    self.request.sendall(struct.pack("!H", len(out)) + out)
+                return data
 
-        udp = socketserver.ThreadingUDPServer((self.address, self.port), Udp)
+        family = socket.AF_INET6 if ":" in self.address else socket.AF_INET
+
+        class UdpServer(socketserver.ThreadingUDPServer):
+            address_family = family
+
+        class TcpServer(socketserver.ThreadingTCPServer):
+            address_family = family
+            allow_reuse_address = True
+
+        udp = UdpServer((self.address, self.port), Udp)
         self.port = udp.server_address[1]
-        tcp = socketserver.ThreadingTCPServer((self.address, self.port), Tcp,
-                                              bind_and_activate=False)
-        tcp.allow_reuse_address = True
-        tcp.server_bind()
-        tcp.server_activate()
+        tcp = TcpServer((self.address, self.port), Tcp)
         for server in (udp, tcp):
             server.daemon_threads = True
             threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -156,14 +261,18 @@ class FakeDns:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--zone", required=True)
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--address", default="127.0.0.1")
+    parser.add_argument("--zone", required=True, help="zone file, re-read when it changes")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed)")
+    parser.add_argument("--address", default="127.0.0.1", help="a loopback address")
+    parser.add_argument("--query-log", help="append 'name TYPE' per question to this file")
     args = parser.parse_args()
-    if not (args.address.startswith("127.") or args.address == "::1"):
+    if not _is_loopback(args.address):
         sys.exit("fake_dns.py serves on loopback only")
-    fake = FakeDns(zone_file=args.zone, address=args.address, port=args.port)
-    fake._reload()
+    try:
+        fake = FakeDns(zone_file=args.zone, address=args.address, port=args.port,
+                       query_log=args.query_log)
+    except ValueError as e:
+        sys.exit(f"fake_dns.py: {args.zone}: {e}")
     port = fake.start()
     print(port, flush=True)
     threading.Event().wait()

@@ -1,7 +1,9 @@
-// DNS lookups for outbound delivery, through libunbound (validating, so DANE
-// stays possible later). Calls block; they run on delivery threads.
+// DNS lookups for outbound delivery, through libunbound (which can validate
+// DNSSEC, so DANE stays possible later). Calls block; they run on delivery
+// threads, and several threads may share one Resolver.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,7 +34,7 @@ struct MxResult {
 
 struct AddressResult {
   Status status = Status::temporary_failure;
-  std::vector<std::string> addresses;  // textual IPv6 first? no: IPv4 then IPv6
+  std::vector<std::string> addresses;  // textual: every IPv4 address, then IPv6
   std::string error;
 };
 
@@ -43,6 +45,14 @@ struct ResolverOptions {
   // Tests point at a server on loopback: unbound refuses that unless told
   // (do-not-query-localhost: no). Set automatically when `server` is loopback.
   bool allow_loopback = false;
+  // Upper bound for one lookup_mx or lookup_addresses call, all its queries
+  // together; past it the call reports temporary_failure. Unbound itself
+  // gives up on a silent server only after about 17 s of retries.
+  std::chrono::milliseconds timeout{30000};
+  // No DNSSEC trust anchor is configured, so nothing is validated (and test
+  // zones on loopback need none). DANE (RFC 7672) will add a field here, a
+  // trust anchor file handed to ub_ctx_add_ta_autr, and report bogus
+  // answers as temporary failures.
 };
 
 class Resolver {

@@ -1,0 +1,42 @@
+// What a reply means for the walk, and the plain words for each diagnosis
+// (SPEC §3.1). Pure functions: the walker feeds them what it saw; the
+// tests feed them replies from real servers' documentation.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "outbound/client_session.hpp"
+#include "probe/probe.hpp"
+
+namespace postern::probe {
+
+// The EHLO keywords the walk cares about (RFC 5321 §4.1.1.1).
+struct EhloInfo {
+  bool starttls = false;                  // RFC 3207
+  std::vector<std::string> auth;          // RFC 4954, uppercased; "AUTH=" lines too
+  std::optional<std::size_t> size_limit;  // RFC 1870
+};
+EhloInfo parse_ehlo(const outbound::ServerReply& reply);
+
+// "5.7.1" from "554 5.7.1 ..." (RFC 3463), or "".
+std::string enhanced_code(const outbound::ServerReply& reply);
+
+Diagnosis classify_banner(const outbound::ServerReply& reply);
+Diagnosis classify_auth(const outbound::ServerReply& reply);
+Diagnosis classify_mail(const outbound::ServerReply& reply);
+Diagnosis classify_rcpt(const outbound::ServerReply& reply);
+Diagnosis classify_data(const outbound::ServerReply& reply);
+
+// The SASL mechanism the walk uses from what the server offers: PLAIN
+// (RFC 4616) before LOGIN; "" when neither is offered.
+std::string choose_mechanism(const std::vector<std::string>& offered);
+
+// Fills result.explanation and result.advice for result.diagnosis, from
+// what the walk recorded (port, certificate names, mechanisms, the
+// server's reply) and the options it ran with.
+void explain(ProbeResult& result, const ProbeOptions& options);
+
+}  // namespace postern::probe

@@ -356,7 +356,9 @@ class Walk {
     log_.info("no plaintext greeting within " + seconds_text(wait));
     if (automatic) return automatic_after_silence(wait);
     // Silence where plaintext was expected: does this port wait for a TLS
-    // ClientHello? Ask on a second connection.
+    // ClientHello? Ask on a second connection (closing the first: a server
+    // may serve one client at a time).
+    conn_.stream.reset();
     Connection side;
     ConnectError kind = ConnectError::none;
     if ((side.stream = open(kind, error))) {
@@ -416,6 +418,7 @@ class Walk {
     // The server spoke plaintext. Name the mode it wants: greet and EHLO on
     // a second connection to see whether it offers STARTTLS.
     const milliseconds tls_elapsed = elapsed();
+    conn_.stream.reset();  // useless after the failed handshake; frees a slot
     Connection side;
     ConnectError kind = ConnectError::none;
     r_.tls_found = TlsFound::starttls;

@@ -1,0 +1,91 @@
+// Pure helpers of the walk: what the first bytes say, how AUTH lines are
+// masked, which queue id a 250 names.
+#include <gtest/gtest.h>
+
+#include "probe/queue_id.hpp"
+#include "probe/transcript.hpp"
+#include "probe/wire_detect.hpp"
+
+namespace postern::probe {
+namespace {
+
+TEST(WireDetect, TlsRecords) {
+  EXPECT_TRUE(looks_like_tls_record(std::string("\x16\x03\x03\x00\x7a", 5)));  // ServerHello
+  EXPECT_TRUE(looks_like_tls_record(std::string("\x15\x03\x01\x00\x02", 5)));  // alert
+  EXPECT_FALSE(looks_like_tls_record("220 mx ESMTP"));
+  EXPECT_FALSE(looks_like_tls_record(std::string("\x16\x03", 2)));
+  EXPECT_FALSE(looks_like_tls_record(std::string("\x17\x03\x03", 3)));  // application data first
+}
+
+TEST(WireDetect, SmtpReplies) {
+  EXPECT_TRUE(looks_like_smtp_reply("220 mx.example.test ESMTP"));
+  EXPECT_TRUE(looks_like_smtp_reply("220-first line"));
+  EXPECT_TRUE(looks_like_smtp_reply("220\r\n"));
+  EXPECT_FALSE(looks_like_smtp_reply("22"));
+  EXPECT_FALSE(looks_like_smtp_reply("HTTP/1.1 400"));
+  EXPECT_FALSE(looks_like_smtp_reply(std::string("\x16\x03\x03\x00", 4)));
+}
+
+TEST(WireDetect, HandshakeErrorsThatMeanPlaintext) {
+  EXPECT_TRUE(handshake_error_means_plaintext("error:0A00010B:SSL routines::wrong version number"));
+  EXPECT_TRUE(
+      handshake_error_means_plaintext("error:0A0000C6:SSL routines::packet length too long"));
+  EXPECT_FALSE(handshake_error_means_plaintext("connection closed during handshake"));
+  EXPECT_FALSE(handshake_error_means_plaintext("handshake timed out"));
+  EXPECT_FALSE(handshake_error_means_plaintext(
+      "error:0A000410:SSL routines::sslv3 alert handshake failure"));
+}
+
+TEST(MaskCommand, AuthArgumentsAreHidden) {
+  EXPECT_EQ(mask_command("AUTH PLAIN AGFsaWNlAHNlY3JldA=="), "AUTH PLAIN ****");
+  EXPECT_EQ(mask_command("auth plain AGFsaWNlAHNlY3JldA=="), "auth plain ****");
+  EXPECT_EQ(mask_command("AUTH LOGIN YWxpY2U="), "AUTH LOGIN ****");
+  EXPECT_EQ(mask_command("AUTH  XOAUTH2 dXNlcj1h"), "AUTH  XOAUTH2 ****");
+  EXPECT_EQ(mask_command("AUTH LOGIN"), "AUTH LOGIN");
+  EXPECT_EQ(mask_command("MAIL FROM:<a@b.test>"), "MAIL FROM:<a@b.test>");
+  EXPECT_EQ(mask_command("EHLO client.test"), "EHLO client.test");
+}
+
+TEST(MaskCommand, TranscriptSecretLinesAreStars) {
+  std::vector<TranscriptLine> lines;
+  Transcript t([&](const TranscriptLine& l) { lines.push_back(l); });
+  t.sent("AUTH PLAIN AGFsaWNlAHNlY3JldA==");
+  t.sent_secret();
+  t.received("235 ok");
+  t.info("note");
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0].text, "AUTH PLAIN ****");
+  EXPECT_EQ(lines[1].text, "****");
+  EXPECT_EQ(lines[1].direction, TranscriptLine::Direction::sent);
+  EXPECT_EQ(lines[2].direction, TranscriptLine::Direction::received);
+  EXPECT_EQ(lines[3].direction, TranscriptLine::Direction::info);
+  Transcript silent{TranscriptSink()};
+  silent.sent("EHLO x");  // no sink: nothing happens, nothing crashes
+}
+
+TEST(QueueId, KnownServerStyles) {
+  EXPECT_EQ(find_queue_id("250 2.0.0 Ok: queued as 4Xk2Lm0Bz1"), "4Xk2Lm0Bz1");
+  EXPECT_EQ(find_queue_id("250 Ok: queued as 3F1A2B4C5D"), "3F1A2B4C5D");
+  EXPECT_EQ(find_queue_id("250 OK id=1rAbCd-000Ab1-2x"), "1rAbCd-000Ab1-2x");
+  EXPECT_EQ(find_queue_id("250 2.0.0 OK  1700000000 a1-20020a05600c.123 - gsmtp"),
+            "a1-20020a05600c.123");
+  EXPECT_EQ(find_queue_id("250 2.6.0 <ABC123@EXMB01.contoso.com> [InternalId=1234, "
+                          "Hostname=EXMB01] Queued mail for delivery"),
+            "<ABC123@EXMB01.contoso.com>");
+  EXPECT_EQ(find_queue_id("250 2.0.0 4AMH1x2Q012345 Message accepted for delivery"),
+            "4AMH1x2Q012345");
+  EXPECT_EQ(find_queue_id("250 ok 1700000000 qp 12345"), "12345");
+  EXPECT_EQ(find_queue_id("250 Ok 0100018bd3f2c0a1-5b2e6f3a-000000"),
+            "0100018bd3f2c0a1-5b2e6f3a-000000");
+  EXPECT_EQ(find_queue_id("250 2.0.0 queued as (ABCD1234)."), "ABCD1234");
+}
+
+TEST(QueueId, NoIdIsEmpty) {
+  EXPECT_EQ(find_queue_id("250 2.0.0 Ok"), "");
+  EXPECT_EQ(find_queue_id("250 2.0.0 Message accepted for delivery"), "");
+  EXPECT_EQ(find_queue_id("250 Ok"), "");
+  EXPECT_EQ(find_queue_id(""), "");
+}
+
+}  // namespace
+}  // namespace postern::probe

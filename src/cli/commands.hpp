@@ -16,5 +16,6 @@ Command add_check(CLI::App& app);
 Command add_user(CLI::App& app);
 Command add_queue(CLI::App& app);
 Command add_sendmail(CLI::App& app);
+Command add_probe(CLI::App& app);
 
 }  // namespace postern::cli

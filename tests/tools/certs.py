@@ -2,13 +2,14 @@
 
 No key is ever committed: each test run creates its own. Every certificate is
 EC P-256. The default one is self-signed for `localhost` and `127.0.0.1`, so a
-client can verify it by trusting the certificate itself. The expired and
-wrong-name variants exist for tests that check how clients and `postern probe`
-report certificate problems.
+client can verify it by trusting the certificate itself. The expired,
+expiring and wrong-name variants exist for tests that check how clients and
+`postern probe` report certificate problems.
 """
 
 import pathlib
 import subprocess
+import time
 
 DEFAULT_NAMES = ("localhost", "127.0.0.1")
 
@@ -63,6 +64,23 @@ def self_signed(directory, names=DEFAULT_NAMES, stem="cert", days=30):
 
 def expired(directory, names=DEFAULT_NAMES, stem="expired"):
     """A self-signed certificate that expired in 2020; returns (cert, key)."""
+    return _dated(directory, names, stem, "20200101000000Z", "20200201000000Z")
+
+
+def expiring(directory, seconds, names=DEFAULT_NAMES, stem="expiring"):
+    """A self-signed certificate valid from an hour ago until `seconds` from
+    now: `postern serve` refuses to start with an expired certificate, so a
+    test that needs a server presenting one starts it with this and waits.
+    Returns (cert, key, expiry as a Unix time)."""
+    now = time.time()
+    fmt = "%Y%m%d%H%M%SZ"
+    end = int(now + seconds) + 1
+    cert, key = _dated(directory, names, stem, time.strftime(fmt, time.gmtime(now - 3600)),
+                       time.strftime(fmt, time.gmtime(end)))
+    return cert, key, end
+
+
+def _dated(directory, names, stem, start, end):
     directory = pathlib.Path(directory)
     scratch = directory / f"{stem}-ca"
     scratch.mkdir(parents=True, exist_ok=True)
@@ -74,7 +92,7 @@ def expired(directory, names=DEFAULT_NAMES, stem="expired"):
              "-subj", f"/CN={names[0]}", "-addext", _san(names))
     _openssl(scratch, "ca", "-batch", "-selfsign", "-config", "ca.cnf", "-keyfile", str(key),
              "-in", "req.csr", "-out", str(cert), "-notext",
-             "-startdate", "20200101000000Z", "-enddate", "20200201000000Z")
+             "-startdate", start, "-enddate", end)
     key.chmod(0o600)
     return cert, key
 

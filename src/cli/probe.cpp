@@ -1,0 +1,182 @@
+// `postern probe HOST[:PORT]`: walks the path to an SMTP server step by step
+// and says in plain words what is wrong (SPEC §3.1, docs/troubleshooting.md).
+//
+// Exit status: 0 the whole path works, 2 usage, 3 DNS, 4 connect, 5 banner
+// or TLS mode, 6 TLS or certificate, 7 AUTH, 8 MAIL/RCPT policy, 9 message
+// refused, 10 protocol error or temporary refusal (probe::exit_status).
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "probe/probe.hpp"
+#include "probe/report.hpp"
+#include "probe/target.hpp"
+
+namespace postern::cli {
+namespace {
+
+constexpr int kExitUsage = 2;
+
+struct ProbeCliOptions {
+  std::string target;
+  std::string tls = "auto";
+  std::string user;
+  bool password_stdin = false;
+  std::string password_env;
+  std::string from;
+  std::vector<std::string> to;
+  std::string timeout = "10s";
+  bool json = false;
+  bool ipv4 = false;
+  bool ipv6 = false;
+  std::string ca_file;
+  std::string resolver;
+  std::string helo;
+  bool verbose = false;
+};
+
+probe::TlsChoice tls_choice(const std::string& text) {
+  if (text == "starttls") return probe::TlsChoice::starttls;
+  if (text == "implicit") return probe::TlsChoice::implicit;
+  if (text == "none") return probe::TlsChoice::none;
+  return probe::TlsChoice::automatic;
+}
+
+bool use_color() {
+  const char* no_color = std::getenv("NO_COLOR");
+  return isatty(STDOUT_FILENO) == 1 && (no_color == nullptr || no_color[0] == '\0');
+}
+
+// The password from stdin or the environment; never from the command line,
+// where `ps` would show it.
+bool read_password(const ProbeCliOptions& c, probe::ProbeOptions& o) {
+  if (c.user.empty()) {
+    if (c.password_stdin || !c.password_env.empty()) {
+      std::cerr << "postern probe: --password-stdin/--password-env need --user\n";
+      return false;
+    }
+    return true;
+  }
+  o.user = c.user;
+  if (c.password_stdin) {
+    std::string line;
+    std::getline(std::cin, line);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    o.password = line;
+  } else if (!c.password_env.empty()) {
+    const char* value = std::getenv(c.password_env.c_str());
+    if (value == nullptr) {
+      std::cerr << "postern probe: the environment variable " << c.password_env << " is not set\n";
+      return false;
+    }
+    o.password = value;
+  } else {
+    std::cerr << "postern probe: --user needs the password: --password-stdin (on standard "
+                 "input) or --password-env VAR\n";
+    return false;
+  }
+  return true;
+}
+
+void print_transcript_line(const probe::TranscriptLine& line, std::ostream& out) {
+  switch (line.direction) {
+    case probe::TranscriptLine::Direction::sent:
+      out << "C: " << line.text << "\n";
+      break;
+    case probe::TranscriptLine::Direction::received:
+      out << "S: " << line.text << "\n";
+      break;
+    case probe::TranscriptLine::Direction::info:
+      out << "*  " << line.text << "\n";
+      break;
+  }
+  out.flush();
+}
+
+int run_probe_command(const ProbeCliOptions& c) {
+  std::string why;
+  const auto target = probe::parse_target(c.target, why);
+  if (!target) {
+    std::cerr << "postern probe: " << why << "\n";
+    return kExitUsage;
+  }
+  const auto timeout = probe::parse_timeout(c.timeout);
+  if (!timeout) {
+    std::cerr << "postern probe: --timeout " << c.timeout
+              << " is not a duration (e.g. 10, 10s, 500ms)\n";
+    return kExitUsage;
+  }
+  probe::ProbeOptions o;
+  o.host = target->host;
+  o.tls = tls_choice(c.tls);
+  o.timeout = *timeout;
+  o.ipv4_only = c.ipv4;
+  o.ipv6_only = c.ipv6;
+  o.ca_file = c.ca_file;
+  o.resolver = c.resolver;
+  o.helo_name = c.helo;
+  if (!c.from.empty()) o.mail_from = c.from;
+  o.rcpt_to = c.to;
+  if (!read_password(c, o)) return kExitUsage;
+  if (c.verbose) {
+    std::ostream& out = c.json ? std::cerr : std::cout;
+    o.transcript = [&out](const probe::TranscriptLine& line) { print_transcript_line(line, out); };
+  }
+  if (!target->port) {
+    std::cerr << "postern probe: give the port to test, e.g. " << target->host
+              << ":587 (587 STARTTLS, 465 implicit TLS, 2525, 25 relay)\n";
+    return kExitUsage;
+  }
+  o.port = *target->port;
+  if (!c.json) {
+    std::cout << "postern probe " << o.host << ":" << o.port << " (--tls " << c.tls << ")\n";
+  }
+  const probe::ProbeResult result = probe::run_probe(o);
+  if (c.json) {
+    std::cout << probe::render_json(result, "probe");
+  } else {
+    std::cout << probe::render_text(result, use_color());
+  }
+  return probe::exit_status(result.diagnosis);
+}
+
+}  // namespace
+
+Command add_probe(CLI::App& app) {
+  auto options = std::make_shared<ProbeCliOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "probe",
+      "Walk the path to an SMTP server (DNS, connect, banner, EHLO, TLS, certificate, AUTH, "
+      "MAIL/RCPT) and say what is wrong");
+  sub->add_option("target", options->target,
+                  "HOST[:PORT], [IPv6]:PORT, or a provider preset (gmail, ses:eu-west-1, ...)")
+      ->required();
+  sub->add_option("--tls", options->tls, "auto (find out), starttls, implicit or none")
+      ->check(CLI::IsMember({"auto", "starttls", "implicit", "none"}))
+      ->capture_default_str();
+  sub->add_option("--user", options->user, "authenticate as this user (AUTH PLAIN or LOGIN)");
+  sub->add_flag("--password-stdin", options->password_stdin,
+                "read the password from the first line of standard input");
+  sub->add_option("--password-env", options->password_env,
+                  "read the password from this environment variable");
+  sub->add_option("--from", options->from, "try MAIL FROM with this sender");
+  sub->add_option("--to", options->to, "try RCPT TO with this recipient (repeatable); no DATA");
+  sub->add_option("--timeout", options->timeout, "per step: 10, 10s, 500ms")->capture_default_str();
+  sub->add_flag("--json", options->json, "print the result as JSON (schema 1)");
+  auto* v4 = sub->add_flag("-4,--ipv4", options->ipv4, "use IPv4 addresses only");
+  sub->add_flag("-6,--ipv6", options->ipv6, "use IPv6 addresses only")->excludes(v4);
+  sub->add_option("--ca-file", options->ca_file, "also trust the CA certificates in this file")
+      ->check(CLI::ExistingFile);
+  sub->add_option("--resolver", options->resolver,
+                  "ask this DNS server (IP[:PORT]) instead of the system's");
+  sub->add_option("--helo", options->helo, "name to send in EHLO (default: this host's name)");
+  sub->add_flag("-v,--verbose", options->verbose,
+                "print the SMTP transcript (AUTH secrets masked)");
+  return {sub, [options] { return run_probe_command(*options); }};
+}
+
+}  // namespace postern::cli

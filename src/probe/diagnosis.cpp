@@ -159,7 +159,11 @@ std::string choose_mechanism(const std::vector<std::string>& offered) {
 
 void explain(ProbeResult& r, const ProbeOptions& o) {
   const std::string where = host_port(r);
-  const std::string reply = r.server_reply.empty() ? "" : " The server said: " + r.server_reply;
+  std::string reply;
+  if (!r.server_reply.empty()) {
+    reply = " The server said: " + r.server_reply;
+    if (!reply.ends_with('.')) reply += '.';
+  }
   std::string& what = r.explanation;
   std::string& advice = r.advice;
   switch (r.diagnosis) {

@@ -215,7 +215,7 @@ class Walk {
       return false;
     }
     collector_.reset();
-    log_.info("TLS handshake (SNI " + o_.host + ")");
+    log_.info("TLS handshake; the certificate must cover " + o_.host);
     if (!stream.start_tls(ctx, o_.host, wait, error)) return false;
     const outbound::TlsDetails d = stream.tls_details();
     r_.tls_version = d.version;

@@ -6,7 +6,8 @@ Setups, all on loopback:
 - the standard postern listeners (STARTTLS submission, implicit-TLS
   submission, STARTTLS relay) with the harness's self-signed certificate,
   trusted with --ca-file where the certificate is not the point;
-- two more servers with an expired and a wrong-name certificate;
+- more servers with an expired certificate, a wrong-name certificate and one
+  issued by a private CA (untrusted, then trusted with --ca-file);
 - tests/tools/fake_dns.py for a name that does not exist;
 - a port nobody listens on (refused), and a listener whose accept queue is
   full (timeout, see test_connect_timeout).
@@ -210,6 +211,21 @@ def test_wrong_name_certificate_lists_the_names_it_covers(make_server):
     assert doc["certificate"]["names"] == ["wrong.invalid"], doc
     assert not doc["certificate"]["name_matches"], doc
     assert "wrong.invalid" in doc["explanation"], doc
+
+
+def test_private_ca_untrusted_then_trusted_with_ca_file(make_server, tmp_path):
+    ca = certs.private_ca(tmp_path)
+    server = _server_with_certificate(make_server, lambda d: certs.signed_by(ca, d))
+    # The issuer is unknown to the system store: what a missing intermediate
+    # certificate looks like too.
+    status, doc = probe_json(target(server, "submission"))
+    assert_failed(status, doc, "certificate", "certificate_untrusted", 6)
+    assert not doc["certificate"]["self_signed"], doc
+    assert doc["certificate"]["issuer"] == "CN=postern test CA", doc
+    assert "issuer" in doc["certificate"]["verify_error"], doc
+    assert "--ca-file" in doc["advice"], doc
+    status, doc = probe_json(target(server, "submission"), "--ca-file", str(ca[0]))
+    assert status == 0 and doc["certificate"]["trusted"], doc
 
 
 # -- AUTH -----------------------------------------------------------------------

@@ -3,8 +3,8 @@
 No key is ever committed: each test run creates its own. Every certificate is
 EC P-256. The default one is self-signed for `localhost` and `127.0.0.1`, so a
 client can verify it by trusting the certificate itself. The expired,
-expiring and wrong-name variants exist for tests that check how clients and
-`postern probe` report certificate problems.
+expiring and wrong-name variants, and leaves issued by a private CA, exist for
+tests that check how clients and `postern probe` report certificate problems.
 """
 
 import pathlib
@@ -93,6 +93,40 @@ def _dated(directory, names, stem, start, end):
     _openssl(scratch, "ca", "-batch", "-selfsign", "-config", "ca.cnf", "-keyfile", str(key),
              "-in", "req.csr", "-out", str(cert), "-notext",
              "-startdate", start, "-enddate", end)
+    key.chmod(0o600)
+    return cert, key
+
+
+def private_ca(directory, stem="ca"):
+    """A private certificate authority (CA:TRUE, keyCertSign) that nothing
+    trusts unless told; returns (cert, key)."""
+    directory = pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key = directory / f"{stem}.pem", directory / f"{stem}.key"
+    _openssl(directory, "req", "-x509", *_EC, "-keyout", str(key), "-out", str(cert),
+             "-subj", "/CN=postern test CA",
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-days", "30")
+    key.chmod(0o600)
+    return cert, key
+
+
+def signed_by(ca, directory, names=DEFAULT_NAMES, stem="leaf", days=30):
+    """A server certificate issued by `ca` (a (cert, key) pair from
+    private_ca); the file holds the leaf only, as a server that forgets its
+    intermediate would send it. Returns (cert, key)."""
+    ca_cert, ca_key = ca
+    directory = pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key = directory / f"{stem}.pem", directory / f"{stem}.key"
+    csr, ext = directory / f"{stem}.csr", directory / f"{stem}.ext"
+    ext.write_text(_san(names) + "\nbasicConstraints=critical,CA:FALSE\n"
+                   "extendedKeyUsage=serverAuth\n")
+    _openssl(directory, "req", "-new", *_EC, "-keyout", str(key), "-out", str(csr),
+             "-subj", f"/CN={names[0]}")
+    _openssl(directory, "x509", "-req", "-in", str(csr), "-CA", str(ca_cert), "-CAkey",
+             str(ca_key), "-set_serial", str(int(time.time() * 1000)), "-days", str(days),
+             "-extfile", str(ext), "-out", str(cert))
     key.chmod(0o600)
     return cert, key
 

@@ -78,13 +78,19 @@ EhloInfo parse_ehlo(const outbound::ServerReply& reply) {
     if (words.empty()) continue;
     if (words[0] == "STARTTLS") {
       info.starttls = true;
+    } else if (words[0] == "8BITMIME") {
+      info.eightbitmime = true;
+    } else if (words[0] == "SMTPUTF8") {
+      info.smtputf8 = true;
     } else if (words[0] == "AUTH") {
       for (std::size_t w = 1; w < words.size(); ++w) {
         if (std::find(info.auth.begin(), info.auth.end(), words[w]) == info.auth.end()) {
           info.auth.push_back(words[w]);
         }
       }
-    } else if (words[0] == "SIZE" && words.size() > 1) {
+    } else if (words[0] == "SIZE") {
+      info.size = true;
+      if (words.size() < 2) continue;
       std::size_t limit = 0;
       const auto [p, ec] =
           std::from_chars(words[1].data(), words[1].data() + words[1].size(), limit);
@@ -92,6 +98,26 @@ EhloInfo parse_ehlo(const outbound::ServerReply& reply) {
     }
   }
   return info;
+}
+
+namespace {
+
+bool has_eight_bit(std::string_view s) {
+  return std::any_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
+
+}  // namespace
+
+std::string mail_command(const std::string& sender, const std::vector<std::string>& recipients,
+                         const std::optional<std::string>& message, const EhloInfo& ehlo) {
+  std::string command = "MAIL FROM:<" + sender + ">";
+  if (message && ehlo.size) command += " SIZE=" + std::to_string(message->size());
+  if (message && ehlo.eightbitmime && has_eight_bit(*message)) command += " BODY=8BITMIME";
+  bool utf8 = has_eight_bit(sender);
+  for (const std::string& r : recipients) utf8 = utf8 || has_eight_bit(r);
+  if (utf8 && ehlo.smtputf8) command += " SMTPUTF8";
+  return command;
 }
 
 std::string enhanced_code(const outbound::ServerReply& reply) {

@@ -590,7 +590,9 @@ class Walk {
     if (!o_.mail_from && o_.user && o_.user->find('@') != std::string::npos) sender = *o_.user;
     begin();
     ServerReply reply;
-    if (!exchange(Stage::mail, "MAIL FROM:<" + sender + ">", reply)) return false;
+    if (!exchange(Stage::mail, mail_command(sender, o_.rcpt_to, o_.message, ehlo_), reply)) {
+      return false;
+    }
     Diagnosis d = classify_mail(reply);
     if (d != Diagnosis::ok) {
       r_.server_reply = reply.summary();

@@ -9,14 +9,16 @@ Setups, all on loopback:
 - more servers with an expired certificate, a wrong-name certificate and one
   issued by a private CA (untrusted, then trusted with --ca-file);
 - tests/tools/fake_dns.py for a name that does not exist;
-- a port nobody listens on (refused), and a listener whose accept queue is
-  full (timeout, see test_connect_timeout).
+- a port nobody listens on (refused), a listener whose accept queue is full
+  (timeout, see test_connect_timeout), and raw listeners that stay silent or
+  greet with 421.
 """
 
 import base64
 import json
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -147,6 +149,69 @@ def test_connect_timeout():
     assert_failed(result.returncode, doc, "connect", "connect_timeout", 4)
     assert 0.9 < took < 20 * SLOW, took
     assert "firewall" in doc["explanation"], doc
+
+
+# -- banner ---------------------------------------------------------------------
+
+class RawListener:
+    """Accepts on loopback and, per connection, sends `greeting` (or nothing)
+    and keeps the connection open until stopped: a server that never talks,
+    or one that is busy."""
+
+    def __init__(self, greeting=b""):
+        self.greeting = greeting
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.held = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            if self.greeting:
+                conn.sendall(self.greeting)
+            self.held.append(conn)
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(5)
+        for c in self.held:
+            c.close()
+        self.sock.close()
+
+
+def test_silent_server_is_a_banner_timeout():
+    """--tls auto waits min(timeout, 3 s) for a greeting, then tries implicit
+    TLS on a new connection; neither answers."""
+    listener = RawListener()
+    try:
+        start = time.monotonic()
+        result = probe(f"127.0.0.1:{listener.port}", "--json", "--timeout", "1s")
+        took = time.monotonic() - start
+    finally:
+        listener.stop()
+    doc = json.loads(result.stdout)
+    assert_failed(result.returncode, doc, "banner", "banner_timeout", 5)
+    assert took < 10 * SLOW, took
+    assert len(listener.held) == 2, "a plaintext look, then an implicit-TLS attempt"
+
+
+def test_busy_server_is_server_busy():
+    listener = RawListener(b"421 4.7.0 mx.example.test too many connections, try later\r\n")
+    try:
+        status, doc = probe_json(f"127.0.0.1:{listener.port}")
+    finally:
+        listener.stop()
+    assert_failed(status, doc, "banner", "server_busy", 5)
+    assert doc["server_reply"].startswith("421 4.7.0"), doc
 
 
 # -- TLS mode, both ways ----------------------------------------------------------

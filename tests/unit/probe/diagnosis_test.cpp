@@ -28,6 +28,21 @@ TEST(Diagnosis, ParseEhlo) {
   EXPECT_TRUE(bare.auth.empty());
 }
 
+TEST(Diagnosis, MailCommandParameters) {
+  EhloInfo plain;
+  EXPECT_EQ(mail_command("a@b.test", {"c@d.test"}, std::nullopt, plain), "MAIL FROM:<a@b.test>");
+  EhloInfo rich = parse_ehlo(reply(250, {"mx", "SIZE 1000", "8BITMIME", "SMTPUTF8"}));
+  EXPECT_TRUE(rich.size && rich.eightbitmime && rich.smtputf8);
+  EXPECT_EQ(mail_command("a@b.test", {"c@d.test"}, std::nullopt, rich), "MAIL FROM:<a@b.test>");
+  EXPECT_EQ(mail_command("a@b.test", {"c@d.test"}, std::string("hi\r\n"), rich),
+            "MAIL FROM:<a@b.test> SIZE=4");
+  EXPECT_EQ(mail_command("a@b.test", {"c@d.test"}, std::string("caf\xc3\xa9"), rich),
+            "MAIL FROM:<a@b.test> SIZE=5 BODY=8BITMIME");
+  EXPECT_EQ(mail_command("a@b.test", {"j\xc3\xb6rg@d.test"}, std::nullopt, rich),
+            "MAIL FROM:<a@b.test> SMTPUTF8");
+  EXPECT_EQ(mail_command("", {}, std::nullopt, plain), "MAIL FROM:<>");
+}
+
 TEST(Diagnosis, EnhancedCode) {
   EXPECT_EQ(enhanced_code(reply(554, {"5.7.1 <a@b>: Relay access denied"})), "5.7.1");
   EXPECT_EQ(enhanced_code(reply(550, {"no such user"})), "");

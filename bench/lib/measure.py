@@ -1,0 +1,298 @@
+"""The six measurements. Each returns Row objects (see report.py) holding
+every repetition's figure; the report takes medians. postern and its
+reference run in the same repetition loop, alternating which goes first, so
+that drift on a shared machine hits both alike."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+from report import Row
+from servers import (LOOPBACK, BenchError, BlackHole, Postern, Postfix, SServer, SmtpSink,
+                     tail)
+
+SENDER = "bench@source.test"
+RELAY_RCPT = "user@relay.test"
+LOCAL_RCPT = "user@local.test"
+
+
+def smtp_source(port, sessions, messages, rcpt, size, timeout):
+    """Runs smtp-source (a new connection per message, as in smtp-sink's
+    reference figures); returns (seconds, error or None)."""
+    argv = ["smtp-source", "-s", str(sessions), "-m", str(messages), "-l", str(size),
+            "-f", SENDER, "-t", rcpt, "-M", "source.test", f"{LOOPBACK}:{port}"]
+    t0 = time.monotonic()
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return time.monotonic() - t0, f"smtp-source timed out after {timeout}s"
+    dt = time.monotonic() - t0
+    if r.returncode != 0:
+        return dt, f"smtp-source exit {r.returncode}: {r.stderr.strip()[-300:]}"
+    return dt, None
+
+
+def wait_until(predicate, timeout, step=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+def count_files(path):
+    try:
+        with os.scandir(path) as it:
+            return sum(1 for _ in it)
+    except FileNotFoundError:
+        return 0
+
+
+def ordered(rep, pair):
+    return pair if rep % 2 == 0 else list(reversed(pair))
+
+
+def progress(msg):
+    print(f"  {msg}", flush=True)
+
+
+class Context:
+    def __init__(self, args, registry, work, cert, key, users):
+        self.args = args
+        self.registry = registry
+        self.work = work
+        self.cert = cert
+        self.key = key
+        self.users = users
+        self.stoppers = []  # run on the way out, last started first
+
+    def started(self, thing, stop):
+        self.stoppers.append(stop)
+        return thing
+
+    def stop_all(self):
+        while self.stoppers:
+            stop = self.stoppers.pop()
+            try:
+                stop()
+            except Exception as e:  # keep stopping the rest
+                print(f"warning: stopping: {e}", file=sys.stderr)
+
+    def postern(self, name, **kw):
+        p = Postern(self.args.postern, self.work, name, self.users, self.cert, self.key, **kw)
+        self.started(p, p.stop)
+        p.start(self.registry)
+        return p
+
+    def postfix(self, name, mode, sink_port=None):
+        pf = Postfix(self.registry, self.work, name, mode, sink_port)
+        self.started(pf, pf.stop)
+        pf.start(self.registry)
+        return pf
+
+    def held_postern(self, name, **kw):
+        hole = BlackHole()
+        self.started(hole, hole.close)
+        p = self.postern(name, smarthost=hole.port, held=True, **kw)
+        p.on_stop = hole.close
+        return p
+
+
+def accept(ctx):
+    """1. Accept into the durable queue, delivery held on both sides."""
+    a = ctx.args
+    pe = ctx.held_postern("postern-accept")
+    pf = ctx.postfix("postfix-accept", "hold")
+    rows = []
+    for c in a.concurrency:
+        n = a.messages_c1 if c == 1 else a.messages
+        target = {10: 4.0, 50: 4.0, 200: 10.0}.get(c)
+        row = Row(f"accept to durable queue, c={c}", "msg/s", "Postfix", ratio_target=target)
+        for rep in range(a.reps):
+            for who in ordered(rep, ["postern", "postfix"]):
+                if who == "postern":
+                    before = pe.queued()
+                    dt, err = smtp_source(pe.port, c, n, RELAY_RCPT, a.size, a.timeout)
+                    if not err and not wait_until(lambda: pe.queued() >= before + n, 10):
+                        err = f"postern logged {pe.queued() - before} of {n} queued"
+                    row.add("postern", n / dt, err)
+                else:
+                    before = pf.count("hold")
+                    dt, err = smtp_source(pf.port, c, n, RELAY_RCPT, a.size, a.timeout)
+                    if not err and not wait_until(lambda: pf.count("hold") >= before + n, 10):
+                        err = f"Postfix hold queue has {pf.count('hold') - before} of {n}"
+                    row.add("ref", n / dt, err)
+            progress(row.progress())
+        rows.append(row)
+    return rows
+
+
+def relay(ctx):
+    """2. Relay through: accept, deliver to smtp-sink; time until the sink
+    has every message (it exits after -M N)."""
+    a = ctx.args
+    pe_sink, pf_sink = SmtpSink.reserve(), SmtpSink.reserve()
+    pe = ctx.postern("postern-relay", smarthost=pe_sink)
+    pf = ctx.postfix("postfix-relay", "relay", sink_port=pf_sink)
+    c, n = a.relay_concurrency, a.messages
+    row = Row(f"relay through to smtp-sink, c={c}", "msg/s", "Postfix", ratio_target=3.0)
+    for rep in range(a.reps):
+        for who in ordered(rep, ["postern", "postfix"]):
+            server, port = (pe, pe_sink) if who == "postern" else (pf, pf_sink)
+            sink = SmtpSink(ctx.registry, ctx.work, port=port, max_messages=n,
+                            name=f"sink-relay-{who}-{rep}")
+            ctx.started(sink, sink.stop)
+            t0 = time.monotonic()
+            _, err = smtp_source(server.port, c, n, RELAY_RCPT, a.size, a.timeout)
+            if not err and not sink.wait_exit(a.timeout):
+                err = f"the sink did not get all {n} messages within {a.timeout}s"
+            dt = time.monotonic() - t0
+            sink.stop()
+            row.add("postern" if who == "postern" else "ref", n / dt, err)
+        progress(row.progress())
+    return [row]
+
+
+def local(ctx):
+    """3. Local delivery: accept and deliver into a Maildir; time until all
+    files are in new/."""
+    a = ctx.args
+    pe = ctx.held_postern("postern-local")
+    pf = ctx.postfix("postfix-local", "local")
+    c, n = a.relay_concurrency, a.messages
+    row = Row(f"local delivery to Maildir, c={c}", "msg/s", "Postfix")
+    for rep in range(a.reps):
+        for who in ordered(rep, ["postern", "postfix"]):
+            server = pe if who == "postern" else pf
+            before = count_files(server.maildir_new)
+            t0 = time.monotonic()
+            _, err = smtp_source(server.port, c, n, LOCAL_RCPT, a.size, a.timeout)
+            if not err and not wait_until(lambda: count_files(server.maildir_new) >= before + n,
+                                          a.timeout, step=0.01):
+                err = (f"{count_files(server.maildir_new) - before} of {n} in the Maildir "
+                       f"after {a.timeout}s")
+            dt = time.monotonic() - t0
+            row.add("postern" if who == "postern" else "ref", n / dt, err)
+        progress(row.progress())
+    return [row]
+
+
+def ceiling(ctx):
+    """4. Protocol ceiling: smtp-sink (stores nothing) next to postern with
+    [spool] unsafe_ack_before_fsync = true (benchmark only)."""
+    a = ctx.args
+    sink = SmtpSink(ctx.registry, ctx.work, name="sink-ceiling")
+    ctx.started(sink, sink.stop)
+    pe = ctx.held_postern("postern-unsafe", unsafe=True)
+    rows = []
+    for c in a.ceiling_concurrency:
+        n = a.messages * a.ceiling_factor
+        row = Row(f"durability off vs smtp-sink, c={c}", "msg/s", "smtp-sink", ratio_target=0.8)
+        for rep in range(a.reps):
+            for who in ordered(rep, ["postern", "sink"]):
+                port = pe.port if who == "postern" else sink.port
+                dt, err = smtp_source(port, c, n, RELAY_RCPT, a.size, a.timeout)
+                row.add("postern" if who == "postern" else "ref", n / dt, err)
+            progress(row.progress())
+        rows.append(row)
+    return rows
+
+
+S_TIME_COUNT = re.compile(r"(\d+) connections in [\d.]+s")
+
+
+def s_time(port, seconds, clients):
+    """Full handshakes per second: `clients` parallel `openssl s_time -new`."""
+    argv = ["openssl", "s_time", "-connect", f"{LOOPBACK}:{port}", "-new", "-time",
+            str(seconds)]
+    t0 = time.monotonic()
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL, text=True) for _ in range(clients)]
+    total, err = 0, None
+    for p in procs:
+        try:
+            out, _ = p.communicate(timeout=seconds + 30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, _ = p.communicate(timeout=10)
+            err = "s_time timed out"
+        m = S_TIME_COUNT.search(out or "")
+        if m:
+            total += int(m.group(1))
+        else:
+            err = f"s_time: {(out or '').strip()[-200:]}"
+    dt = time.monotonic() - t0
+    if total == 0 and not err:
+        err = "s_time made no connection"
+    return total / dt, err
+
+
+def tls(ctx):
+    """5. TLS: full handshakes per second on postern's implicit-TLS port
+    next to openssl s_server on the same certificate and key."""
+    a = ctx.args
+    pe = ctx.held_postern("postern-tls", tls=True)
+    ss = SServer(ctx.registry, ctx.work, ctx.cert, ctx.key)
+    ctx.started(ss, ss.stop)
+    row = Row(f"TLS full handshakes ({a.tls_clients} s_time -new)", "hs/s", "s_server",
+              ratio_target=0.8)
+    for rep in range(a.reps):
+        for who in ordered(rep, ["postern", "s_server"]):
+            port = pe.tls_port if who == "postern" else ss.port
+            rate, err = s_time(port, a.tls_seconds, a.tls_clients)
+            row.add("postern" if who == "postern" else "ref", rate, err)
+        progress(row.progress())
+    return [row]
+
+
+def idle_sessions(script, port, pid, sessions, use_tls, timeout):
+    argv = ["/usr/bin/python3", str(script), "--host", LOOPBACK, "--port", str(port),
+            "--pid", str(pid), "--sessions", str(sessions)] + (["--tls"] if use_tls else [])
+    if not script.exists():
+        return None, f"{script} not found"
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, f"idle_sessions.py timed out after {timeout}s"
+    lines = [ln for ln in r.stdout.splitlines() if ln.strip().startswith("{")]
+    if r.returncode != 0 or not lines:
+        return None, f"idle_sessions.py exit {r.returncode}: {(r.stderr or r.stdout)[-300:]}"
+    try:
+        return json.loads(lines[-1]), None
+    except ValueError as e:
+        return None, f"idle_sessions.py printed no JSON: {e}"
+
+
+def idle(ctx):
+    """6. Idle sessions: RSS per session held by postern (bench/idle_sessions.py)."""
+    a = ctx.args
+    script = a.root / "bench" / "idle_sessions.py"
+    pe = ctx.held_postern("postern-idle", tls=True)
+    plain = Row(f"idle plaintext sessions ({a.idle_plain})", "B/session", None,
+                max_target=16 * 1024, held_target=a.idle_plain)
+    tls_row = Row(f"idle TLS sessions ({a.idle_tls})", "B/session", None,
+                  max_target=64 * 1024, held_target=a.idle_tls)
+    for rep in range(a.reps):
+        for row, port, n, use_tls in ((plain, pe.port, a.idle_plain, False),
+                                      (tls_row, pe.tls_port, a.idle_tls, True)):
+            res, err = idle_sessions(script, port, pe.proc.pid, n, use_tls, a.timeout)
+            if res is None:
+                row.add("postern", None, err)
+                continue
+            errors = res.get("errors", 0)
+            row.add("postern", res.get("per_session_bytes"),
+                    f"{errors} session errors" if errors else None)
+            row.held.append(n - errors if isinstance(errors, int) else 0)
+            row.extra.append(f"rss {res.get('rss_before')} -> {res.get('rss_after')}")
+            progress(row.progress())
+    if pe.proc.poll() is not None:
+        raise BenchError(f"postern died during the idle-session test:\n{tail(pe.log)}")
+    return [plain, tls_row]
+
+
+ALL = {"accept": accept, "relay": relay, "local": local, "ceiling": ceiling, "tls": tls,
+       "idle": idle}

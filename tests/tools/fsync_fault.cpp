@@ -1,9 +1,19 @@
 // An LD_PRELOAD shim that makes fsync() and fdatasync() fail with EIO for
-// files and folders under one directory, so that end-to-end tests can prove
-// what the server answers when the disk refuses to make data durable
-// (tests/e2e/test_group_commit_faults.py). The data itself is written
-// normally: what fails is only the promise that it is on stable storage,
-// which is the case a spool must not answer 250 for.
+// files and folders under one directory, and loses what such a call failed
+// to make durable, so that end-to-end tests can prove that the server never
+// acknowledges what is not on stable storage
+// (tests/e2e/test_group_commit_faults.py).
+//
+// A failed sync is modelled as the disk losing what it was asked to keep,
+// as a power cut after the failure would:
+//  - a regular file is cut back to the size it had at its last successful
+//    sync (0 if it never had one): the bytes written since are gone;
+//  - a folder loses the files created in it (open with O_CREAT|O_EXCL)
+//    since its last successful sync: their names are unlinked.
+// So a server that answers 250 despite a failed sync loses that message
+// when the test kills and restarts it, and the test sees it missing. A
+// server that handles the error (answers 4xx, removes the batch) sees only
+// what it expects anyway.
 //
 // Environment:
 //   POSTERN_FSYNC_FAULT_DIR      absolute path; only descriptors whose
@@ -17,23 +27,55 @@
 // Every failure is reported on stderr ("fsync_fault: ...") so the server log
 // shows which calls were made to fail.
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <climits>
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 namespace {
 
+// dlsym(RTLD_NEXT) finds the libc function this shim stands in front of;
+// POSIX guarantees that its result converts to a function pointer.
+template <typename Fn>
+Fn next(const char* name) {
+  return reinterpret_cast<Fn>(::dlsym(RTLD_NEXT, name));
+}
+
 using SyncFn = int (*)(int);
+using OpenatFn = int (*)(int, const char*, int, ...);
+using UnlinkatFn = int (*)(int, const char*, int);
+using UnlinkFn = int (*)(const char*);
 
-std::atomic<unsigned long> affected_calls{0};
+UnlinkatFn real_unlinkat() {
+  static const auto fn = next<UnlinkatFn>("unlinkat");
+  return fn;
+}
 
-// True when `fd` names `dir` or something below it.
-bool under_dir(int fd, const char* dir) {
+void say(const char* format, ...) __attribute__((format(printf, 1, 2)));
+void say(const char* format, ...) {
+  char line[PATH_MAX + 128];
+  va_list args;
+  va_start(args, format);
+  const int len = std::vsnprintf(line, sizeof line, format, args);
+  va_end(args);
+  if (len <= 0) return;
+  const auto size = std::min(static_cast<std::size_t>(len), sizeof line - 1);
+  const ssize_t written = ::write(STDERR_FILENO, line, size);
+  (void)written;  // nothing to do about a failed diagnostic
+}
+
+// True when `fd` names the fault directory or something below it.
+bool under_dir(int fd) {
+  const char* dir = std::getenv("POSTERN_FSYNC_FAULT_DIR");
+  if (dir == nullptr || dir[0] != '/') return false;
   char link[64];
   std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
   char target[PATH_MAX];
@@ -44,9 +86,10 @@ bool under_dir(int fd, const char* dir) {
   return std::strncmp(target, dir, len) == 0 && (target[len] == '\0' || target[len] == '/');
 }
 
-bool should_fail(int fd, const char* call) {
-  const char* dir = std::getenv("POSTERN_FSYNC_FAULT_DIR");
-  if (dir == nullptr || dir[0] != '/' || !under_dir(fd, dir)) return false;
+std::atomic<unsigned long> affected_calls{0};
+
+// Counts an affected call; returns its number when it is to fail, else 0.
+unsigned long should_fail() {
   const unsigned long n = affected_calls.fetch_add(1) + 1;
   bool fail = false;
   if (const char* control = std::getenv("POSTERN_FSYNC_FAULT_CONTROL")) {
@@ -56,39 +99,260 @@ bool should_fail(int fd, const char* call) {
     const unsigned long k = std::strtoul(every, nullptr, 10);
     fail = fail || (k > 0 && n % k == 0);
   }
-  if (fail) {
-    char line[128];
-    const int len = std::snprintf(line, sizeof line,
-                                  "fsync_fault: %s(%d) call %lu fails with EIO\n", call, fd, n);
-    if (len > 0) {
-      const ssize_t written = ::write(STDERR_FILENO, line, static_cast<std::size_t>(len));
-      (void)written;  // nothing to do about a failed diagnostic
-    }
-  }
-  return fail;
+  return fail ? n : 0;
 }
 
-SyncFn next(const char* name) {
-  // POSIX guarantees that a dlsym() result converts to a function pointer.
-  return reinterpret_cast<SyncFn>(::dlsym(RTLD_NEXT, name));
+// ---- what the disk holds: small tables behind one spin lock -------------------
+
+class SpinLock {
+ public:
+  void lock() {
+    while (flag_.test_and_set(std::memory_order_acquire)) {
+    }
+  }
+  void unlock() { flag_.clear(std::memory_order_release); }
+
+ private:
+  std::atomic_flag flag_ = ATOMIC_FLAG_INIT;
+};
+
+struct Guard {
+  explicit Guard(SpinLock& l) : lock(l) { lock.lock(); }
+  ~Guard() { lock.unlock(); }
+  Guard(const Guard&) = delete;
+  Guard& operator=(const Guard&) = delete;
+  SpinLock& lock;
+};
+
+SpinLock table_lock;
+constexpr std::size_t kSlots = 1024;
+
+// Size of a regular file at its last successful sync.
+struct Synced {
+  dev_t dev;
+  ino_t ino;
+  off_t size;
+  bool used;
+};
+Synced synced[kSlots];
+
+// A file created in a folder since the folder's last successful sync.
+struct Created {
+  dev_t dir_dev;
+  ino_t dir_ino;
+  char name[NAME_MAX + 1];
+  bool used;
+};
+Created created[kSlots];
+
+template <typename T, typename Match>
+T* find(T (&table)[kSlots], Match match) {
+  for (T& e : table) {
+    if (e.used && match(e)) return &e;
+  }
+  return nullptr;
+}
+
+template <typename T>
+T* free_slot(T (&table)[kSlots]) {
+  for (T& e : table) {
+    if (!e.used) return &e;
+  }
+  return nullptr;  // full: the test would be far outside what it was made for
+}
+
+off_t synced_size(const struct stat& st) {
+  Guard g(table_lock);
+  const Synced* e =
+      find(synced, [&](const Synced& s) { return s.dev == st.st_dev && s.ino == st.st_ino; });
+  return e != nullptr ? e->size : 0;
+}
+
+void remember_synced(const struct stat& st) {
+  Guard g(table_lock);
+  Synced* e =
+      find(synced, [&](const Synced& s) { return s.dev == st.st_dev && s.ino == st.st_ino; });
+  if (e == nullptr) e = free_slot(synced);
+  if (e != nullptr) *e = Synced{st.st_dev, st.st_ino, st.st_size, true};
+}
+
+// The file is gone: its inode number may come back for a new file.
+void forget_file(const struct stat& st) {
+  Guard g(table_lock);
+  if (Synced* e =
+          find(synced, [&](const Synced& s) { return s.dev == st.st_dev && s.ino == st.st_ino; })) {
+    e->used = false;
+  }
+}
+
+void remember_created(const struct stat& dir, const char* name) {
+  if (std::strlen(name) > NAME_MAX) return;
+  Guard g(table_lock);
+  if (Created* e = free_slot(created)) {
+    e->dir_dev = dir.st_dev;
+    e->dir_ino = dir.st_ino;
+    std::strcpy(e->name, name);
+    e->used = true;
+  }
+}
+
+void forget_created(const struct stat& dir, const char* name) {
+  Guard g(table_lock);
+  if (Created* e = find(created, [&](const Created& c) {
+        return c.dir_dev == dir.st_dev && c.dir_ino == dir.st_ino && std::strcmp(c.name, name) == 0;
+      })) {
+    e->used = false;
+  }
+}
+
+// After a sync of folder `dir_fd`: on success its new entries are durable;
+// on failure they are lost (unlinked).
+void settle_created(int dir_fd, const struct stat& dir, bool lost) {
+  Guard g(table_lock);
+  for (Created& c : created) {
+    if (!c.used || c.dir_dev != dir.st_dev || c.dir_ino != dir.st_ino) continue;
+    c.used = false;
+    if (!lost) continue;
+    struct stat st {};
+    if (::fstatat(dir_fd, c.name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      real_unlinkat()(dir_fd, c.name, 0);
+      say("fsync_fault: %s lost with its folder's failed sync\n", c.name);
+    }
+  }
+}
+
+const char* last_component(const char* path) {
+  const char* slash = std::strrchr(path, '/');
+  return slash == nullptr ? path : slash + 1;
+}
+
+// The folder a created `path` (relative to `dirfd`) went into.
+bool parent_of(int dirfd, const char* path, struct stat& dir) {
+  const char* slash = std::strrchr(path, '/');
+  if (slash == nullptr) return ::fstatat(dirfd, ".", &dir, 0) == 0;
+  char parent[PATH_MAX];
+  const auto len = static_cast<std::size_t>(slash - path);
+  if (len >= sizeof parent) return false;
+  std::memcpy(parent, path, len);
+  parent[len] = '\0';
+  return ::fstatat(dirfd, len == 0 ? "/" : parent, &dir, 0) == 0;
+}
+
+int fail_sync(int fd, const char* call, unsigned long n) {
+  struct stat st {};
+  if (::fstat(fd, &st) == 0) {
+    if (S_ISREG(st.st_mode)) {
+      const off_t keep = synced_size(st);
+      if (st.st_size > keep && ::ftruncate(fd, keep) == 0) {
+        say("fsync_fault: %s(%d) call %lu fails with EIO; file cut from %lld to %lld octets\n",
+            call, fd, n, static_cast<long long>(st.st_size), static_cast<long long>(keep));
+      } else {
+        say("fsync_fault: %s(%d) call %lu fails with EIO\n", call, fd, n);
+      }
+    } else {
+      say("fsync_fault: %s(%d) call %lu fails with EIO (folder)\n", call, fd, n);
+      if (S_ISDIR(st.st_mode)) settle_created(fd, st, /*lost=*/true);
+    }
+  }
+  errno = EIO;
+  return -1;
+}
+
+int sync_call(int fd, SyncFn real, const char* call) {
+  if (!under_dir(fd)) return real(fd);
+  if (const unsigned long n = should_fail()) return fail_sync(fd, call, n);
+  const int r = real(fd);
+  struct stat st {};
+  if (r == 0 && ::fstat(fd, &st) == 0) {
+    if (S_ISREG(st.st_mode)) remember_synced(st);
+    if (S_ISDIR(st.st_mode)) settle_created(fd, st, /*lost=*/false);
+  }
+  return r;
+}
+
+int open_call(OpenatFn real, int dirfd, const char* path, int flags, mode_t mode) {
+  const int fd = real(dirfd, path, flags, mode);
+  if (fd >= 0 && (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) && under_dir(fd)) {
+    struct stat dir {};
+    if (parent_of(dirfd, path, dir)) remember_created(dir, last_component(path));
+  }
+  return fd;
+}
+
+void before_unlink(int dirfd, const char* path) {
+  struct stat st {};
+  if (::fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) return;
+  if (st.st_nlink <= 1) forget_file(st);
+  struct stat dir {};
+  if (parent_of(dirfd, path, dir)) forget_created(dir, last_component(path));
+}
+
+mode_t mode_arg(int flags, va_list args) {
+  // O_TMPFILE includes O_DIRECTORY; both it and O_CREAT carry a mode.
+  return (flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE
+             ? static_cast<mode_t>(va_arg(args, int))
+             : 0;
 }
 
 }  // namespace
 
-extern "C" int fsync(int fd) {
-  static const SyncFn real = next("fsync");
-  if (should_fail(fd, "fsync")) {
-    errno = EIO;
-    return -1;
-  }
-  return real(fd);
+extern "C" {
+
+int fsync(int fd) {
+  static const auto real = next<SyncFn>("fsync");
+  return sync_call(fd, real, "fsync");
 }
 
-extern "C" int fdatasync(int fd) {
-  static const SyncFn real = next("fdatasync");
-  if (should_fail(fd, "fdatasync")) {
-    errno = EIO;
-    return -1;
-  }
-  return real(fd);
+int fdatasync(int fd) {
+  static const auto real = next<SyncFn>("fdatasync");
+  return sync_call(fd, real, "fdatasync");
 }
+
+int openat(int dirfd, const char* path, int flags, ...) {
+  static const auto real = next<OpenatFn>("openat");
+  va_list args;
+  va_start(args, flags);
+  const mode_t mode = mode_arg(flags, args);
+  va_end(args);
+  return open_call(real, dirfd, path, flags, mode);
+}
+
+int openat64(int dirfd, const char* path, int flags, ...) {
+  static const auto real = next<OpenatFn>("openat64");
+  va_list args;
+  va_start(args, flags);
+  const mode_t mode = mode_arg(flags, args);
+  va_end(args);
+  return open_call(real, dirfd, path, flags, mode);
+}
+
+int open(const char* path, int flags, ...) {
+  static const auto real = next<OpenatFn>("openat");
+  va_list args;
+  va_start(args, flags);
+  const mode_t mode = mode_arg(flags, args);
+  va_end(args);
+  return open_call(real, AT_FDCWD, path, flags, mode);
+}
+
+int open64(const char* path, int flags, ...) {
+  static const auto real = next<OpenatFn>("openat64");
+  va_list args;
+  va_start(args, flags);
+  const mode_t mode = mode_arg(flags, args);
+  va_end(args);
+  return open_call(real, AT_FDCWD, path, flags, mode);
+}
+
+int unlinkat(int dirfd, const char* path, int flags) {
+  if ((flags & AT_REMOVEDIR) == 0) before_unlink(dirfd, path);
+  return real_unlinkat()(dirfd, path, flags);
+}
+
+int unlink(const char* path) {
+  static const auto real = next<UnlinkFn>("unlink");
+  before_unlink(AT_FDCWD, path);
+  return real(path);
+}
+
+}  // extern "C"

@@ -103,9 +103,22 @@ def test_auto_finds_implicit_tls(shared_server):
 
 # -- dns and connect ----------------------------------------------------------
 
+def start_fake_dns(zone):
+    """FakeDns picks a free UDP port and binds TCP to the same number, which
+    a client's ephemeral TCP port may hold at that moment: try again."""
+    for attempt in range(5):
+        dns = FakeDns(zone)
+        try:
+            return dns, dns.start()
+        except OSError:
+            dns.stop()
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
 def test_name_does_not_resolve():
-    dns = FakeDns({"mail.example.test": "A 127.0.0.1"})
-    port = dns.start()
+    dns, port = start_fake_dns({"mail.example.test": "A 127.0.0.1"})
     try:
         status, doc = probe_json("nowhere.example.test:587", "--resolver", f"127.0.0.1:{port}")
     finally:

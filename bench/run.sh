@@ -80,11 +80,12 @@ cleanup() {
     while read -r kind value name; do
       if [[ "$kind" == pid ]] && ours "$value" "$name"; then kill -KILL "$value" 2>/dev/null || true; fi
     done <"$work/started"
+    [[ "$work" == /tmp/postern-bench-* && " $* " != *" --keep "* ]] && rm -rf "$work"
   fi
   rm -f "$root/bench/.last-work"
   exit "$rc"
 }
-trap cleanup EXIT
+trap 'cleanup "$@"' EXIT
 trap 'exit 130' INT TERM
 
 /usr/bin/python3 bench/lib/bench.py --postern "$root/build-bench/postern" --root "$root" "$@" &

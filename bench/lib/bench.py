@@ -31,6 +31,8 @@ def parse_args(argv):
     ap.add_argument("--messages", type=int, help="messages per run (default 2000)")
     ap.add_argument("--results", type=pathlib.Path, help="markdown results file")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--idle-script", type=pathlib.Path,
+                    help="the idle-session tool (default bench/idle_sessions.py)")
     a = ap.parse_args(argv)
     quick = a.quick
     a.reps = a.reps or (1 if quick else 3)
@@ -53,6 +55,7 @@ def parse_args(argv):
         if n not in measure.ALL:
             ap.error(f"unknown measurement {n!r}; known: {', '.join(measure.ALL)}")
     a.names = names
+    a.idle_script = a.idle_script or a.root / "bench" / "idle_sessions.py"
     a.results = a.results or a.root / "bench" / "results" / "latest.md"
     return a
 
@@ -113,8 +116,16 @@ def on_sigterm(_signo, _frame):
     raise KeyboardInterrupt()
 
 
+def loadavg():
+    try:
+        return " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        return "?"
+
+
 def main(argv):
     a = parse_args(argv)
+    load_before = loadavg()
     signal.signal(signal.SIGTERM, on_sigterm)
     work = pathlib.Path(tempfile.mkdtemp(prefix="postern-bench-"))
     work.chmod(0o755)  # Postfix's unprivileged daemons walk into it
@@ -147,8 +158,9 @@ def main(argv):
     if rows:
         header = ["# postern vs Postfix — bench/run.sh", ""] + machine() + [
             f"- command: bench/run.sh {' '.join(argv[4:])}".rstrip(),
-            f"- wall time: {elapsed / 60:.1f} min",
-        ]
+            f"- wall time: {elapsed / 60:.1f} min; load average (1, 5, 15 min) "
+            f"{load_before} before, {loadavg()} after",
+        ] + (["- **interrupted or failed: partial results**"] if status else [])
         print()
         print(report.text_table(rows))
         for r in rows:

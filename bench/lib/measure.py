@@ -270,7 +270,7 @@ def idle_sessions(script, port, pid, sessions, use_tls, timeout):
 def idle(ctx):
     """6. Idle sessions: RSS per session held by postern (bench/idle_sessions.py)."""
     a = ctx.args
-    script = a.root / "bench" / "idle_sessions.py"
+    script = a.idle_script
     pe = ctx.held_postern("postern-idle", tls=True)
     plain = Row(f"idle plaintext sessions ({a.idle_plain})", "B/session", None,
                 max_target=16 * 1024, held_target=a.idle_plain)

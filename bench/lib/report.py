@@ -9,11 +9,16 @@ def median(values):
     return statistics.median(vals) if vals else None
 
 
+def with_unit(v, unit):
+    """A figure and its unit ("3,650 msg/s", "10.6 KiB/session")."""
+    return fmt(v, unit) if unit.startswith("B/") else f"{fmt(v, unit)} {unit}"
+
+
 def fmt(v, unit=""):
     if v is None:
         return "-"
     if unit.startswith("B/"):
-        return f"{v / 1024:.1f} KiB"
+        return f"{v / 1024:.1f} KiB/{unit[2:]}"
     if v >= 100:
         return f"{v:,.0f}"
     return f"{v:.1f}"
@@ -55,8 +60,8 @@ class Row:
         return p / r if p and r else None
 
     def progress(self):
-        last_p = fmt(self.postern[-1], self.unit) if self.postern else "-"
-        text = f"{self.name}: postern {last_p} {self.unit}"
+        last_p = with_unit(self.postern[-1], self.unit) if self.postern else "-"
+        text = f"{self.name}: postern {last_p}"
         if self.ref_name:
             last_r = fmt(self.ref[-1], self.unit) if self.ref else "-"
             text += f", {self.ref_name} {last_r}"
@@ -104,7 +109,7 @@ HEAD = ["measurement", "postern", "reference", "ratio", "target", "status"]
 def cells(row):
     ref = f"{fmt(row.r(), row.unit)} ({row.ref_name})" if row.ref_name else "-"
     ratio = f"{row.ratio():.2f}x" if row.ratio() is not None else "-"
-    return [row.name, f"{fmt(row.p(), row.unit)} {row.unit}", ref, ratio, row.target_text(),
+    return [row.name, with_unit(row.p(), row.unit), ref, ratio, row.target_text(),
             row.status()]
 
 

@@ -11,6 +11,15 @@ were answered 250: every one of them (the 250 came after a successful fsync
 of its batch), and none of those answered 452 4.3.1 (a batch whose fsync
 failed is never acknowledged and never delivered).
 
+A failed sync in the shim also loses what it did not make durable, as a
+power cut after it would: the file is cut back to its last synced size and
+files created since the folder's last good sync are unlinked. Without that
+the bytes would still be in the page cache after SIGKILL, and a server that
+ignored the error and answered 250 would look fine. With it, such a server
+loses acknowledged messages and this test fails (tried with the spool
+ignoring the fdatasync error, ignoring the folder's fsync error, and
+answering before writing).
+
 What the spool does on such an error (src/spool/wal_spool.cpp, commit()
 and write_segment()): the batch's segment file is unlinked, every message
 of the batch is answered 452 4.3.1, and the writer thread goes on with the

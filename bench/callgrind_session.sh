@@ -12,12 +12,12 @@
 # twice and must give the same count. Then the functions with the highest
 # inclusive cost in the 100-message session run.
 #
-#   bench/callgrind_session.sh [BUILD_DIR]   (default: build-callgrind)
+#   bench/callgrind_session.sh [BUILD_DIR]   (default: build-microbench)
 #   TOP=40 bench/callgrind_session.sh        (functions listed; default 25)
 #   KEEP=dir bench/callgrind_session.sh      (keep the callgrind.out files)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${1:-build-callgrind}
+build=${1:-build-microbench}
 top=${TOP:-25}
 
 scripts/install-deps.sh

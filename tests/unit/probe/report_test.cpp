@@ -83,6 +83,37 @@ TEST(Report, JsonSchemaOne) {
   EXPECT_TRUE(j["queue_id"].is_null());
 }
 
+TEST(Report, JsonKeysAreTheDocumentedOnes) {
+  // docs/troubleshooting.md lists these; schema 1 only ever adds keys.
+  const nlohmann::json j = nlohmann::json::parse(render_json(failing(), "send"));
+  std::vector<std::string> keys;
+  for (const auto& item : j.items()) keys.push_back(item.key());
+  EXPECT_EQ(keys, (std::vector<std::string>{"address",
+                                            "addresses",
+                                            "advice",
+                                            "auth_mechanisms",
+                                            "auth_mechanisms_before_tls",
+                                            "banner",
+                                            "certificate",
+                                            "command",
+                                            "diagnosis",
+                                            "exit_status",
+                                            "explanation",
+                                            "failed_stage",
+                                            "host",
+                                            "ok",
+                                            "port",
+                                            "queue_id",
+                                            "schema",
+                                            "server_reply",
+                                            "size_limit",
+                                            "steps",
+                                            "tls"}));
+  std::vector<std::string> tls_keys;
+  for (const auto& item : j["tls"].items()) tls_keys.push_back(item.key());
+  EXPECT_EQ(tls_keys, (std::vector<std::string>{"cipher", "found", "starttls_offered", "version"}));
+}
+
 TEST(Report, JsonOkHasNoFailedStageAndCarriesTheCertificate) {
   ProbeResult r;
   r.host = "h";

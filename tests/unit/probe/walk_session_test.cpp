@@ -3,6 +3,7 @@
 // show (transcript, report, JSON).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -220,6 +221,56 @@ TEST(WalkSession, BusyGreetingIsServerBusy) {
   const ProbeResult r = run_probe(options_for(server));
   EXPECT_EQ(r.diagnosis, Diagnosis::server_busy);
   EXPECT_EQ(r.server_reply, "421 4.7.0 too many connections");
+}
+
+TEST(WalkSession, MessageRefusedAfterData) {
+  ScriptServer server(kGreeting, [](const std::string& line) -> std::string {
+    if (line.starts_with("EHLO")) return "250-fake.test\r\n250 8BITMIME\r\n";
+    if (line.starts_with("MAIL") || line.starts_with("RCPT")) return "250 ok\r\n";
+    if (line == "DATA") return "354 go\r\n";
+    if (line == ".") return "554 5.7.1 Message rejected as spam\r\n";
+    if (line == "QUIT") return "221 bye\r\n";
+    return "";
+  });
+  ProbeOptions o = options_for(server);
+  o.mail_from = "a@b.test";
+  o.rcpt_to = {"c@d.test"};
+  o.message = "Subject: caf\xc3\xa9\n\n.leading dot\n";
+  const ProbeResult r = run_probe(o);
+  EXPECT_EQ(r.diagnosis, Diagnosis::message_rejected);
+  EXPECT_EQ(r.failed_stage, Stage::data);
+  EXPECT_EQ(exit_status(r.diagnosis), 9);
+  EXPECT_EQ(r.server_reply, "554 5.7.1 Message rejected as spam");
+  EXPECT_TRUE(r.queue_id.empty());
+  const std::vector<std::string> lines = server.lines();
+  // 8-bit body announced (RFC 6152), the leading dot doubled (RFC 5321 §4.5.2).
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "MAIL FROM:<a@b.test> BODY=8BITMIME"),
+            lines.end());
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "..leading dot"), lines.end());
+}
+
+TEST(WalkSession, GreylistedRecipientIsTemporary) {
+  ScriptServer server(kGreeting, submission("", "450 4.2.0 Greylisted, try again later\r\n"));
+  ProbeOptions o = options_for(server);
+  o.rcpt_to = {"c@d.test"};
+  o.user = std::nullopt;
+  const ProbeResult r = run_probe(o);
+  EXPECT_EQ(r.diagnosis, Diagnosis::temporary_rejection);
+  EXPECT_EQ(r.failed_stage, Stage::rcpt);
+  EXPECT_EQ(exit_status(r.diagnosis), 10);
+  const std::vector<std::string> lines = server.lines();
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "MAIL FROM:<>"), lines.end());
+}
+
+TEST(WalkSession, ToWithoutFromUsesTheUsersAddress) {
+  ScriptServer server(kGreeting, submission("235 ok\r\n"));
+  ProbeOptions o = options_for(server);
+  o.user = "alice@example.test";
+  o.password = kPassword;
+  o.rcpt_to = {"bob@example.test"};
+  EXPECT_TRUE(run_probe(o).ok());
+  const std::vector<std::string> lines = server.lines();
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "MAIL FROM:<alice@example.test>"), lines.end());
 }
 
 TEST(WalkSession, RefusedWhenNothingListens) {

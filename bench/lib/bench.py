@@ -164,7 +164,7 @@ def main(argv):
         print()
         print(report.text_table(rows))
         for r in rows:
-            for e in r.errors:
+            for e in report.unique_errors(r):
                 print(f"  error in {r.name}: {e}")
         a.results.parent.mkdir(parents=True, exist_ok=True)
         a.results.write_text(report.markdown(rows, header, a.reps))

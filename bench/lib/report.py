@@ -103,6 +103,14 @@ class Row:
         return "-"
 
 
+def unique_errors(row):
+    """Each distinct error once, with how many repetitions had it."""
+    seen = {}
+    for e in row.errors:
+        seen[e] = seen.get(e, 0) + 1
+    return [e if n == 1 else f"{e} (x{n})" for e, n in seen.items()]
+
+
 HEAD = ["measurement", "postern", "reference", "ratio", "target", "status"]
 
 
@@ -139,6 +147,6 @@ def markdown(rows, header_lines, reps):
         if r.extra:
             line += "; " + "; ".join(r.extra)
         out.append(line)
-        for e in r.errors:
+        for e in unique_errors(r):
             out.append(f"  - error: {e}")
     return "\n".join(out) + "\n"

@@ -16,7 +16,7 @@ cd "$root"
 
 for arg in "$@"; do
   if [[ "$arg" == "-h" || "$arg" == "--help" ]]; then
-    exec /usr/bin/python3 bench/lib/bench.py --postern postern --root "$root" --help
+    exec /usr/bin/python3 -B bench/lib/bench.py --postern postern --root "$root" --help
   fi
 done
 if [[ $(id -u) -ne 0 ]]; then
@@ -88,6 +88,6 @@ cleanup() {
 trap 'cleanup "$@"' EXIT
 trap 'exit 130' INT TERM
 
-/usr/bin/python3 bench/lib/bench.py --postern "$root/build-bench/postern" --root "$root" "$@" &
+/usr/bin/python3 -B bench/lib/bench.py --postern "$root/build-bench/postern" --root "$root" "$@" &
 bench_pid=$!
 wait "$bench_pid"

@@ -22,8 +22,9 @@ from servers import BenchError, Registry  # noqa: E402
 def parse_args(argv):
     ap = argparse.ArgumentParser(prog="bench/run.sh",
                                  description="postern against Postfix on loopback")
-    ap.add_argument("--postern", required=True, help="the postern binary (Release)")
-    ap.add_argument("--root", type=pathlib.Path, required=True, help="the repository")
+    # Given by run.sh: the Release binary it built, and the repository.
+    ap.add_argument("--postern", required=True, help=argparse.SUPPRESS)
+    ap.add_argument("--root", type=pathlib.Path, required=True, help=argparse.SUPPRESS)
     ap.add_argument("--quick", action="store_true",
                     help="small counts, 1 repetition: checks that everything runs")
     ap.add_argument("--reps", type=int, help="repetitions per figure (default 3)")

@@ -81,7 +81,9 @@ def message(tag):
     return f"Subject: {tag}\r\nMessage-ID: <{tag}@client.test>\r\n\r\n{body}"
 
 
-def envelope(tag, n):
+def envelope(n):
+    """MAIL, RCPT and DATA for the n-th message of a session (recipients
+    alternate)."""
     rcpt = RECIPIENTS[n % len(RECIPIENTS)]
     return f"MAIL FROM:<load@remote.test>\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n"
 
@@ -96,13 +98,13 @@ def session(port, name, count, start):
         d.expect("220")
         d.ehlo()
         start.wait(timeout=60 * SLOW)
-        d.send(envelope(tags[0], 0))
+        d.send(envelope(0))
         for i, tag in enumerate(tags):
             d.expect("250 2.1.0")
             d.expect("250 2.1.5")
             d.expect("354")
             flight = message(tag) + ".\r\n"
-            flight += envelope(tags[i + 1], i + 1) if i + 1 < count else "QUIT\r\n"
+            flight += envelope(i + 1) if i + 1 < count else "QUIT\r\n"
             d.send(flight)
             replies[tag] = d.read_reply().first
         d.expect("221")

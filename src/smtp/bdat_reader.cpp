@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "smtp/line_break.hpp"
+
 namespace postern::smtp {
 
 void BdatReader::begin_chunk(std::size_t size, bool last, bool discard) {
@@ -45,8 +47,7 @@ std::size_t BdatReader::feed(std::string_view in, std::string& body, std::size_t
       emit(body, "\r\n", limit);  // bare LF
       ++i;
     } else {
-      const auto stop = chunk.find_first_of("\r\n", i);
-      const std::size_t end = stop == std::string_view::npos ? chunk.size() : stop;
+      const std::size_t end = find_line_break(chunk, i);
       emit(body, chunk.substr(i, end - i), limit);
       i = end;
     }

@@ -1,5 +1,7 @@
 #include "smtp/dot_decoder.hpp"
 
+#include "smtp/line_break.hpp"
+
 namespace postern::smtp {
 
 void DotDecoder::emit(std::string& out, std::string_view bytes, std::size_t limit) {
@@ -37,8 +39,7 @@ std::size_t DotDecoder::feed(std::string_view in, std::string& out, std::size_t 
           break;
         }
         // Copy the run of ordinary bytes up to the next CR or LF at once.
-        const auto stop = in.find_first_of("\r\n", i);
-        const std::size_t end = stop == std::string_view::npos ? in.size() : stop;
+        const std::size_t end = find_line_break(in, i);
         emit(out, in.substr(i, end - i), limit);
         i = end;
         state_ = State::in_line;

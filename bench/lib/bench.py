@@ -31,6 +31,10 @@ def parse_args(argv):
     ap.add_argument("--only", help="comma-separated: " + ",".join(measure.ALL))
     ap.add_argument("--messages", type=int, help="messages per run (default 2000)")
     ap.add_argument("--results", type=pathlib.Path, help="markdown results file")
+    ap.add_argument("--postfix-process-limit", type=int, default=256,
+                    help="Postfix's smtpd and default_process_limit (default 256, so that "
+                         "200 clients each get an smtpd; Postfix ships with 100, which is "
+                         "measured too at c=200)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("--idle-script", type=pathlib.Path,
                     help="the idle-session tool (default bench/idle_sessions.py)")
@@ -159,6 +163,8 @@ def main(argv):
     if rows:
         header = ["# postern vs Postfix — bench/run.sh", ""] + machine() + [
             f"- command: bench/run.sh {' '.join(argv[4:])}".rstrip(),
+            f"- Postfix process limit (smtpd, default_process_limit): "
+            f"{a.postfix_process_limit}",
             f"- wall time: {elapsed / 60:.1f} min; load average (1, 5, 15 min) "
             f"{load_before} before, {loadavg()} after",
         ] + (["- **interrupted or failed: partial results**"] if status else [])

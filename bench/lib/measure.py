@@ -88,8 +88,9 @@ class Context:
         p.start(self.registry)
         return p
 
-    def postfix(self, name, mode, sink_port=None):
-        pf = Postfix(self.registry, self.work, name, mode, sink_port)
+    def postfix(self, name, mode, sink_port=None, process_limit=None):
+        pf = Postfix(self.registry, self.work, name, mode, sink_port,
+                     process_limit=process_limit or self.args.postfix_process_limit)
         self.started(pf, pf.stop)
         pf.start(self.registry)
         return pf
@@ -103,15 +104,30 @@ class Context:
 
 
 def accept(ctx):
-    """1. Accept into the durable queue, delivery held on both sides."""
+    """1. Accept into the durable queue, delivery held on both sides.
+
+    At concurrency 200 Postfix is measured twice: as shipped (process limit
+    100, the setting the issue's target of 10x was set against: half the
+    clients wait in the listen queue) and with the process limit raised so
+    that every client gets an smtpd at once (for information)."""
     a = ctx.args
     pe = ctx.held_postern("postern-accept")
     pf = ctx.postfix("postfix-accept", "hold")
-    rows = []
+    cases = []
     for c in a.concurrency:
+        if c < 200:
+            target = {10: 4.0, 50: 4.0}.get(c)
+            cases.append((f"accept to durable queue, c={c}", c, pf, target))
+            continue
+        stock = ctx.postfix("postfix-accept-stock", "hold", process_limit=100)
+        cases.append((f"accept to durable queue, c={c}, Postfix as shipped (100 processes)",
+                      c, stock, 10.0))
+        cases.append((f"accept to durable queue, c={c}, Postfix with "
+                      f"{a.postfix_process_limit} processes", c, pf, None))
+    rows = []
+    for label, c, server, target in cases:
         n = a.messages_c1 if c == 1 else a.messages
-        target = {10: 4.0, 50: 4.0, 200: 10.0}.get(c)
-        row = Row(f"accept to durable queue, c={c}", "msg/s", "Postfix", ratio_target=target)
+        row = Row(label, "msg/s", "Postfix", ratio_target=target)
         for rep in range(a.reps):
             for who in ordered(rep, ["postern", "postfix"]):
                 if who == "postern":
@@ -121,10 +137,11 @@ def accept(ctx):
                         err = f"postern logged {pe.queued() - before} of {n} queued"
                     row.add("postern", n / dt, err)
                 else:
-                    before = pf.count("hold")
-                    dt, err = smtp_source(pf.port, c, n, RELAY_RCPT, a.size, a.timeout)
-                    if not err and not wait_until(lambda: pf.count("hold") >= before + n, 10):
-                        err = f"Postfix hold queue has {pf.count('hold') - before} of {n}"
+                    before = server.count("hold")
+                    dt, err = smtp_source(server.port, c, n, RELAY_RCPT, a.size, a.timeout)
+                    if not err and not wait_until(lambda: server.count("hold") >= before + n,
+                                                  10):
+                        err = f"Postfix hold queue has {server.count('hold') - before} of {n}"
                     row.add("ref", n / dt, err)
             progress(row.progress())
         rows.append(row)

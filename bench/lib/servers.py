@@ -186,7 +186,7 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 """
 
-    def __init__(self, registry, work, name, mode, sink_port=None):
+    def __init__(self, registry, work, name, mode, sink_port=None, process_limit=256):
         """mode: "hold" (accepted mail goes to the hold queue), "relay"
         (everything to [127.0.0.1]:sink_port) or "local" (virtual Maildirs)."""
         self.root = pathlib.Path(work) / name
@@ -204,7 +204,7 @@ postlog   unix-dgram n  -       n       -       1       postlogd
         # concurrent clients each get an smtpd, as they each get a session
         # in postern; everything else is Postfix's default.
         (self.conf / "master.cf").write_text(
-            f"{LOOPBACK}:{self.port} inet n - n - 256 smtpd\n" + self.SERVICES)
+            f"{LOOPBACK}:{self.port} inet n - n - {process_limit} smtpd\n" + self.SERVICES)
         main = [
             "compatibility_level = 3.6",
             f"queue_directory = {self.queue}",
@@ -219,7 +219,7 @@ postlog   unix-dgram n  -       n       -       1       postlogd
             "mynetworks = 127.0.0.0/8",
             "relay_domains = relay.test",
             "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination",
-            "default_process_limit = 256",
+            f"default_process_limit = {process_limit}",
             "alias_maps =",
             "alias_database =",
             "local_recipient_maps =",

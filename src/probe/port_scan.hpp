@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "probe/presets.hpp"
 #include "probe/probe.hpp"
 
 namespace postern::probe {
@@ -26,6 +27,9 @@ struct Recommendation {
   std::optional<std::uint16_t> port;  // none: nothing usable
   TlsChoice tls = TlsChoice::automatic;
   std::string reason;  // plain words: "587 answers with STARTTLS: the standard submission port"
+  // Set when port 25 answers: usable for server-to-server relay only, never
+  // recommended for submission (RFC 6409 §1; blocked by most ISPs and clouds).
+  std::optional<std::uint16_t> relay_port;
 };
 
 struct ScanReport {
@@ -38,6 +42,15 @@ struct ScanReport {
 // a time. Never throws for network trouble.
 ScanReport scan_ports(const ProbeOptions& base, const std::vector<std::uint16_t>& ports,
                       std::size_t parallel = 4);
+
+// The same over a preset's documented ports, each walked with its own TLS
+// mode unless `base.tls` is not automatic (the user's --tls wins).
+ScanReport scan_ports(const ProbeOptions& base, const std::vector<PresetPort>& ports,
+                      std::size_t parallel = 4);
+
+// Whether a walk counts as reachable: TCP connected and a banner or a TLS
+// handshake came back.
+bool reachable(const ProbeResult& result);
 
 // The guides' order, as a pure function of the rows (unit-tested).
 Recommendation recommend(const std::vector<PortRow>& rows);

@@ -8,12 +8,16 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "probe/port_scan.hpp"
+#include "probe/presets.hpp"
 #include "probe/probe.hpp"
 #include "probe/report.hpp"
+#include "probe/scan_report.hpp"
 #include "probe/target.hpp"
 
 namespace postern::cli {
@@ -97,9 +101,63 @@ void print_transcript_line(const probe::TranscriptLine& line, std::ostream& out)
   out.flush();
 }
 
+// What to probe: a host (with or without a port) or a provider preset
+// ("gmail", "gmail:465", "ses:eu-west-1", "ses:eu-west-1:2587").
+struct Resolved {
+  std::string host;
+  std::optional<std::uint16_t> port;
+  std::optional<probe::Preset> preset;
+};
+
+std::optional<Resolved> resolve_target(const std::string& text, std::string& why) {
+  why.clear();
+  // A preset followed by a port: split the port off and look the rest up.
+  if (const auto t = probe::parse_target(text, why); t && t->port) {
+    std::string ignored;
+    const std::string name = text.substr(0, text.rfind(':'));
+    if (auto preset = probe::find_preset(name, ignored)) {
+      return Resolved{preset->host, t->port, std::move(preset)};
+    }
+  }
+  std::string preset_why;
+  if (auto preset = probe::find_preset(text, preset_why)) {
+    return Resolved{preset->host, std::nullopt, std::move(preset)};
+  }
+  if (!preset_why.empty()) {
+    why = preset_why;
+    return std::nullopt;
+  }
+  const auto t = probe::parse_target(text, why);
+  if (!t) return std::nullopt;
+  return Resolved{t->host, t->port, std::nullopt};
+}
+
+int run_scan(const ProbeCliOptions& c, const probe::ProbeOptions& o, const Resolved& target) {
+  if (c.verbose) {
+    std::cerr << "postern probe: -v shows a transcript only for one port (HOST:PORT); the ports "
+                 "of a scan are walked at once\n";
+  }
+  probe::ProbeOptions base = o;
+  base.transcript = nullptr;
+  if (!c.json) {
+    std::cout << "postern probe " << base.host << " (no port given: trying "
+              << (target.preset ? "the ports " + target.preset->name + " documents"
+                                : std::string("587, 465, 2525 and 25"))
+              << ")\n";
+  }
+  const probe::ScanReport report =
+      target.preset
+          ? probe::scan_ports(base, target.preset->ports)
+          : probe::scan_ports(base, std::vector<std::uint16_t>(std::begin(probe::kScanPorts),
+                                                               std::end(probe::kScanPorts)));
+  std::cout << (c.json ? probe::render_scan_json(report)
+                       : probe::render_scan_text(report, use_color()));
+  return probe::exit_status(report);
+}
+
 int run_probe_command(const ProbeCliOptions& c) {
   std::string why;
-  const auto target = probe::parse_target(c.target, why);
+  const auto target = resolve_target(c.target, why);
   if (!target) {
     std::cerr << "postern probe: " << why << "\n";
     return kExitUsage;
@@ -122,18 +180,21 @@ int run_probe_command(const ProbeCliOptions& c) {
   if (!c.from.empty()) o.mail_from = c.from;
   o.rcpt_to = c.to;
   if (!read_password(c, o)) return kExitUsage;
+  if (!target->port) return run_scan(c, o, *target);
+  o.port = *target->port;
+  // A preset's documented port comes with its TLS mode, unless --tls says.
+  if (target->preset && o.tls == probe::TlsChoice::automatic) {
+    for (const probe::PresetPort& p : target->preset->ports) {
+      if (p.port == o.port) o.tls = p.tls;
+    }
+  }
   if (c.verbose) {
     std::ostream& out = c.json ? std::cerr : std::cout;
     o.transcript = [&out](const probe::TranscriptLine& line) { print_transcript_line(line, out); };
   }
-  if (!target->port) {
-    std::cerr << "postern probe: give the port to test, e.g. " << target->host
-              << ":587 (587 STARTTLS, 465 implicit TLS, 2525, 25 relay)\n";
-    return kExitUsage;
-  }
-  o.port = *target->port;
   if (!c.json) {
-    std::cout << "postern probe " << o.host << ":" << o.port << " (--tls " << c.tls << ")\n";
+    std::cout << "postern probe " << o.host << ":" << o.port << " (--tls "
+              << probe::tls_option_name(o.tls) << ")\n";
   }
   const probe::ProbeResult result = probe::run_probe(o);
   if (c.json) {

@@ -17,5 +17,6 @@ Command add_user(CLI::App& app);
 Command add_queue(CLI::App& app);
 Command add_sendmail(CLI::App& app);
 Command add_probe(CLI::App& app);
+Command add_send(CLI::App& app);
 
 }  // namespace postern::cli

@@ -132,13 +132,8 @@ std::optional<Resolved> resolve_target(const std::string& text, std::string& why
   return Resolved{t->host, t->port, std::nullopt};
 }
 
-int run_scan(const ProbeCliOptions& c, const probe::ProbeOptions& o, const Resolved& target) {
-  if (c.verbose) {
-    std::cerr << "postern probe: -v shows a transcript only for one port (HOST:PORT); the ports "
-                 "of a scan are walked at once\n";
-  }
-  probe::ProbeOptions base = o;
-  base.transcript = nullptr;
+// -v works here too: scan_ports tags each transcript line with its port.
+int run_scan(const ProbeCliOptions& c, const probe::ProbeOptions& base, const Resolved& target) {
   if (!c.json) {
     std::cout << "postern probe " << base.host << " (no port given: trying "
               << (target.preset ? "the ports " + target.preset->name + " documents"
@@ -180,6 +175,10 @@ int run_probe_command(const ProbeCliOptions& c) {
   if (!c.from.empty()) o.mail_from = c.from;
   o.rcpt_to = c.to;
   if (!read_password(c, o)) return kExitUsage;
+  if (c.verbose) {
+    std::ostream& out = c.json ? std::cerr : std::cout;
+    o.transcript = [&out](const probe::TranscriptLine& line) { print_transcript_line(line, out); };
+  }
   if (!target->port) return run_scan(c, o, *target);
   o.port = *target->port;
   // A preset's documented port comes with its TLS mode, unless --tls says.
@@ -187,10 +186,6 @@ int run_probe_command(const ProbeCliOptions& c) {
     for (const probe::PresetPort& p : target->preset->ports) {
       if (p.port == o.port) o.tls = p.tls;
     }
-  }
-  if (c.verbose) {
-    std::ostream& out = c.json ? std::cerr : std::cout;
-    o.transcript = [&out](const probe::TranscriptLine& line) { print_transcript_line(line, out); };
   }
   if (!c.json) {
     std::cout << "postern probe " << o.host << ":" << o.port << " (--tls "

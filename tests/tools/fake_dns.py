@@ -243,9 +243,19 @@ class FakeDns:
             address_family = family
             allow_reuse_address = True
 
-        udp = UdpServer((self.address, self.port), Udp)
+        # UDP and TCP share one number. With port 0 the kernel picks a free
+        # UDP port whose TCP twin a client connection may hold right now:
+        # pick again (bounded) rather than fail the test.
+        for attempt in range(20):
+            udp = UdpServer((self.address, self.port), Udp)
+            try:
+                tcp = TcpServer((self.address, udp.server_address[1]), Tcp)
+                break
+            except OSError:
+                udp.server_close()
+                if self.port != 0 or attempt == 19:
+                    raise
         self.port = udp.server_address[1]
-        tcp = TcpServer((self.address, self.port), Tcp)
         for server in (udp, tcp):
             server.daemon_threads = True
             threading.Thread(target=server.serve_forever, daemon=True).start()

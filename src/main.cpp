@@ -44,6 +44,11 @@ int main(int argc, char** argv) {
     const int status = app.exit(e);
     // sendmail callers read sysexits.h codes: EX_USAGE.
     if (status != 0 && argc > 1 && std::string_view(argv[1]) == "sendmail") return 64;
+    // probe and send document 2 for usage errors; their other codes name
+    // the failing stage (docs/troubleshooting.md), so CLI11's 10x must not leak.
+    if (status != 0 && argc > 1 &&
+        (std::string_view(argv[1]) == "probe" || std::string_view(argv[1]) == "send"))
+      return 2;
     return status;
   }
   try {

@@ -208,7 +208,10 @@ std::string build_message(const MessageSpec& spec) {
   const std::string boundary = "=_postern_" + spec.unique;
   m += "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n";
   m += "This is a MIME message.\r\n";
-  m += "--" + boundary + "\r\n" + text_part_headers(spec.body) + "\r\n" + text_part_body(spec.body);
+  // RFC 2046 §5.1.1: the CRLF before a delimiter belongs to the delimiter,
+  // so one more keeps the text's own last line break.
+  m += "--" + boundary + "\r\n" + text_part_headers(spec.body) + "\r\n" +
+       text_part_body(spec.body) + "\r\n";
   for (const MimeAttachment& a : spec.attachments) {
     const std::string param = filename_parameter(a.filename);
     m += "--" + boundary + "\r\n";

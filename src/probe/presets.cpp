@@ -207,9 +207,35 @@ bool valid_aws_region(std::string_view region) {
   return parts.back().size() <= 2 && all_of(parts.back(), isdigit);
 }
 
+namespace {
+
+// "gmail:465": that port only, with the documented TLS mode when listed.
+void keep_port(Preset& p, std::uint16_t port) {
+  const auto it = std::find_if(p.ports.begin(), p.ports.end(),
+                               [port](const PresetPort& pp) { return pp.port == port; });
+  p.ports = {it != p.ports.end() ? *it : PresetPort{port, TlsChoice::automatic}};
+}
+
+std::optional<std::uint16_t> port_number(const std::string& text) {
+  if (text.size() > 5 || !all_of(text, isdigit)) return std::nullopt;
+  const unsigned long n = std::stoul(text);
+  if (n == 0 || n > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(n);
+}
+
+}  // namespace
+
 std::optional<Preset> find_preset(std::string_view text, std::string& why) {
   why.clear();
-  const std::string name = lower(text);
+  // name[:region][:port]
+  std::string name = lower(text);
+  std::optional<std::uint16_t> port;
+  if (const std::size_t last = name.rfind(':'); last != std::string::npos) {
+    if (const auto p = port_number(name.substr(last + 1))) {
+      port = p;
+      name.resize(last);
+    }
+  }
   const std::size_t colon = name.find(':');
   const std::string base = name.substr(0, colon);
   const std::string region = colon == std::string::npos ? "" : name.substr(colon + 1);
@@ -230,32 +256,23 @@ std::optional<Preset> find_preset(std::string_view text, std::string& why) {
       const std::size_t at = out.host.find("{region}");
       out.host.replace(at, std::string_view("{region}").size(), region);
       out.region = region;
-      return out;
-    }
-    if (region.empty()) return out;
-    // "gmail:465": that port only (with the documented TLS mode when listed).
-    if (all_of(region, isdigit) && region.size() <= 5 && std::stoul(region) <= 65535 &&
-        std::stoul(region) > 0) {
-      const auto port = static_cast<std::uint16_t>(std::stoul(region));
-      const auto it = std::find_if(p.ports.begin(), p.ports.end(),
-                                   [port](const PresetPort& pp) { return pp.port == port; });
-      out.ports = {it != p.ports.end() ? *it : PresetPort{port, TlsChoice::automatic}};
-      return out;
-    }
-    for (const RegionalHost& r : p.regional_hosts) {
-      if (r.region == region) {
-        out.host = r.host;
-        out.region = region;
-        return out;
+    } else if (!region.empty()) {
+      const auto r = std::find_if(p.regional_hosts.begin(), p.regional_hosts.end(),
+                                  [&region](const RegionalHost& h) { return h.region == region; });
+      if (r == p.regional_hosts.end()) {
+        why = p.name + " has no region \"" + region + "\"";
+        if (!p.regional_hosts.empty()) {
+          why += " (known:";
+          for (const RegionalHost& h : p.regional_hosts) why += " " + h.region;
+          why += ")";
+        }
+        return std::nullopt;
       }
+      out.host = r->host;
+      out.region = region;
     }
-    why = p.name + " has no region \"" + region + "\"";
-    if (!p.regional_hosts.empty()) {
-      why += " (known:";
-      for (const RegionalHost& r : p.regional_hosts) why += " " + r.region;
-      why += ")";
-    }
-    return std::nullopt;
+    if (port) keep_port(out, *port);
+    return out;
   }
   return std::nullopt;
 }

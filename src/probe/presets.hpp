@@ -42,7 +42,7 @@ struct Preset {
 const std::vector<Preset>& presets();
 
 // "gmail", "ses:eu-west-1" or "mailgun:eu" (region after a colon),
-// "gmail:465" (that port only), aliases, any case. On a
+// "gmail:465" or "ses:eu-west-1:2587" (that port only), aliases, any case. On a
 // known name returns the preset with the host expanded; on an unknown name,
 // nullopt (`why` empty: treat it as a host name). A known name used wrongly
 // (SES without a region, a region that is not a region) gives nullopt and

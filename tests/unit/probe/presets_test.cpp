@@ -118,6 +118,15 @@ TEST(Presets, PortAfterTheNameKeepsOnlyThatPort) {
   ASSERT_EQ(gmail465.ports.size(), 1u);
   EXPECT_EQ(gmail465.ports[0].port, 465);
   EXPECT_EQ(gmail465.ports[0].tls, TlsChoice::implicit);
+  const Preset ses = must_find("ses:eu-west-1:2465");
+  EXPECT_EQ(ses.host, "email-smtp.eu-west-1.amazonaws.com");
+  ASSERT_EQ(ses.ports.size(), 1u);
+  EXPECT_EQ(ses.ports[0].port, 2465);
+  EXPECT_EQ(ses.ports[0].tls, TlsChoice::implicit);
+  EXPECT_EQ(must_find("mailgun:eu:2525").host, "smtp.eu.mailgun.org");
+  std::string why;
+  EXPECT_FALSE(find_preset("ses:587", why));
+  EXPECT_NE(why.find("needs a region"), std::string::npos) << why;
   const Preset odd = must_find("Gmail:2525");
   ASSERT_EQ(odd.ports.size(), 1u);
   EXPECT_EQ(odd.ports[0].tls, TlsChoice::automatic);

@@ -198,7 +198,10 @@ Recommendation recommend(const std::vector<PortRow>& rows) {
 }
 
 int exit_status(const ScanReport& report) {
-  if (report.recommendation.port) return 0;
+  if (report.recommendation.port) {
+    const PortRow* chosen = find_port(report.rows, *report.recommendation.port);
+    return chosen == nullptr ? 0 : exit_status(chosen->result.diagnosis);
+  }
   if (const PortRow* worst = most_advanced_failure(report.rows); worst != nullptr)
     return exit_status(worst->result.diagnosis);
   // Every walk "worked" but none with TLS for submission (plaintext or 25).

@@ -55,8 +55,10 @@ bool reachable(const ProbeResult& result);
 // The guides' order, as a pure function of the rows (unit-tested).
 Recommendation recommend(const std::vector<PortRow>& rows);
 
-// Exit status for a scan: 0 when a port is recommended, otherwise the
-// status of the most advanced failure among the rows.
+// Exit status for a scan: 0 when a port is recommended and its walk worked;
+// the recommended port's own status when it is usable but something after
+// TLS failed (certificate, AUTH); otherwise the status of the most advanced
+// failure among the rows.
 int exit_status(const ScanReport& report);
 
 }  // namespace postern::probe

@@ -183,6 +183,13 @@ TEST(ScanExitStatus, ZeroWithARecommendationElseTheMostAdvancedFailure) {
   handshake.recommendation = recommend(handshake.rows);
   EXPECT_EQ(exit_status(handshake), 6);
 
+  ScanReport untrusted;
+  untrusted.rows = {answered(587, TlsFound::starttls, "TLSv1.3", Diagnosis::certificate_untrusted,
+                             Stage::certificate)};
+  untrusted.recommendation = recommend(untrusted.rows);
+  ASSERT_TRUE(untrusted.recommendation.port);
+  EXPECT_EQ(exit_status(untrusted), 6);
+
   ScanReport relay_only;
   relay_only.rows = {closed(587), starttls(25)};
   relay_only.recommendation = recommend(relay_only.rows);

@@ -40,7 +40,7 @@ std::vector<Preset> build() {
   // https://support.microsoft.com/en-us/office/pop-imap-and-smtp-settings-for-outlook-com-d088b986-291d-42b8-9564-9c414e2aa040
   // (outlook.com / hotmail.com accounts: smtp-mail.outlook.com, 587 STARTTLS)
   all.push_back({"outlook",
-                 {"hotmail", "live", "outlook.com"},
+                 {"hotmail", "live"},
                  "smtp-mail.outlook.com",
                  {{587, kStarttls}},
                  "https://support.microsoft.com/en-us/office/"
@@ -61,7 +61,7 @@ std::vector<Preset> build() {
                  {}});
   // https://support.apple.com/en-us/102525 (smtp.mail.me.com, 587 STARTTLS)
   all.push_back({"icloud",
-                 {"apple", "me.com"},
+                 {"apple"},
                  "smtp.mail.me.com",
                  {{587, kStarttls}},
                  "https://support.apple.com/en-us/102525",

@@ -40,11 +40,16 @@ TEST(Presets, EveryIssueProviderIsThereWithDocumentation) {
   }
 }
 
-TEST(Presets, NamesAndAliasesAreUnique) {
+TEST(Presets, NamesAndAliasesAreUniqueAndNoHostName) {
+  // A dotted alias would shadow a real host of that name ("me.com").
   std::set<std::string> seen;
   for (const Preset& p : presets()) {
     EXPECT_TRUE(seen.insert(p.name).second) << p.name;
-    for (const std::string& a : p.aliases) EXPECT_TRUE(seen.insert(a).second) << a;
+    EXPECT_EQ(p.name.find('.'), std::string::npos) << p.name;
+    for (const std::string& a : p.aliases) {
+      EXPECT_TRUE(seen.insert(a).second) << a;
+      EXPECT_EQ(a.find('.'), std::string::npos) << a;
+    }
   }
 }
 

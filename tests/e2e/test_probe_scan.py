@@ -14,6 +14,7 @@ import subprocess
 import pytest
 
 import certs
+from fake_dns import FakeDns
 from postern_harness import POSTERN, SLOW, Listener
 
 STEP = f"{4 * SLOW:g}s"
@@ -46,6 +47,11 @@ def scan(address, server=None, json_output=True):
     assert [p["port"] for p in doc["ports"]] == [587, 465, 2525, 25], doc
     assert doc["exit_status"] == result.returncode, doc
     return result.returncode, doc
+
+
+def start_fake_dns(zone):
+    dns = FakeDns(zone)
+    return dns, dns.start()  # start() picks another port when the TCP twin is taken
 
 
 def rows(doc):
@@ -157,3 +163,36 @@ def test_nothing_open_exits_non_zero():
 
     status, text = scan(address, json_output=False)
     assert status == 4 and "Recommendation: none." in text, text
+
+
+def test_preset_scans_its_documented_ports_each_with_its_tls_mode(make_server):
+    """ses:eu-west-1 through a test resolver to 127.0.0.77, where only SES's
+    alternative ports answer: 2587 (STARTTLS) and 2465 (implicit TLS)."""
+    ses = "email-smtp.eu-west-1.amazonaws.com"
+    address = "127.0.0.77"
+    server = make_server(start=False, listeners=[
+        Listener("alt", "submission", "starttls-required", host=address, port=2587),
+        Listener("alt_tls", "submission", "implicit", host=address, port=2465)])
+    server.cert, server.key = certs.self_signed(server.dir / "ses-tls", names=[ses])
+    server.write_config()
+    server.start()
+    dns, port = start_fake_dns({ses: f"A {address}"})
+    try:
+        result = subprocess.run(
+            [POSTERN, "probe", "ses:eu-west-1", "--resolver", f"127.0.0.1:{port}", "--ca-file",
+             str(server.cert), "--timeout", STEP, "--json"],
+            capture_output=True, text=True, timeout=120 * SLOW)
+    finally:
+        dns.stop()
+    doc = json.loads(result.stdout)
+    assert result.returncode == 0, doc
+    assert doc["host"] == ses, doc
+    assert [p["port"] for p in doc["ports"]] == [587, 2587, 465, 2465, 25], doc
+    assert reachable_ports(doc) == [2465, 2587], doc
+    assert rows(doc)[2465]["tls"]["found"] == "implicit", doc
+    # Walked with the documented mode, not found by --tls auto: no wait for
+    # a banner on the implicit port, no plaintext first try.
+    assert [s["stage"] for s in rows(doc)[2465]["steps"]][:3] == ["dns", "connect", "tls"], doc
+    rec = doc["recommendation"]
+    assert (rec["port"], rec["tls"]) == (2587, "starttls"), rec
+    assert "587: connect_refused" in rec["reason"], rec

@@ -142,7 +142,7 @@ def test_only_25_is_relay_not_submission(make_server):
 
 def test_certificate_problem_is_reported_in_the_recommendation(make_server):
     address = "127.0.0.75"
-    server = start(make_server, address, [("submission", "submission", "starttls-required", 587)])
+    start(make_server, address, [("submission", "submission", "starttls-required", 587)])
     status, doc = scan(address)  # the self-signed certificate is not trusted
     rec = doc["recommendation"]
     assert rec["port"] == 587, rec

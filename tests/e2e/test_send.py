@@ -26,7 +26,7 @@ import pytest
 
 import certs
 from fake_dns import FakeDns
-from postern_harness import POSTERN, SLOW, Listener, submission
+from postern_harness import POSTERN, SLOW, Listener
 
 ALICE = "alice@example.test"
 BOB = "bob@example.test"

@@ -191,7 +191,9 @@ Recommendation recommend(const std::vector<PortRow>& rows) {
     reason += "; the furthest any port got: " + std::to_string(worst->port) + " " +
               std::string(to_string(worst->result.diagnosis)) + " at " +
               std::string(to_string(worst->result.failed_stage));
-    if (!worst->result.explanation.empty()) reason += " (" + worst->result.explanation + ")";
+    std::string explanation = worst->result.explanation;
+    while (!explanation.empty() && explanation.back() == '.') explanation.pop_back();
+    if (!explanation.empty()) reason += " (" + explanation + ")";
   }
   rec.reason = reason + ".";
   return rec;

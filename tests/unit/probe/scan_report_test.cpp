@@ -149,5 +149,25 @@ TEST(ScanPorts, RowsInOrderOfThePortsAndRefusedIsNotReachable) {
   for (const std::string& line : seen) EXPECT_EQ(line.front(), '[') << line;
 }
 
+TEST(ScanPorts, ParallelOneWalksThePortsOneAfterTheOther) {
+  ProbeOptions base;
+  base.host = "127.0.0.1";
+  base.timeout = 2000ms;
+  std::vector<std::string> tags;
+  base.transcript = [&tags](const TranscriptLine& l) {
+    tags.push_back(l.text.substr(0, l.text.find(']') + 1));
+  };
+  const std::vector<std::uint16_t> ports = {closed_port(), closed_port(), closed_port()};
+  const ScanReport report = scan_ports(base, ports, 1);
+  ASSERT_EQ(report.rows.size(), 3u);
+  // Each port's lines form one block, in the order of the ports.
+  std::vector<std::string> blocks;
+  for (const std::string& t : tags)
+    if (blocks.empty() || blocks.back() != t) blocks.push_back(t);
+  std::vector<std::string> expected;
+  for (std::uint16_t p : ports) expected.push_back("[" + std::to_string(p) + "]");
+  EXPECT_EQ(blocks, expected);
+}
+
 }  // namespace
 }  // namespace postern::probe

@@ -288,15 +288,23 @@ def idle(ctx):
     """6. Idle sessions: RSS per session held by postern (bench/idle_sessions.py)."""
     a = ctx.args
     script = a.idle_script
-    pe = ctx.held_postern("postern-idle", tls=True)
     plain = Row(f"idle plaintext sessions ({a.idle_plain})", "B/session", None,
                 max_target=16 * 1024, held_target=a.idle_plain)
     tls_row = Row(f"idle TLS sessions ({a.idle_tls})", "B/session", None,
                   max_target=64 * 1024, held_target=a.idle_tls)
+    # A fresh server for every measurement: memory freed by the previous
+    # sessions would otherwise be reused and hide what new sessions cost.
     for rep in range(a.reps):
-        for row, port, n, use_tls in ((plain, pe.port, a.idle_plain, False),
-                                      (tls_row, pe.tls_port, a.idle_tls, True)):
+        for row, n, use_tls in ((plain, a.idle_plain, False), (tls_row, a.idle_tls, True)):
+            kind = "tls" if use_tls else "plain"
+            pe = ctx.held_postern(f"postern-idle-{kind}-{rep}", tls=True)
+            port = pe.tls_port if use_tls else pe.port
             res, err = idle_sessions(script, port, pe.proc.pid, n, use_tls, a.timeout)
+            died = pe.proc.poll() is not None
+            log_tail = tail(pe.log) if died else ""
+            pe.stop()
+            if died:
+                raise BenchError(f"postern died during the idle-session test:\n{log_tail}")
             if res is None:
                 row.add("postern", None, err)
                 continue
@@ -306,8 +314,6 @@ def idle(ctx):
             row.held.append(n - errors if isinstance(errors, int) else 0)
             row.extra.append(f"rss {res.get('rss_before')} -> {res.get('rss_after')}")
             progress(row.progress())
-    if pe.proc.poll() is not None:
-        raise BenchError(f"postern died during the idle-session test:\n{tail(pe.log)}")
     return [plain, tls_row]
 
 

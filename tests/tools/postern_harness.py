@@ -102,21 +102,41 @@ def free_port(host="127.0.0.1"):
     raise RuntimeError("no fresh free port found")
 
 
-def _listening_ports():
-    """Local ports in LISTEN state, from /proc (no connection is made, so
-    readiness checks do not create sessions that count against limits)."""
-    ports = set()
+def _listening_sockets():
+    """(address, port) of every socket in LISTEN state, from /proc (no
+    connection is made, so readiness checks do not create sessions that count
+    against limits). IPv4 addresses are dotted quads; IPv6 ones are reported
+    as "v6", enough to tell them apart from the v4 listeners of other tests
+    that share a port number on another 127.0.0.x address."""
+    found = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             with open(table) as f:
                 next(f)
                 for row in f:
                     fields = row.split()
-                    if fields[3] == "0A":
-                        ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+                    if fields[3] != "0A":
+                        continue
+                    hex_ip, hex_port = fields[1].rsplit(":", 1)
+                    if len(hex_ip) == 8:  # little-endian IPv4
+                        ip = ".".join(str(int(hex_ip[i:i + 2], 16)) for i in (6, 4, 2, 0))
+                    else:
+                        ip = "v6"
+                    found.add((ip, int(hex_port, 16)))
         except OSError:
             pass
-    return ports
+    return found
+
+
+def _listening_ports():
+    """Port numbers in LISTEN state on any address."""
+    return {port for _, port in _listening_sockets()}
+
+
+def _is_listening(host, port, sockets):
+    if ":" in host:
+        return ("v6", port) in sockets
+    return (host, port) in sockets or ("0.0.0.0", port) in sockets
 
 
 # Every Server not yet cleaned up; the conftest hook prints their log tails
@@ -243,13 +263,14 @@ class Server:
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir,
                 start_new_session=True)
         deadline = time.monotonic() + timeout * SLOW
-        wanted = {l.port for l in self.listeners}
+        wanted = {(l.host, l.port) for l in self.listeners}
         while True:
             if self.proc.poll() is not None:
                 self.expect_dead = True  # reported here; teardown need not repeat it
                 raise RuntimeError(f"postern serve exited with {self.proc.returncode} "
                                    f"during start-up\n{self.log_tail()}")
-            if wanted <= _listening_ports():
+            sockets = _listening_sockets()
+            if all(_is_listening(host, port, sockets) for host, port in wanted):
                 return self
             if time.monotonic() > deadline:
                 self.kill9()

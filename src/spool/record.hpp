@@ -4,10 +4,12 @@
 //
 //   u8 type | u32 payload length (little-endian) | payload | u32 CRC-32
 //
-// A segment file is the 8-byte magic, then one batch of messages (an
-// envelope record followed by its data record, per message), then a commit
-// record that ends the batch, then any number of state and removal records
-// appended later as deliveries progress.
+// A segment file is the 8-byte magic, then a log of records: batches of
+// messages (an envelope record followed by its data record, per message,
+// then a commit record that ends the batch and counts its messages), and
+// between and after them the state and removal records appended as
+// deliveries progress. A batch counts only once its commit record is there;
+// the first record that does not check out ends the log.
 #pragma once
 
 #include <cstdint>

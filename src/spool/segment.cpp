@@ -111,58 +111,65 @@ SegmentScan scan_segment(const std::filesystem::path& file, bool verify_data) {
     return scan;
   }
   std::uint64_t pos = kSegmentMagic.size();
+  scan.valid_end = pos;
   std::string payload;
   RecordHead head;
+  // The messages of the batch being read, not yet confirmed by its commit.
+  std::vector<SegmentMessage> batch;
+  // Where each committed message is in scan.messages, for state records.
+  std::map<std::string, std::size_t> by_id;
 
-  // The batch: envelope + data per message, then the commit record.
-  while (!scan.committed) {
-    if (!read_head(f, pos, size, head)) {
-      scan.problem = "batch ends without a commit record (torn write, never acknowledged)";
-      return scan;
+  const auto stop = [&](std::string why) {
+    scan.problem = std::move(why);
+    return scan;
+  };
+  for (;;) {
+    if (!read_head(f, pos, size, head)) break;  // the end, or a torn record
+    if (head.type == RecordType::envelope) {
+      SegmentMessage m;
+      if (!read_small(f, pos, head, payload) || !decode_envelope_payload(payload, m.message)) {
+        return stop("damaged envelope record");
+      }
+      pos = record_end(pos, head);
+      if (!read_head(f, pos, size, head) || head.type != RecordType::data ||
+          head.length != m.message.size) {
+        return stop("missing or damaged data record");
+      }
+      m.data_offset = pos;
+      if (verify_data) {
+        std::uint32_t crc = crc32(record_header(RecordType::data, head.length));
+        std::string trailer;
+        m.data_ok = f.crc(pos + kRecordHeaderSize, head.length, crc) &&
+                    f.read(pos + kRecordHeaderSize + head.length, kRecordTrailerSize, trailer) &&
+                    decode_u32(trailer) == crc;
+      }
+      pos = record_end(pos, head);
+      batch.push_back(std::move(m));
+      continue;
     }
     if (head.type == RecordType::commit) {
       std::uint32_t count = 0;
       if (!read_small(f, pos, head, payload) || !decode_commit_payload(payload, count) ||
-          count != scan.messages.size()) {
-        scan.problem = "damaged commit record";
-        return scan;
+          count == 0 || count != batch.size()) {
+        return stop("damaged commit record");
       }
+      for (SegmentMessage& m : batch) {
+        by_id[m.message.id] = scan.messages.size();
+        scan.messages.push_back(std::move(m));
+      }
+      batch.clear();
       scan.committed = true;
       pos = record_end(pos, head);
+      scan.valid_end = pos;
+      continue;
+    }
+    // State and removal records only follow whole batches: anything else
+    // here is not a record this spool wrote.
+    if ((head.type != RecordType::state && head.type != RecordType::removed) || !batch.empty() ||
+        !read_small(f, pos, head, payload)) {
       break;
     }
-    SegmentMessage m;
-    if (head.type != RecordType::envelope || !read_small(f, pos, head, payload) ||
-        !decode_envelope_payload(payload, m.message)) {
-      scan.problem = "damaged envelope record";
-      return scan;
-    }
-    pos = record_end(pos, head);
-    if (!read_head(f, pos, size, head) || head.type != RecordType::data ||
-        head.length != m.message.size) {
-      scan.problem = "missing or damaged data record";
-      return scan;
-    }
-    m.data_offset = pos;
-    if (verify_data) {
-      std::uint32_t crc = crc32(record_header(RecordType::data, head.length));
-      std::string trailer;
-      m.data_ok = f.crc(pos + kRecordHeaderSize, head.length, crc) &&
-                  f.read(pos + kRecordHeaderSize + head.length, kRecordTrailerSize, trailer) &&
-                  decode_u32(trailer) == crc;
-    }
-    pos = record_end(pos, head);
-    scan.messages.push_back(std::move(m));
-  }
-  scan.valid_end = pos;
-
-  // Appended state: the last valid record per message wins; the first
-  // invalid record ends the log (a torn append that was never confirmed).
-  std::map<std::string, std::size_t> by_id;
-  for (std::size_t i = 0; i < scan.messages.size(); ++i) by_id[scan.messages[i].message.id] = i;
-  while (read_head(f, pos, size, head) &&
-         (head.type == RecordType::state || head.type == RecordType::removed) &&
-         read_small(f, pos, head, payload)) {
+    // The last valid state record per message wins.
     const auto it = by_id.find(record_queue_id(payload));
     if (it != by_id.end()) {
       SegmentMessage& m = scan.messages[it->second];
@@ -174,6 +181,9 @@ SegmentScan scan_segment(const std::filesystem::path& file, bool verify_data) {
     }
     pos = record_end(pos, head);
     scan.valid_end = pos;
+  }
+  if (!batch.empty() || !scan.committed) {
+    return stop("batch ends without a commit record (torn write, never acknowledged)");
   }
   return scan;
 }

@@ -22,13 +22,15 @@ struct SegmentMessage {
 };
 
 struct SegmentScan {
-  // The commit record was found: the batch was acknowledged. Without it the
-  // file is a torn write that no client was ever told about.
+  // At least one batch ends with its commit record: those messages were
+  // acknowledged. A file without any is a torn first write that no client
+  // was ever told about.
   bool committed = false;
-  std::string problem;  // what was wrong, for the log
-  std::vector<SegmentMessage> messages;
-  // End of the last valid record: where the next state record is written
-  // (anything after it is a torn append and gets overwritten).
+  std::string problem;                   // what was wrong (or cut off), for the log
+  std::vector<SegmentMessage> messages;  // of committed batches only
+  // End of the last valid record that counts (a commit, state or removal
+  // record): where the next record is written. Anything after it is a torn
+  // batch or append that was never confirmed, and gets overwritten.
   std::uint64_t valid_end = 0;
 };
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -49,15 +50,21 @@ struct SpoolOptions {
   bool unsafe_no_fsync = false;
   // Upper bound on messages per group commit.
   std::size_t max_batch = 256;
+  // A segment file takes batch after batch until it holds this many bytes;
+  // the next batch then starts a new one. Smaller means less disk kept by a
+  // segment with one message still deferred; larger means fewer file
+  // creations. 1 gives every batch its own segment (tests use that).
+  std::uint64_t segment_bytes = 8 << 20;
   // Opens an existing spool for reading only (`postern queue` while the
   // server runs): no writer thread, no recovery actions (nothing is
   // quarantined or deleted), list()/load() read the disk afresh on each
   // call, and submit()/update()/remove() fail with EROFS.
   bool read_only = false;
   // Tests only: called before each durable step of a group commit and of
-  // update()/remove() with the step's name ("open", "write", "fsync",
-  // "dir_fsync", "update_write", "update_fsync"); a non-empty error code
-  // makes that step fail with it as if the system call had.
+  // update()/remove() with the step's name ("open" and "dir_fsync" when a
+  // batch starts a new segment file, "write" and "fsync" for every batch,
+  // "update_write" and "update_fsync"); a non-empty error code makes that
+  // step fail with it as if the system call had.
   std::function<std::error_code(std::string_view step)> fault_injector;
 };
 

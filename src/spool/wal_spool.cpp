@@ -5,16 +5,30 @@
 // message a batch of N costs N file creations whose data and metadata each
 // need their own write-back, and on the ext4/virtio disks we measured that
 // is ~1 ms per message however the fsyncs are grouped (sync_file_range
-// first, parallel fdatasync, ...). Writing the whole batch as one file costs
-// one sequential write, one fdatasync and one fsync of the directory: about
-// 2 ms per batch whatever its size (64 messages of 4 KiB: ~30 times the
-// throughput). So the writer thread takes everything submitted since the
-// last round (group commit), writes it as one segment file
-//   queue/<segment-id>.seg = magic, (envelope, data)*, commit
-// fdatasyncs it, fsyncs queue/, and only then calls the callbacks. A
-// segment without its commit record was never acknowledged: recovery moves
-// it to corrupt/. No rename is needed because the commit record, not the
-// file name, is what marks the batch complete.
+// first, parallel fdatasync, ...). So the writer thread takes everything
+// submitted since the last round (group commit) and appends it as one batch
+//   (envelope, data)*, commit
+// to the open segment file queue/<segment-id>.seg, fdatasyncs that file and
+// only then calls the callbacks: one sequential write and one fdatasync per
+// batch, whatever its size.
+//
+// Why one open segment for many batches: creating a file per batch put a
+// new inode, a directory entry and an fsync of queue/ on every batch, and
+// the profile of the benchmark showed the kernel's inode creation as the
+// largest single cost (bench/README.md). A new segment is started only when
+// the open one reaches SpoolOptions::segment_bytes, after a failed batch,
+// or when every message in it has left the queue (then it was unlinked).
+// Only the first batch of a segment pays for the file creation and the
+// fsync of queue/.
+//
+// A batch counts once its commit record is there; the commit record, not
+// the file name, marks it complete, so no rename is needed. A batch whose
+// write or fdatasync fails is answered with an error and taken back: the
+// file is truncated to where the batch began, and the next batch goes to a
+// new segment. Bytes left after the last valid record (a torn batch, if the
+// truncation did not stick or the machine crashed mid-write) were never
+// acknowledged: recovery ignores them, the next append overwrites them and
+// cuts the file there. A file without any committed batch goes to corrupt/.
 //
 // Per-recipient state is appended to the message's segment as checksummed
 // state records (one pwrite + fdatasync per update()); the last valid one
@@ -70,10 +84,12 @@ bool has_pending(const QueuedMessage& m) {
 // Closes a descriptor on scope exit.
 class Fd {
  public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
   ~Fd() { reset(); }
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   Fd& operator=(Fd&& other) noexcept {
     if (this != &other) {
       reset();
@@ -96,20 +112,22 @@ class Fd {
   }
 
  private:
-  int fd_;
+  int fd_ = -1;
 };
 
-std::error_code write_all(int fd, std::vector<iovec>& iov) {
+// Writes every buffer at `offset` onwards, resuming after short writes.
+std::error_code pwritev_all(int fd, std::vector<iovec>& iov, std::uint64_t offset) {
   std::size_t i = 0;
   for (;;) {
     while (i < iov.size() && iov[i].iov_len == 0) ++i;
     if (i == iov.size()) return {};
     const int count = static_cast<int>(std::min<std::size_t>(iov.size() - i, IOV_MAX));
-    ssize_t n = ::writev(fd, &iov[i], count);
+    ssize_t n = ::pwritev(fd, &iov[i], count, static_cast<off_t>(offset));
     if (n < 0) {
       if (errno == EINTR) continue;
       return errno_code();
     }
+    offset += static_cast<std::uint64_t>(n);
     auto left = static_cast<std::size_t>(n);
     while (left > 0) {
       const std::size_t take = std::min(left, iov[i].iov_len);
@@ -143,7 +161,16 @@ struct Segment {
   std::mutex mutex;         // serialises appends to the file
   std::uint64_t end = 0;    // where the next record goes; guarded by mutex
   bool dirty_tail = false;  // bytes of a failed append follow `end`; guarded by mutex
+  bool unlinked = false;    // its last message left and the file is gone; guarded by mutex
   std::size_t live = 0;     // messages still queued; guarded by the index mutex
+};
+
+// The segment the writer thread appends batches to, and its open file.
+struct OpenSegment {
+  std::shared_ptr<Segment> segment;
+  Fd file;
+  dev_t dev = 0;  // identity of the file, to notice it was moved or removed
+  ino_t ino = 0;
 };
 
 struct Entry {
@@ -416,6 +443,13 @@ class WalSpool final : public Spool {
       segment->name = name;
       segment->end = scan.valid_end;
       segment->dirty_tail = scan.valid_end != fs::file_size(file, ec);
+      if (segment->dirty_tail) {
+        // A crash during a batch or an append: those bytes were never
+        // confirmed to anyone. The next append to this segment overwrites
+        // them.
+        obs::warning("spool", "segment={} ignored_after={} reason=\"{}\"", name, scan.valid_end,
+                     scan.problem.empty() ? "torn append, never confirmed" : scan.problem);
+      }
       bool damaged = false;
       for (SegmentMessage& m : scan.messages) {
         if (!m.data_ok) {
@@ -489,7 +523,12 @@ class WalSpool final : public Spool {
     }
     // No directory fsync: if this unlink is lost in a crash, every message in
     // the segment is already durably finished and recovery unlinks it again.
-    if (unlink_segment) ::unlink((queue_dir_ / segment.name).c_str());
+    // Should it be the segment the writer appends to, the writer sees the
+    // flag and starts a new one.
+    if (unlink_segment) {
+      segment.unlinked = true;
+      ::unlink((queue_dir_ / segment.name).c_str());
+    }
   }
 
   // Appends one record after the segment's last valid record, durably.
@@ -558,7 +597,11 @@ class WalSpool final : public Spool {
     std::unique_lock lock(queue_mutex_);
     for (;;) {
       queue_cv_.wait(lock, [this] { return !queue_.empty() || stopping_; });
-      if (queue_.empty()) return;  // stopping, and everything submitted is done
+      if (queue_.empty()) {
+        // Stopping, and everything submitted is done.
+        open_ = OpenSegment{};
+        return;
+      }
       std::size_t bytes = 0;
       while (!queue_.empty() && batch.size() < options_.max_batch &&
              (batch.empty() || bytes + queue_.front().data.size() <= kMaxBatchBytes)) {
@@ -573,8 +616,9 @@ class WalSpool final : public Spool {
     }
   }
 
-  // One group commit: a segment holding the batch, made durable, then every
-  // callback. No callback reports success unless every step succeeded.
+  // One group commit: the batch appended to a segment and made durable,
+  // then every callback. No callback reports success unless every step
+  // succeeded.
   void commit(std::vector<Pending>& batch) {
     std::vector<Pending*> storable;
     for (Pending& p : batch) {
@@ -585,25 +629,14 @@ class WalSpool final : public Spool {
       }
     }
     if (storable.empty()) return;
-    const std::string name = ids_.next() + std::string(kSegmentSuffix);
-    std::uint64_t end = 0;
-    if (const std::error_code ec = write_segment(name, storable, end)) {
+    std::string segment_name;
+    if (const std::error_code ec = store(storable, segment_name)) {
       obs::error("spool",
                  "segment={} messages={} error=\"{}\" result=\"not stored, clients told "
                  "to retry\"",
-                 name, storable.size(), ec.message());
+                 segment_name, storable.size(), ec.message());
       for (Pending* p : storable) p->done(SubmitResult{ec, {}});
       return;
-    }
-    auto segment = std::make_shared<Segment>();
-    segment->name = name;
-    segment->end = end;
-    {
-      std::lock_guard lock(index_mutex_);
-      for (Pending* p : storable) {
-        index_[p->message.id] = Entry{segment, p->data_offset, p->message};
-        ++segment->live;
-      }
     }
     std::vector<std::function<void(const QueuedMessage&)>> subscribers;
     {
@@ -616,8 +649,119 @@ class WalSpool final : public Spool {
     }
   }
 
-  std::error_code write_segment(const std::string& name, const std::vector<Pending*>& batch,
-                                std::uint64_t& end) {
+  // Appends the batch to the open segment, or starts a new segment with it
+  // when none is open (or the open one is gone). On success the messages
+  // are in the index.
+  std::error_code store(const std::vector<Pending*>& batch, std::string& segment_name) {
+    if (open_.segment) {
+      const std::shared_ptr<Segment> segment = open_.segment;  // outlives open_ being reset
+      segment_name = segment->name;
+      std::lock_guard lock(segment->mutex);
+      if (!segment->unlinked) {
+        const std::error_code ec = append_batch(*segment, batch);
+        if (!ec) index_batch(segment, batch);
+        // After a failure the file may hold an unconfirmed tail, and its
+        // descriptor a write-back error: the next batch starts afresh.
+        if (ec || segment->end >= options_.segment_bytes) open_ = OpenSegment{};
+        return ec;
+      }
+      open_ = OpenSegment{};  // every message in it left; the file is gone
+    }
+    auto segment = std::make_shared<Segment>();
+    segment->name = ids_.next() + std::string(kSegmentSuffix);
+    segment_name = segment->name;
+    OpenSegment opened;
+    if (const std::error_code ec = create_segment(*segment, batch, opened)) return ec;
+    index_batch(segment, batch);
+    if (segment->end < options_.segment_bytes) {
+      opened.segment = std::move(segment);
+      open_ = std::move(opened);
+    }
+    return {};
+  }
+
+  // Counts the batch's messages as queued in `segment`. Called while the
+  // segment's mutex is held (or before anyone else knows the segment), so
+  // that a delivery finishing its last older message cannot unlink the file
+  // between the batch's commit and this.
+  void index_batch(const std::shared_ptr<Segment>& segment, const std::vector<Pending*>& batch) {
+    std::lock_guard lock(index_mutex_);
+    for (Pending* p : batch) {
+      index_[p->message.id] = Entry{segment, p->data_offset, p->message};
+      ++segment->live;
+    }
+  }
+
+  // The records of a batch as buffers for one pwritev, starting at file
+  // offset `offset`; sets each message's data offset and returns the end.
+  static std::uint64_t batch_buffers(const std::vector<Pending*>& batch, std::uint64_t offset,
+                                     const std::string& commit_record, std::vector<iovec>& iov) {
+    iov.reserve(iov.size() + batch.size() * 4 + 1);
+    for (Pending* p : batch) {
+      iov.push_back(iov_of(p->envelope_record));
+      offset += p->envelope_record.size();
+      p->data_offset = offset;
+      iov.push_back(iov_of(p->data_header));
+      iov.push_back(iov_of(p->data));
+      iov.push_back(iov_of(p->data_crc));
+      offset += p->data_header.size() + p->data.size() + p->data_crc.size();
+    }
+    iov.push_back(iov_of(commit_record));
+    return offset + commit_record.size();
+  }
+
+  static std::string commit_record_for(const std::vector<Pending*>& batch) {
+    return encode_record(RecordType::commit,
+                         encode_commit_payload(static_cast<std::uint32_t>(batch.size())));
+  }
+
+  // Appends a batch after the open segment's last valid record and makes it
+  // durable. The caller holds segment.mutex.
+  std::error_code append_batch(Segment& segment, const std::vector<Pending*>& batch) {
+    const int fd = open_.file.get();
+    const std::string commit_record = commit_record_for(batch);
+    std::vector<iovec> iov;
+    const std::uint64_t end = batch_buffers(batch, segment.end, commit_record, iov);
+    std::error_code ec = fault("write");
+    if (!ec) ec = pwritev_all(fd, iov, segment.end);
+    if (!ec && segment.dirty_tail && ::ftruncate(fd, static_cast<off_t>(end)) != 0) {
+      ec = errno_code();
+    }
+    if (!ec) ec = fault("fsync");
+    if (!ec && !options_.unsafe_no_fsync && ::fdatasync(fd) != 0) ec = errno_code();
+    if (!ec) ec = still_in_queue(segment);
+    if (ec) {
+      // Never acknowledged, so never to be delivered: take the batch back
+      // (as far as the disk lets us; recovery ignores a tail without its
+      // commit record, and the next append overwrites whatever is left).
+      if (::ftruncate(fd, static_cast<off_t>(segment.end)) == 0 && !options_.unsafe_no_fsync) {
+        ::fdatasync(fd);
+      }
+      segment.dirty_tail = true;
+      return ec;
+    }
+    segment.end = end;
+    segment.dirty_tail = false;
+    return {};
+  }
+
+  // The open segment is still the file at its place in queue/: if it or the
+  // folder was moved, replaced or removed meanwhile, what was just written
+  // is not where the next start will look for it.
+  std::error_code still_in_queue(const Segment& segment) const {
+    struct stat now {};
+    if (::stat((queue_dir_ / segment.name).c_str(), &now) != 0) return errno_code();
+    if (now.st_dev != open_.dev || now.st_ino != open_.ino) {
+      return std::make_error_code(std::errc::no_such_file_or_directory);
+    }
+    return {};
+  }
+
+  // A new segment file holding the batch: created, written, fdatasynced,
+  // and its directory entry made durable with an fsync of queue/.
+  std::error_code create_segment(Segment& segment, const std::vector<Pending*>& batch,
+                                 OpenSegment& opened) {
+    const std::string& name = segment.name;
     Fd dir(::open(queue_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dir.get() < 0) {
       std::error_code open_ec = errno_code();
@@ -633,49 +777,37 @@ class WalSpool final : public Spool {
       if (open_ec) return open_ec;
     }
 
-    std::error_code ec = fault("open");
-    Fd file;
-    if (!ec) {
-      file = Fd(::openat(dir.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-      if (file.get() < 0) return errno_code();
-    } else {
-      return ec;
-    }
+    if (const std::error_code ec = fault("open")) return ec;
+    Fd file(::openat(dir.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (file.get() < 0) return errno_code();
 
-    const std::string commit_record = encode_record(
-        RecordType::commit, encode_commit_payload(static_cast<std::uint32_t>(batch.size())));
+    const std::string commit_record = commit_record_for(batch);
     std::vector<iovec> iov;
-    iov.reserve(batch.size() * 4 + 2);
     iov.push_back(iov_of(kSegmentMagic));
-    std::uint64_t offset = kSegmentMagic.size();
-    for (Pending* p : batch) {
-      iov.push_back(iov_of(p->envelope_record));
-      offset += p->envelope_record.size();
-      p->data_offset = offset;
-      iov.push_back(iov_of(p->data_header));
-      iov.push_back(iov_of(p->data));
-      iov.push_back(iov_of(p->data_crc));
-      offset += p->data_header.size() + p->data.size() + p->data_crc.size();
-    }
-    iov.push_back(iov_of(commit_record));
-    end = offset + commit_record.size();
+    const std::uint64_t end = batch_buffers(batch, kSegmentMagic.size(), commit_record, iov);
 
-    ec = fault("write");
-    if (!ec) ec = write_all(file.get(), iov);
+    std::error_code ec = fault("write");
+    if (!ec) ec = pwritev_all(file.get(), iov, 0);
     if (!ec) ec = fault("fsync");
     if (!ec && !options_.unsafe_no_fsync && ::fdatasync(file.get()) != 0) ec = errno_code();
-    const std::error_code close_ec = file.close();
-    if (!ec) ec = close_ec;
     if (!ec) ec = fault("dir_fsync");
     if (!ec && !options_.unsafe_no_fsync && ::fsync(dir.get()) != 0) ec = errno_code();
     if (!ec) ec = same_directory(dir.get());
+    struct stat st {};
+    if (!ec && ::fstat(file.get(), &st) != 0) ec = errno_code();
     if (ec) {
       // Never acknowledged, so never delivered: take the file away (and make
       // that stick as far as the disk lets us).
+      file.reset();
       ::unlinkat(dir.get(), name.c_str(), 0);
       ::fsync(dir.get());
+      return ec;
     }
-    return ec;
+    segment.end = end;
+    opened.file = std::move(file);
+    opened.dev = st.st_dev;
+    opened.ino = st.st_ino;
+    return {};
   }
 
   // The segment went into the folder that is still at queue_dir_: if the
@@ -704,6 +836,7 @@ class WalSpool final : public Spool {
   bool stopping_ = false;
   std::mutex join_mutex_;
   std::thread writer_;
+  OpenSegment open_;  // only the writer thread touches it
 
   std::mutex index_mutex_;
   std::map<std::string, Entry> index_;

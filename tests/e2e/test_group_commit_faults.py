@@ -20,11 +20,12 @@ loses acknowledged messages and this test fails (tried with the spool
 ignoring the fdatasync error, ignoring the folder's fsync error, and
 answering before writing).
 
-What the spool does on such an error (src/spool/wal_spool.cpp, commit()
-and write_segment()): the batch's segment file is unlinked, every message
-of the batch is answered 452 4.3.1, and the writer thread goes on with the
-next batch in a new segment file; nothing is poisoned, so later batches
-succeed as soon as fsync does. A failed fsync of a delivery-state record
+What the spool does on such an error (src/spool/wal_spool.cpp, store(),
+append_batch() and create_segment()): the batch is taken back (the segment
+is truncated to where the batch began, or a segment the batch had just
+created is unlinked), every message of the batch is answered 452 4.3.1,
+and the writer thread goes on with the next batch in a new segment file;
+nothing is poisoned, so later batches succeed as soon as fsync does. A failed fsync of a delivery-state record
 (update()) only leaves the message pending, so it may be delivered twice
 (at least once, docs/spool.md); that is why deliveries are compared as
 sets.
@@ -166,12 +167,13 @@ def relay_server(make_server):
 
 def test_every_nth_fsync_fails_under_concurrent_load(relay_server, monkeypatch):
     srv = relay_server
-    # A stored batch costs two matching calls (the segment's fdatasync, the
-    # queue folder's fsync), a refused one three (the folder is synced again
-    # after the segment is removed), a local delivery one (its state
-    # record): every fourth call failing refuses about every other batch.
-    # (Every third would refuse them all: each failure's three calls would
-    # line the next failure up on the next batch.)
+    # A batch appended to the open segment costs one matching call (its
+    # fdatasync), one that starts a new segment two (and the queue
+    # folder's fsync); a refused one costs another (the truncation is
+    # synced, or the folder after the new file is removed) and makes the
+    # next batch start a new segment; a local delivery costs one (its state
+    # record). Every fourth call failing refuses a good share of the
+    # batches and lets the rest through.
     start_with_faults(srv, monkeypatch, EVERY=4)
     acked, refused = load(srv, "nth", sessions=16, per_session=10)
     # The fault really fired, and did not stop everything.

@@ -57,26 +57,44 @@ std::vector<SubmitResult> submit_many(Spool& spool, int n) {
   return out;
 }
 
-class CommitFault : public ::testing::TestWithParam<const char*> {};
+// A failing step, either in a batch that starts a new segment file or in
+// one appended to the segment that is open.
+struct CommitStep {
+  const char* step;
+  bool new_segment_per_batch;
+};
+
+std::ostream& operator<<(std::ostream& out, const CommitStep& s) {
+  return out << s.step << (s.new_segment_per_batch ? " (new segment)" : " (open segment)");
+}
+
+class CommitFault : public ::testing::TestWithParam<CommitStep> {};
 
 TEST_P(CommitFault, FailsTheWholeBatchAndLeavesNothingQueued) {
   TempDir dir;
   Injector inj;
-  auto spool = Spool::open(dir.path() / "spool", inj.options());
+  SpoolOptions options = inj.options();
+  if (GetParam().new_segment_per_batch) options.segment_bytes = 1;
+  auto spool = Spool::open(dir.path() / "spool", options);
   const std::string before =
       submit_and_wait(*spool, envelope("a@example.org", {"b@example.com"}), "kept").queue_id;
   ASSERT_FALSE(before.empty());
 
   for (const std::errc e : {std::errc::no_space_on_device, std::errc::io_error}) {
-    inj.arm(GetParam(), e);
+    inj.arm(GetParam().step, e);
     for (const SubmitResult& r : submit_many(*spool, 20)) {
       EXPECT_EQ(r.error, std::make_error_code(e)) << GetParam();
       EXPECT_TRUE(r.queue_id.empty());
     }
     EXPECT_GT(inj.hits, 0);
-    // Only what was acknowledged is queued, in memory and on disk.
+    // Only what was acknowledged is queued, in memory and on disk: a failed
+    // batch's new file is removed, and a failed append is cut off again.
     ASSERT_EQ(spool->list().size(), 1U);
-    EXPECT_EQ(files_in(dir.path() / "spool" / "queue").size(), 1U);
+    const auto files = files_in(dir.path() / "spool" / "queue");
+    ASSERT_EQ(files.size(), 1U);
+    SpoolOptions reader;
+    reader.read_only = true;
+    EXPECT_EQ(Spool::open(dir.path() / "spool", reader)->list().size(), 1U);
   }
 
   inj.disarm();
@@ -87,7 +105,9 @@ TEST_P(CommitFault, FailsTheWholeBatchAndLeavesNothingQueued) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryStep, CommitFault,
-                         ::testing::Values("open", "write", "fsync", "dir_fsync"));
+                         ::testing::Values(CommitStep{"open", true}, CommitStep{"write", true},
+                                           CommitStep{"fsync", true}, CommitStep{"dir_fsync", true},
+                                           CommitStep{"write", false}, CommitStep{"fsync", false}));
 
 class UpdateFault : public ::testing::TestWithParam<const char*> {};
 

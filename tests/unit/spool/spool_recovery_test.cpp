@@ -38,6 +38,7 @@ struct Donor {
     std::shared_future<void> open_gate = gate.get_future().share();
     std::atomic<bool> first{true};
     SpoolOptions options;
+    options.segment_bytes = 1;  // each batch in its own segment, as planted below
     options.fault_injector = [&](std::string_view step) {
       if (step == "open" && first.exchange(false)) open_gate.wait();
       return std::error_code{};
@@ -111,6 +112,97 @@ TEST_F(Recovery, TornSegmentsAreQuarantinedAtEveryLength) {
   auto spool = Spool::open(root(), {});
   EXPECT_EQ(spool->list().size(), 2U);
   EXPECT_TRUE(spool->load(donor.id));
+}
+
+// One segment written by a spool elsewhere: batch A, batch B, a state
+// record for A, batch C, with the file size after each step.
+struct SharedSegment {
+  TempDir dir;
+  std::string name;
+  std::string bytes;
+  std::string a, b, c;
+  std::uint64_t after_a = 0, after_b = 0, after_state = 0;
+
+  SharedSegment() {
+    auto spool = Spool::open(dir.path() / "spool", {});
+    const fs::path queue = dir.path() / "spool" / "queue";
+    a = submit_and_wait(*spool, envelope("", {"x@example.com"}), message_text("a")).queue_id;
+    after_a = size(queue);
+    b = submit_and_wait(*spool, envelope("", {"x@example.com"}), message_text("b")).queue_id;
+    after_b = size(queue);
+    auto m = *spool->load(a);
+    m.recipients[0].attempts = 1;
+    m.recipients[0].last_reply = "451 try later";
+    EXPECT_FALSE(spool->update(m));
+    after_state = size(queue);
+    c = submit_and_wait(*spool, envelope("", {"x@example.com"}), message_text("c")).queue_id;
+    spool.reset();
+    const auto files = files_in(queue);
+    EXPECT_EQ(files.size(), 1U) << "the three batches were meant to share one segment";
+    name = files.at(0).filename().string();
+    bytes = slurp(files.at(0));
+  }
+
+  static std::uint64_t size(const fs::path& queue) {
+    const auto files = files_in(queue);
+    return files.size() == 1 ? fs::file_size(files[0]) : 0;
+  }
+};
+
+TEST_F(Recovery, BatchesSharingASegmentSurviveATornLaterBatchAtEveryLength) {
+  SharedSegment seg;
+  ASSERT_GT(seg.after_a, 0U);
+  ASSERT_LT(seg.after_a, seg.after_b);
+  ASSERT_LT(seg.after_b, seg.after_state);
+  for (std::size_t len = 0; len <= seg.bytes.size(); len += 5) {
+    spit(queue() / seg.name, std::string_view(seg.bytes).substr(0, len));
+    {
+      auto spool = Spool::open(root(), {});
+      // Exactly the batches whose commit record is whole, and A's state
+      // once its record is whole.
+      const bool has_a = len >= seg.after_a;
+      const bool has_b = len >= seg.after_b;
+      const bool has_c = len == seg.bytes.size();
+      EXPECT_EQ(static_cast<bool>(spool->load(seg.a)), has_a) << "length " << len;
+      EXPECT_EQ(static_cast<bool>(spool->load(seg.b)), has_b) << "length " << len;
+      EXPECT_EQ(static_cast<bool>(spool->load(seg.c)), has_c) << "length " << len;
+      EXPECT_EQ(spool->list().size(), 1U + has_a + has_b + has_c) << "length " << len;
+      if (has_a) {
+        EXPECT_EQ(spool->load(seg.a)->recipients[0].attempts, len >= seg.after_state ? 1 : 0)
+            << "length " << len;
+        std::string data;
+        EXPECT_TRUE(spool->read_data(seg.a, data));
+        EXPECT_EQ(data, message_text("a"));
+      }
+      // No committed batch at all: a torn first write, moved aside.
+      EXPECT_EQ(fs::exists(corrupt() / seg.name), !has_a) << "length " << len;
+    }
+    fs::remove(queue() / seg.name);
+    fs::remove(corrupt() / seg.name);
+  }
+}
+
+TEST_F(Recovery, TornBatchAfterCommittedOnesIsOverwrittenByTheNextAppend) {
+  SharedSegment seg;
+  // A crash in the middle of writing batch C.
+  const std::uint64_t torn = seg.after_state + (seg.bytes.size() - seg.after_state) / 2;
+  spit(queue() / seg.name, std::string_view(seg.bytes).substr(0, torn));
+  {
+    auto spool = Spool::open(root(), {});
+    ASSERT_EQ(spool->list().size(), 3U);  // good, A and B
+    auto m = *spool->load(seg.b);
+    m.recipients[0].attempts = 2;
+    m.recipients[0].last_reply = "452 mailbox full";
+    ASSERT_FALSE(spool->update(m));
+  }
+  // The state record replaced the torn bytes; the file ends with it.
+  EXPECT_LT(fs::file_size(queue() / seg.name), torn);
+  auto spool = Spool::open(root(), {});
+  ASSERT_EQ(spool->list().size(), 3U);
+  EXPECT_EQ(spool->load(seg.b)->recipients[0].attempts, 2);
+  EXPECT_EQ(spool->load(seg.a)->recipients[0].attempts, 1);
+  EXPECT_FALSE(spool->load(seg.c));
+  EXPECT_FALSE(fs::exists(corrupt() / seg.name));
 }
 
 TEST_F(Recovery, ForeignAndTemporaryFilesAreQuarantined) {

@@ -158,6 +158,51 @@ TEST(Spool, OnCommittedSeesEveryAcknowledgedMessage) {
   EXPECT_EQ(seen, (std::vector<std::string>{a, b}));
 }
 
+TEST(Spool, BatchesShareTheOpenSegmentUntilItIsFull) {
+  TempDir dir;
+  SpoolOptions opts;
+  opts.segment_bytes = 2000;  // a few small messages per segment
+  std::vector<std::string> ids;
+  {
+    auto spool = Spool::open(dir.path() / "spool", opts);
+    for (int i = 0; i < 12; ++i) {
+      const auto r = submit_and_wait(*spool, envelope("a@example.org", {"b@example.com"}),
+                                     message_text("m" + std::to_string(i)));
+      ASSERT_FALSE(r.error) << r.error.message();
+      ids.push_back(r.queue_id);
+    }
+    const std::size_t segments = files_in(dir.path() / "spool" / "queue").size();
+    EXPECT_GT(segments, 1U);   // full segments were left for new ones
+    EXPECT_LT(segments, 12U);  // and batches did share them
+  }
+  auto spool = Spool::open(dir.path() / "spool", {});
+  ASSERT_EQ(spool->list().size(), 12U);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    std::string data;
+    ASSERT_TRUE(spool->read_data(ids[i], data));
+    EXPECT_EQ(data, message_text("m" + std::to_string(i)));
+  }
+}
+
+TEST(Spool, OpenSegmentLeavesWithItsLastMessageAndTheNextBatchStartsANewOne) {
+  TempDir dir;
+  const auto queue = dir.path() / "spool" / "queue";
+  auto spool = Spool::open(dir.path() / "spool", {});
+  const auto a = submit_and_wait(*spool, envelope("", {"x@example.com"}), "a");
+  ASSERT_FALSE(a.error);
+  auto m = *spool->load(a.queue_id);
+  m.recipients[0].state = RecipientState::delivered;
+  ASSERT_FALSE(spool->update(m));
+  EXPECT_TRUE(files_in(queue).empty());  // nothing queued, nothing on disk
+  const auto b = submit_and_wait(*spool, envelope("", {"x@example.com"}), "b");
+  ASSERT_FALSE(b.error) << b.error.message();
+  EXPECT_EQ(files_in(queue).size(), 1U);
+  spool.reset();
+  spool = Spool::open(dir.path() / "spool", {});
+  ASSERT_EQ(spool->list().size(), 1U);
+  EXPECT_EQ(spool->list()[0].id, b.queue_id);
+}
+
 TEST(Spool, GroupCommitUnderConcurrencyCallsBackOnceAndKeepsEverything) {
   TempDir dir;
   std::atomic<int> fsyncs{0};

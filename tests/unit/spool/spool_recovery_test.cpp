@@ -141,11 +141,13 @@ struct SharedSegment {
     EXPECT_EQ(files.size(), 1U) << "the three batches were meant to share one segment";
     name = files.at(0).filename().string();
     bytes = slurp(files.at(0));
+    // Closing gave back the zeros written ahead of the batches.
+    EXPECT_EQ(bytes.size(), records_end(files.at(0)));
   }
 
   static std::uint64_t size(const fs::path& queue) {
     const auto files = files_in(queue);
-    return files.size() == 1 ? fs::file_size(files[0]) : 0;
+    return files.size() == 1 ? records_end(files[0]) : 0;
   }
 };
 
@@ -203,6 +205,41 @@ TEST_F(Recovery, TornBatchAfterCommittedOnesIsOverwrittenByTheNextAppend) {
   EXPECT_EQ(spool->load(seg.a)->recipients[0].attempts, 1);
   EXPECT_FALSE(spool->load(seg.c));
   EXPECT_FALSE(fs::exists(corrupt() / seg.name));
+}
+
+TEST_F(Recovery, ZerosWrittenAheadAreRoomNotDamage) {
+  std::string name;
+  std::string crashed;  // the open segment as a crash would leave it
+  std::string a;
+  {
+    auto spool = Spool::open(root(), {});
+    a = submit_and_wait(*spool, envelope("", {"x@example.com"}), message_text("a")).queue_id;
+    ASSERT_FALSE(a.empty());
+    for (const fs::path& f : files_in(queue())) {
+      if (fs::file_size(f) > records_end(f)) {
+        name = f.filename().string();
+        crashed = slurp(f);
+      }
+    }
+  }
+  ASSERT_FALSE(name.empty()) << "the open segment had no zeros written ahead";
+  const std::uint64_t end = records_end(queue() / name);
+  ASSERT_GT(crashed.size(), end);
+  ASSERT_EQ(crashed.find_first_not_of('\0', end), std::string::npos);
+  spit(queue() / name, crashed);
+  {
+    auto spool = Spool::open(root(), {});
+    ASSERT_EQ(spool->list().size(), 2U);  // the good one and A
+    auto m = *spool->load(a);
+    m.recipients[0].attempts = 1;
+    ASSERT_FALSE(spool->update(m));
+    // The state record went over the zeros: nothing was cut or grown.
+    EXPECT_EQ(fs::file_size(queue() / name), crashed.size());
+    EXPECT_GT(records_end(queue() / name), end);
+  }
+  auto spool = Spool::open(root(), {});
+  EXPECT_EQ(spool->load(a)->recipients[0].attempts, 1);
+  EXPECT_FALSE(fs::exists(corrupt() / name));
 }
 
 TEST_F(Recovery, ForeignAndTemporaryFilesAreQuarantined) {

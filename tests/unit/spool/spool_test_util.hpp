@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "spool/segment.hpp"
 #include "spool/spool.hpp"
 
 namespace postern::spool::testing {
@@ -63,6 +64,12 @@ inline SubmitResult submit_and_wait(Spool& spool, Envelope e, std::string data) 
   auto f = p.get_future();
   spool.submit(std::move(e), std::move(data), [&p](SubmitResult r) { p.set_value(std::move(r)); });
   return f.get();
+}
+
+// Where a segment's valid records end (its file may be longer: the open
+// segment has zeros written ahead).
+inline std::uint64_t records_end(const std::filesystem::path& segment) {
+  return scan_segment(segment, /*verify_data=*/false).valid_end;
 }
 
 inline std::vector<std::filesystem::path> files_in(const std::filesystem::path& dir) {

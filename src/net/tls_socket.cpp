@@ -105,11 +105,15 @@ asio::awaitable<std::size_t> TlsSocket::drive(Op op, char* data, std::size_t siz
         } else {
           ec = asio::error::eof;
         }
+        // The error queue is per thread and shared by every session on this
+        // loop (and by a certificate reload): leave nothing stale in it.
+        ERR_clear_error();
         co_return 0;
       default: {
         const unsigned long e = ERR_get_error();
         ec = e != 0 ? std::error_code(static_cast<int>(e), asio::error::get_ssl_category())
                     : std::error_code(asio::ssl::error::unspecified_system_error);
+        ERR_clear_error();
         co_return 0;
       }
     }

@@ -28,34 +28,35 @@ def tls_server(make_server, **kw):
                                   relay("relay", "starttls")], **kw)
 
 
-def test_idle_tls_session_gets_421_inside_tls_then_close(make_server):
-    srv = tls_server(make_server, limits={"idle_timeout": "2s"})
-    d = Dialogue(srv.port("smtps"), implicit_tls=True, context=client_context(srv.cert),
-                 timeout=15 * SLOW)
-    with d:
-        d.expect("220")
-        d.ehlo()
-        started = time.monotonic()
-        replies = d.expect_closed(timeout=15 * SLOW)
-        waited = time.monotonic() - started
-    # The 421 was readable, so it went through the TLS session.
+def assert_421_after_idle_timeout(d):
+    """Waits on an established (TLS) session `d` with idle_timeout 2s: the
+    server must send 421 4.4.2, readable, so through the TLS session, and
+    close within bounds."""
+    started = time.monotonic()
+    replies = d.expect_closed(timeout=15 * SLOW)
+    waited = time.monotonic() - started
     assert replies and replies[-1].first.startswith("421 4.4.2"), replies
     assert 1.5 <= waited <= 10 * SLOW, f"closed after {waited:.1f}s for idle_timeout 2s"
+
+
+def test_idle_tls_session_gets_421_inside_tls_then_close(make_server):
+    srv = tls_server(make_server, limits={"idle_timeout": "2s"})
+    with Dialogue(srv.port("smtps"), implicit_tls=True, context=client_context(srv.cert),
+                  timeout=15 * SLOW) as d:
+        d.expect("220")
+        d.ehlo()
+        assert_421_after_idle_timeout(d)
 
 
 def test_idle_after_starttls_times_out_the_same_way(make_server):
     srv = tls_server(make_server, limits={"idle_timeout": "2s"})
-    d = Dialogue(srv.port("submission"), context=client_context(srv.cert), timeout=15 * SLOW)
-    with d:
+    with Dialogue(srv.port("submission"), context=client_context(srv.cert),
+                  timeout=15 * SLOW) as d:
         d.expect("220")
         d.ehlo()
         d.starttls()
         d.ehlo()
-        started = time.monotonic()
-        replies = d.expect_closed(timeout=15 * SLOW)
-        waited = time.monotonic() - started
-    assert replies and replies[-1].first.startswith("421 4.4.2"), replies
-    assert 1.5 <= waited <= 10 * SLOW, f"closed after {waited:.1f}s for idle_timeout 2s"
+        assert_421_after_idle_timeout(d)
 
 
 def test_client_that_never_sends_a_client_hello_is_dropped(make_server):

@@ -272,18 +272,22 @@ class WalSpool final : public Spool {
       p.data = std::move(data);
     }
     p.done = std::move(done);
+    bool write_here = false;
     {
       std::lock_guard lock(queue_mutex_);
-      if (!stopping_ && writer_.joinable() && !options_.unsafe_no_fsync) {
-        queue_.push_back(std::move(p));
-        queue_cv_.notify_one();
-        return;
+      if (!stopping_ && writer_.joinable()) {
+        // Without fsync there is nothing for a batch to share, so the
+        // message is written here, on the submitting thread, rather than
+        // handed to the writer thread and back (two thread wake-ups).
+        write_here = options_.unsafe_no_fsync;
+        if (!write_here) {
+          queue_.push_back(std::move(p));
+          queue_cv_.notify_one();
+          return;
+        }
       }
     }
-    if (options_.unsafe_no_fsync && !options_.read_only && writer_.joinable() && !stopping()) {
-      // Without fsync there is nothing for a batch to share, so the message
-      // is written here, on the submitting thread, rather than handed to
-      // the writer thread and back (two thread wake-ups per message).
+    if (write_here) {
       std::vector<Pending> one;
       one.push_back(std::move(p));
       std::lock_guard lock(commit_mutex_);
@@ -408,11 +412,6 @@ class WalSpool final : public Spool {
   }
 
  private:
-  bool stopping() {
-    std::lock_guard lock(queue_mutex_);
-    return stopping_;
-  }
-
   std::error_code fault(std::string_view step) const {
     return options_.fault_injector ? options_.fault_injector(step) : std::error_code{};
   }

@@ -2,6 +2,9 @@
 after it, restart, and the message is delivered. Before the 250 the client
 keeps responsibility: a message cut off mid-DATA is never delivered."""
 
+import concurrent.futures
+import smtplib
+
 from dialogue import Dialogue
 from postern_harness import relay
 
@@ -109,3 +112,24 @@ def test_graceful_restart_keeps_queue_and_serves(make_server):
         d.quit()
     srv.wait_for_maildir(ALICE, 2)
     assert sorted(set(subjects(srv))) == ["after restart", "before restart"]
+
+
+def test_benchmark_only_unsafe_mode_still_stores_and_delivers(make_server):
+    # [spool] unsafe_ack_before_fsync writes each message on its session's
+    # thread (no fsync, no writer thread): it must still store and deliver
+    # every message, from concurrent clients, and warn loudly at start.
+    srv = make_server(listeners=[relay("relay", "none")],
+                      extra_toml="\n[spool]\nunsafe_ack_before_fsync = true\n")
+    srv.wait_for_log("unsafe_ack_before_fsync=true")
+
+    def client(n):
+        with smtplib.SMTP("127.0.0.1", srv.port("relay"), timeout=30) as c:
+            for i in range(5):
+                c.sendmail("sender@remote.test", [ALICE],
+                           f"Subject: unsafe {n}-{i}\r\n\r\nbody\r\n")
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(client, range(4)))
+    srv.wait_for_maildir(ALICE, 20)
+    srv.wait_spool_empty()
+    assert sorted(subjects(srv)) == sorted(f"unsafe {n}-{i}" for n in range(4) for i in range(5))

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "outbound/blocking_stream.hpp"
-#include "outbound/client_session.hpp"
+#include "smtp/client_session.hpp"
 
 namespace postern::outbound {
 

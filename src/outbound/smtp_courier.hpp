@@ -20,8 +20,8 @@
 #include "config/config.hpp"
 #include "delivery/courier.hpp"
 #include "dns/resolver.hpp"
-#include "outbound/client_session.hpp"
 #include "outbound/connection_pool.hpp"
+#include "smtp/client_session.hpp"
 
 namespace postern::outbound {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "outbound/client_session.hpp"
 #include "probe/probe.hpp"
+#include "smtp/client_session.hpp"
 
 namespace postern::probe {
 

@@ -14,7 +14,6 @@
 #include "dns/idn.hpp"
 #include "dns/resolver.hpp"
 #include "outbound/blocking_stream.hpp"
-#include "outbound/reply_reader.hpp"
 #include "probe/certificate_check.hpp"
 #include "probe/diagnosis.hpp"
 #include "probe/probe.hpp"
@@ -22,6 +21,7 @@
 #include "probe/transcript.hpp"
 #include "probe/wire_detect.hpp"
 #include "sasl/sasl.hpp"
+#include "smtp/reply_reader.hpp"
 
 namespace postern::probe {
 namespace {

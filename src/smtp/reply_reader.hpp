@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "outbound/client_session.hpp"
+#include "smtp/client_session.hpp"
 
 namespace postern::outbound {
 

@@ -1,4 +1,4 @@
-#include "outbound/client_session.hpp"
+#include "smtp/client_session.hpp"
 
 #include <gtest/gtest.h>
 

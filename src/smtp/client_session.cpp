@@ -1,11 +1,11 @@
-#include "outbound/client_session.hpp"
+#include "smtp/client_session.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <deque>
 
-#include "outbound/reply_reader.hpp"
 #include "sasl/sasl.hpp"
+#include "smtp/reply_reader.hpp"
 
 namespace postern::outbound {
 namespace {

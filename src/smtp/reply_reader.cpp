@@ -1,4 +1,4 @@
-#include "outbound/reply_reader.hpp"
+#include "smtp/reply_reader.hpp"
 
 namespace postern::outbound {
 namespace {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "outbound/client_session.hpp"
+#include "smtp/client_session.hpp"
 
 namespace postern::outbound::test_support {
 

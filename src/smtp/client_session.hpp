@@ -27,8 +27,8 @@
 #include <variant>
 #include <vector>
 
+#include "core/delivery_outcome.hpp"
 #include "core/envelope.hpp"
-#include "delivery/courier.hpp"
 
 namespace postern::outbound {
 

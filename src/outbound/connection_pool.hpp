@@ -18,6 +18,8 @@
 
 namespace postern::outbound {
 
+using smtp::client::ClientSession;
+
 // One connection and the session that speaks on it.
 struct Link {
   std::unique_ptr<BlockingStream> stream;

@@ -25,6 +25,12 @@
 
 namespace postern::outbound {
 
+// The client protocol itself is pure and lives in smtp/; the courier drives it.
+using smtp::client::Credentials;
+using smtp::client::OutgoingMessage;
+using smtp::client::RecipientReply;
+using smtp::client::TlsPolicy;
+
 struct CourierTuning {
   // How long an idle connection is kept for the next message.
   std::chrono::milliseconds idle_keep{5000};

@@ -30,8 +30,8 @@ using Clock = std::chrono::steady_clock;
 using outbound::BlockingStream;
 using outbound::ConnectError;
 using outbound::IoStatus;
-using outbound::ReplyReader;
-using outbound::ServerReply;
+using smtp::client::ReplyReader;
+using smtp::client::ServerReply;
 using std::chrono::milliseconds;
 
 // --tls auto: a plaintext server greets at once (RFC 5321 §3.1 lets it
@@ -623,7 +623,7 @@ class Walk {
       const Diagnosis d = classify_data(reply);
       return fail(Stage::data, d == Diagnosis::ok ? Diagnosis::protocol_error : d, reply.summary());
     }
-    const std::string wire = outbound::encode_data(*o_.message);
+    const std::string wire = smtp::client::encode_data(*o_.message);
     log_.info("(message: " + std::to_string(wire.size()) + " octets, ending with \".\")");
     std::string error;
     if (conn_.stream->write_all(wire, o_.timeout, error) != IoStatus::ok) {

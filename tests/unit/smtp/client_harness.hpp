@@ -13,7 +13,7 @@
 
 #include "smtp/client_session.hpp"
 
-namespace postern::outbound::test_support {
+namespace postern::smtp::client::test_support {
 
 struct Step {
   std::string server;  // bytes the server sends
@@ -124,4 +124,4 @@ class ScriptedPeer {
   DialogueRun run_;
 };
 
-}  // namespace postern::outbound::test_support
+}  // namespace postern::smtp::client::test_support

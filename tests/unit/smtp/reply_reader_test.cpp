@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace postern::outbound {
+namespace postern::smtp::client {
 namespace {
 
 using Result = ReplyReader::Result;
@@ -66,4 +66,4 @@ TEST(ReplyReader, BoundsLineLengthAndLineCount) {
 }
 
 }  // namespace
-}  // namespace postern::outbound
+}  // namespace postern::smtp::client

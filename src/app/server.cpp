@@ -1,4 +1,4 @@
-#include "net/server.hpp"
+#include "app/server.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -29,7 +29,7 @@
 #include "policy/static_directory.hpp"
 #include "spool/spool.hpp"
 
-namespace postern::net {
+namespace postern::app {
 namespace {
 
 using asio::ip::tcp;
@@ -66,9 +66,9 @@ struct Server::Impl {
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::unique_ptr<spool::Spool> spool;
   std::unique_ptr<delivery::QueueRunner> runner;
-  std::unique_ptr<ControlServer> control;
-  std::unique_ptr<AuthService> auth;
-  std::unique_ptr<SharedState> shared;
+  std::unique_ptr<net::ControlServer> control;
+  std::unique_ptr<net::AuthService> auth;
+  std::unique_ptr<net::SharedState> shared;
   std::atomic<std::size_t> next_loop{0};
 
   explicit Impl(config::Config c) : config(std::move(c)) {}
@@ -80,7 +80,7 @@ struct Server::Impl {
 
   void load_tls() {
     if (!needs_tls(config)) return;
-    shared->set_tls(make_server_tls_context(config.tls.cert, config.tls.key));
+    shared->set_tls(net::make_server_tls_context(config.tls.cert, config.tls.key));
   }
 
   asio::io_context& pick_loop() {
@@ -101,7 +101,7 @@ struct Server::Impl {
         co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         continue;
       }
-      asio::co_spawn(loop, serve_connection(std::move(socket), l, *shared), asio::detached);
+      asio::co_spawn(loop, net::serve_connection(std::move(socket), l, *shared), asio::detached);
     }
   }
 
@@ -162,8 +162,8 @@ int Server::run() {
                  "on a crash; this setting is for benchmarks only\"");
   }
   s.spool = spool::Spool::open(config.spool_dir(), spool_options);
-  s.auth = std::make_unique<AuthService>(config.auth.users_file, 1);
-  s.shared = std::make_unique<SharedState>(config, *s.auth, *s.spool);
+  s.auth = std::make_unique<net::AuthService>(config.auth.users_file, 1);
+  s.shared = std::make_unique<net::SharedState>(config, *s.auth, *s.spool);
   s.rebuild_directory();
   s.load_tls();
 
@@ -217,8 +217,8 @@ int Server::run() {
 
   asio::co_spawn(*s.loops[0], s.watch_users_file(), asio::detached);
   // `postern queue` and `postern sendmail` reach the server here.
-  s.control = std::make_unique<ControlServer>(*s.loops[0], config.data_dir / control::kSocketName,
-                                              *s.shared, *s.runner);
+  s.control = std::make_unique<net::ControlServer>(
+      *s.loops[0], config.data_dir / control::kSocketName, *s.shared, *s.runner);
   s.control->start();
   // Listening last: once a port accepts, everything behind it is ready.
   s.open_listeners();
@@ -259,4 +259,4 @@ int Server::run() {
   return 0;
 }
 
-}  // namespace postern::net
+}  // namespace postern::app

@@ -48,6 +48,17 @@ inline constexpr std::uint64_t kZeroAhead = 1 << 20;
 inline constexpr std::size_t kZeroChunk = 64 << 10;
 inline constexpr char kZeros[kZeroChunk] = {};
 
+// Adds buffers of zeros for `n` octets.
+void add_zeros(std::vector<iovec>& iov, std::uint64_t n);
+// The file size to grow to when a batch ends at `end`.
+std::uint64_t grown_size(std::uint64_t end);
+std::error_code errno_code();
+bool has_pending(const QueuedMessage& m);
+// Writes every buffer at `offset` onwards, resuming after short writes.
+std::error_code pwritev_all(int fd, std::vector<iovec>& iov, std::uint64_t offset);
+std::error_code pwrite_all(int fd, std::string_view bytes, std::uint64_t offset);
+iovec iov_of(std::string_view s);
+
 // Closes a descriptor on scope exit.
 class Fd {
  public:
@@ -116,17 +127,6 @@ struct Pending {
   std::error_code error;  // set when the message cannot be stored at all
   std::function<void(SubmitResult)> done;
 };
-
-// Adds buffers of zeros for `n` octets.
-void add_zeros(std::vector<iovec>& iov, std::uint64_t n);
-// The file size to grow to when a batch ends at `end`.
-std::uint64_t grown_size(std::uint64_t end);
-std::error_code errno_code();
-bool has_pending(const QueuedMessage& m);
-// Writes every buffer at `offset` onwards, resuming after short writes.
-std::error_code pwritev_all(int fd, std::vector<iovec>& iov, std::uint64_t offset);
-std::error_code pwrite_all(int fd, std::string_view bytes, std::uint64_t offset);
-iovec iov_of(std::string_view s);
 
 class WalSpool final : public Spool {
  public:

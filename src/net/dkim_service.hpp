@@ -9,7 +9,7 @@
 // per core, so a pool adds no throughput, only fairness; handing a message
 // over costs two thread switches, which for a small Ed25519-signed message
 // is about what the signing costs. So messages up to kInlineBytes signed
-// with Ed25519 keys only are signed on the loop (at most ~0.3 ms); with an
+// with Ed25519 keys only are signed on the loop (at most ~0.2 ms); with an
 // RSA key, or larger, they go to the pool, so the other sessions of the
 // loop do not wait behind them.
 #pragma once

@@ -2,11 +2,11 @@
 // the embedded default (SPEC §2), creating what a first start needs.
 #include <iostream>
 
+#include "app/server.hpp"
 #include "auth/password_generator.hpp"
 #include "auth/user_store.hpp"
 #include "cli/commands.hpp"
 #include "config/config.hpp"
-#include "net/server.hpp"
 #include "spool/data_dir_lock.hpp"
 #include "tls/certificate.hpp"
 
@@ -104,7 +104,7 @@ Command add_serve(CLI::App& app) {
               return 1;
             }
             if (!lock) lock = lock_data_dir(config);
-            net::Server server(std::move(config));
+            app::Server server(std::move(config));
             return server.run();
           }};
 }

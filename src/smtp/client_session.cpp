@@ -1,13 +1,13 @@
-#include "outbound/client_session.hpp"
+#include "smtp/client_session.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <deque>
 
-#include "outbound/reply_reader.hpp"
 #include "sasl/sasl.hpp"
+#include "smtp/reply_reader.hpp"
 
-namespace postern::outbound {
+namespace postern::smtp::client {
 namespace {
 
 using delivery::Outcome;
@@ -697,4 +697,4 @@ std::size_t ClientSession::replies_received() const {
   return impl_->replies;
 }
 
-}  // namespace postern::outbound
+}  // namespace postern::smtp::client

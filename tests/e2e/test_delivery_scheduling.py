@@ -13,7 +13,9 @@ tests/tools/bad_peers.py the broken ones, all on one port number (the
 sender's `remote_port`), each on its own 127.0.0.x address."""
 
 import pathlib
+import re
 import shutil
+import subprocess
 import tempfile
 import time
 
@@ -21,7 +23,7 @@ import pytest
 
 from bad_peers import BadPeer
 from fake_dns import FakeDns
-from postern_harness import SLOW, relay
+from postern_harness import POSTERN, SLOW, relay
 from receivers import Receiver, port_free_on
 from smtp_clients import message, smtp
 
@@ -159,6 +161,17 @@ def test_dead_destination_is_logged_once_and_others_keep_their_speed(world):
     deferred = [l for l in sender.log_text().splitlines()
                 if "deferred id=" in l and "tarpit.test" in l]
     assert len(deferred) <= 3, deferred
+
+    # `postern queue list` shows it per destination: what waits and why,
+    # and from the running server that it is held back as dead.
+    listing = subprocess.run([POSTERN, "queue", "list", "--config", str(sender.config_path)],
+                             capture_output=True, text=True, timeout=30 * SLOW)
+    assert listing.returncode == 0, listing.stderr
+    rows = [l for l in listing.stdout.splitlines() if l.startswith("tarpit.test ")]
+    assert len(rows) == 1 and re.search(r"tarpit\.test\s+10\s", rows[0]), listing.stdout
+    assert "4.4.1" in rows[0], listing.stdout
+    assert re.search(r"tarpit\.test in_flight=0/1 queued=10 dead retry_in=\d+s reason=", listing.stdout), \
+        listing.stdout
 
 
 @pytest.mark.parametrize("mode", ["trickle", "endless"])

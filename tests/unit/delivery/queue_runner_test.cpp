@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
@@ -309,6 +310,59 @@ TEST_F(Runner, AStuckDestinationHoldsOnlyItsOwnSlots) {
     EXPECT_EQ(m->recipients[0].attempts, 0) << id;
     EXPECT_EQ(m->recipients[0].state, RecipientState::pending);
   }
+}
+
+}  // namespace
+}  // namespace postern::delivery
+
+namespace postern::delivery {
+namespace {
+
+// The queue fails to record a Maildir delivery (as if postern died between
+// the link into new/ and the record): the retry, and a restart, find the
+// file by its name and do not write a second copy.
+TEST_F(Runner, AMaildirDeliveryTheQueueDidNotRecordIsNotRepeated) {
+  std::atomic<int> updates_to_fail{1};
+  spool::SpoolOptions options;
+  options.fault_injector = [&](std::string_view step) {
+    if (step == "update_write" && updates_to_fail.fetch_sub(1) > 0) {
+      return std::make_error_code(std::errc::io_error);
+    }
+    return std::error_code{};
+  };
+  std::string id;
+  {
+    auto spool = Spool::open(spool_dir(), options);
+    QueueRunner runner(*spool, settings());
+    runner.start();
+    id =
+        submit_and_wait(*spool, envelope("a@example.org", {"alice@example.com"}), "x\r\n").queue_id;
+    // The first record fails; the retry (after retry_initial) finds the
+    // file and records it as delivered.
+    ASSERT_TRUE(eventually([&] { return !spool->load(id); }, std::chrono::seconds(5)));
+    EXPECT_EQ(mails_in("example.com", "alice"), 1U);
+    runner.stop();
+  }
+
+  // The same after a restart: the record fails, the runner stops (a crash
+  // would do the same), the next one resumes the message.
+  updates_to_fail = 1;
+  {
+    auto spool = Spool::open(spool_dir(), options);
+    QueueRunner runner(*spool, settings());
+    runner.start();
+    id = submit_and_wait(*spool, envelope("a@example.org", {"bob@example.com"}), "y\r\n").queue_id;
+    ASSERT_TRUE(eventually([&] { return mails_in("example.com", "bob") == 1U; }));
+    ASSERT_TRUE(eventually([&] { return updates_to_fail.load() <= 0; }));
+    runner.stop();
+    ASSERT_TRUE(spool->load(id));  // still queued: the delivery was not recorded
+  }
+  auto spool = Spool::open(spool_dir(), {});
+  QueueRunner runner(*spool, settings());
+  runner.start();
+  ASSERT_TRUE(eventually([&] { return !spool->load(id); }));
+  runner.stop();
+  EXPECT_EQ(mails_in("example.com", "bob"), 1U);
 }
 
 }  // namespace

@@ -1,0 +1,66 @@
+#include "dns_records/report.hpp"
+
+namespace postern::dns_records {
+
+std::string render_text(const DomainReport& r) {
+  std::string out =
+      "Records " + r.server.domain + " needs (hostname " + r.server.hostname + "):\n\n";
+  for (const auto& note : r.notes) out += "  (" + note + ")\n";
+  if (!r.notes.empty()) out += "\n";
+  for (const auto& record : r.records) {
+    out += "  " + std::string(kind_label(record.kind)) + ": " + record.note + "\n";
+    out += "    " + zone_line(record) + "\n";
+    if (record.type == "TXT" && record.value.size() > 255) {
+      out += "    registrar form value: " + record.value + "\n";
+    }
+  }
+  if (!r.findings) return out;
+  out += "\nWhat DNS says:\n\n";
+  for (const auto& f : *r.findings) {
+    const char* mark = f.status == Status::ok        ? "ok  "
+                       : f.status == Status::warning ? "WARN"
+                                                     : "FAIL";
+    out += "  " + std::string(mark) + "  " + kind_label(f.kind) + ": " + f.message + "\n";
+    if (!f.fix.empty()) out += "        fix: " + f.fix + "\n";
+  }
+  return out;
+}
+
+nlohmann::json render_json(const DomainReport& r) {
+  nlohmann::json records = nlohmann::json::array();
+  for (const auto& record : r.records) {
+    records.push_back({{"kind", kind_label(record.kind)},
+                       {"name", record.name},
+                       {"type", record.type},
+                       {"value", record.value},
+                       {"zone_line", zone_line(record)},
+                       {"note", record.note}});
+  }
+  nlohmann::json out = {{"domain", r.server.domain},
+                        {"hostname", r.server.hostname},
+                        {"addresses", r.server.addresses},
+                        {"records", records},
+                        {"notes", r.notes}};
+  if (r.findings) {
+    nlohmann::json findings = nlohmann::json::array();
+    for (const auto& f : *r.findings) {
+      findings.push_back({{"kind", kind_label(f.kind)},
+                          {"status", status_name(f.status)},
+                          {"code", f.code},
+                          {"message", f.message},
+                          {"fix", f.fix}});
+    }
+    out["findings"] = findings;
+  }
+  return out;
+}
+
+bool has_failures(const DomainReport& r) {
+  if (!r.findings) return false;
+  for (const auto& f : *r.findings) {
+    if (f.status == Status::fail) return true;
+  }
+  return false;
+}
+
+}  // namespace postern::dns_records

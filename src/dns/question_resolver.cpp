@@ -79,8 +79,8 @@ mailauth::Answer QuestionResolver::resolve(const mailauth::Question& question) {
     if (auto text = decode(question.type, rdata)) out.records.push_back(std::move(*text));
   }
   // Records that all failed to decode say nothing usable: a server problem.
-  out.status = out.records.empty() ? mailauth::AnswerStatus::temporary_failure
-                                   : mailauth::AnswerStatus::ok;
+  out.status =
+      out.records.empty() ? mailauth::AnswerStatus::temporary_failure : mailauth::AnswerStatus::ok;
   return out;
 }
 

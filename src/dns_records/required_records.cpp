@@ -88,7 +88,7 @@ std::vector<DnsRecord> required_records(const ServerIdentity& s) {
         {ip->v6 ? Kind::aaaa : Kind::a, s.hostname, ip->v6 ? "AAAA" : "A", ip->text(), {}});
   }
   DnsRecord spf{Kind::spf, s.domain, "TXT", spf_record_for(s),
-                "SPF: the addresses that send mail as " + s.domain};
+                "the addresses that send mail as " + s.domain};
   if (!s.smarthost.empty()) {
     spf.note = "mail leaves through the smarthost " + s.smarthost +
                ": add the provider's SPF include (see its documentation)";

@@ -36,8 +36,8 @@ EgressResult test_egress(const EgressTarget& target, const std::string& resolver
                          std::chrono::milliseconds timeout) {
   EgressResult out;
   const bool v6_literal = target.host.find(':') != std::string::npos;
-  out.target = (v6_literal ? "[" + target.host + "]" : target.host) + ":" +
-               std::to_string(target.port);
+  out.target =
+      (v6_literal ? "[" + target.host + "]" : target.host) + ":" + std::to_string(target.port);
   std::vector<std::string> addresses;
   if (is_ip(target.host)) {
     addresses.push_back(target.host);
@@ -135,18 +135,20 @@ std::string smarthost_recipe() {
     std::string ports;
     for (const PresetPort& port : p.ports) {
       if (!ports.empty()) ports += ", ";
-      ports += std::to_string(port.port) + (port.tls == TlsChoice::implicit ? " implicit" : " starttls");
+      ports +=
+          std::to_string(port.port) + (port.tls == TlsChoice::implicit ? " implicit" : " starttls");
     }
     std::string name = p.name;
     if (name.size() < 12) name.resize(12, ' ');
-    out += "    " + name + p.host + " (" + ports + ")" + (p.note.empty() ? "" : ": " + p.note) + "\n";
+    out +=
+        "    " + name + p.host + " (" + ports + ")" + (p.note.empty() ? "" : ": " + p.note) + "\n";
   }
   return out;
 }
 
 std::string render_egress_text(const EgressResult& r) {
-  std::string out = "Outbound port 25 (to " + r.target + (r.address.empty() ? "" : ", " + r.address) +
-                    "): ";
+  std::string out =
+      "Outbound port 25 (to " + r.target + (r.address.empty() ? "" : ", " + r.address) + "): ";
   switch (r.outcome) {
     case EgressOutcome::open:
       return out + "open (" + r.detail + ")\n";

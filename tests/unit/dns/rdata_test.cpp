@@ -24,7 +24,8 @@ TEST(Rdata, TxtStringsAreJoinedWithNothingBetween) {
 }
 
 TEST(Rdata, NamesAreLowercasedWithoutTheRoot) {
-  const auto name = bytes({4, 'M', 'a', 'i', 'l', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0});
+  const auto name =
+      bytes({4, 'M', 'a', 'i', 'l', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0});
   EXPECT_EQ(parse_name_rdata(name), "mail.example.com");
   const auto no_root = bytes({4, 'm', 'a', 'i', 'l'});
   EXPECT_FALSE(parse_name_rdata(no_root));

@@ -24,8 +24,11 @@ from postern_harness import POSTERN  # noqa: E402
 
 DOMAIN = "example.test"
 HOST = "mail.example.test"
-ADDRESS = "192.0.2.10"
-REVERSE = "10.2.0.192.in-addr.arpa"
+# A public address: unbound answers the reverse zones of private and
+# documentation ranges (RFC 6761 §6.1, RFC 5737) itself, never asking the
+# fake DNS.
+ADDRESS = "93.184.216.34"
+REVERSE = "34.216.184.93.in-addr.arpa"
 
 
 def dkim_value(key_file):
@@ -90,10 +93,10 @@ def good_zone(setup):
     return zone
 
 
-def run_dns(setup, *extra, timeout=30):
+def run_dns(setup, *extra, check_timeout="3s", timeout=30):
     cmd = [POSTERN, "dns", DOMAIN, "--config", str(setup["config"]), "--check",
-           "--resolver", f"127.0.0.1:{setup['port']}", "--address", ADDRESS, "--timeout", "3s",
-           *extra]
+           "--resolver", f"127.0.0.1:{setup['port']}", "--address", ADDRESS,
+           "--timeout", check_timeout, *extra]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
@@ -142,7 +145,7 @@ MISTAKES = [
                    for i in range(10)}))),
     ("spf_allows_everyone", "lets any address send",
      lambda z, s: z.update({DOMAIN: ["MX 10 " + HOST, txt("v=spf1 mx +all")]})),
-    ("spf_not_covering", "does not cover this server's address 192.0.2.10",
+    ("spf_not_covering", "does not cover this server's address 93.184.216.34",
      lambda z, s: (z.update({DOMAIN: ["MX 10 " + HOST,
                                       txt("v=spf1 include:_spf.provider.example -all")]}),
                    z.update({"_spf.provider.example": txt("v=spf1 ip4:198.51.100.0/24 -all")}))),
@@ -167,8 +170,8 @@ MISTAKES = [
      lambda z, s: z.pop(REVERSE)),
     ("ptr_mismatch", "not mail.example.test",
      lambda z, s: z.update({REVERSE: "PTR host-10.cloud.example.net"})),
-    ("ptr_not_confirmed", "does not resolve back to 192.0.2.10",
-     lambda z, s: z.update({HOST: "A 192.0.2.99"})),
+    ("ptr_not_confirmed", "does not resolve back to 93.184.216.34",
+     lambda z, s: z.update({HOST: "A 93.184.216.99"})),
     ("mx_elsewhere", "points at mx.other.example.net",
      lambda z, s: z[DOMAIN].__setitem__(0, "MX 10 mx.other.example.net")),
 ]
@@ -247,7 +250,7 @@ def test_egress_blocked_prints_the_smarthost_recipe(setup):
     setup["dns"].set_zone(good_zone(setup))
     silent = SilentPort()
     try:
-        r = run_dns(setup, "--egress-target", f"127.0.0.1:{silent.port}", "--timeout", "1s")
+        r = run_dns(setup, "--egress-target", f"127.0.0.1:{silent.port}", check_timeout="1s")
         assert r.returncode == 4, r.stdout + r.stderr
         assert "BLOCKED" in r.stdout and "no SMTP greeting" in r.stdout
         assert '[delivery]' in r.stdout and 'smarthost = "' in r.stdout

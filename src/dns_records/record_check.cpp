@@ -82,7 +82,13 @@ class Checker {
   }
 
   void add(Kind kind, Status status, std::string code, std::string message, std::string fix = {}) {
-    out_.push_back({kind, status, std::move(code), std::move(message), std::move(fix)});
+    Finding f;
+    f.kind = kind;
+    f.status = status;
+    f.code = std::move(code);
+    f.message = std::move(message);
+    f.fix = std::move(fix);
+    out_.push_back(std::move(f));
   }
 
   // A lookup that failed says nothing about the record: report it as such.
@@ -187,6 +193,15 @@ class Checker {
   }
 
   void check_spf() {
+    const auto addresses = our_addresses();
+    std::string ours;
+    if (!addresses.empty()) ours = mailauth::spf::result_name(evaluate_spf(addresses[0]).result);
+    const std::size_t before = out_.size();
+    check_spf_records(addresses);
+    for (std::size_t i = before; i < out_.size(); ++i) out_[i].spf_result = ours;
+  }
+
+  void check_spf_records(const std::vector<std::string>& addresses) {
     using mailauth::spf::Result;
     const Answer txt = ask(s_.domain, RrType::txt);
     if (txt.status == AnswerStatus::temporary_failure)
@@ -226,7 +241,6 @@ class Checker {
                      ", so SPF must cover the provider's servers, not this one",
                  "add the include: term from the provider's documentation to the SPF record");
     }
-    const auto addresses = our_addresses();
     if (addresses.empty()) {
       return add(Kind::spf, Status::warning, "spf_unchecked",
                  "this server's address is unknown, so SPF coverage was not checked",

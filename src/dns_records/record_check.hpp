@@ -28,6 +28,9 @@ struct Finding {
   std::string code;     // stable, for --json and tests: "spf_missing", "dkim_key_mismatch"...
   std::string message;  // what DNS says, in plain words
   std::string fix;      // what to do; empty when nothing is needed
+  // SPF findings: what check_host() gives for this server's (first)
+  // address, e.g. "pass", "softfail", "permerror"; empty when not evaluated.
+  std::string spf_result;
 };
 
 using Lookup = std::function<mailauth::Answer(const mailauth::Question&)>;

@@ -49,6 +49,7 @@ nlohmann::json render_json(const DomainReport& r) {
                           {"code", f.code},
                           {"message", f.message},
                           {"fix", f.fix}});
+      if (!f.spf_result.empty()) findings.back()["spf_result"] = f.spf_result;
     }
     out["findings"] = findings;
   }

@@ -3,19 +3,23 @@
 namespace postern::dns_records {
 
 std::string render_text(const DomainReport& r) {
+  const std::string about = r.server.domain + " (hostname " + r.server.hostname + ")";
   std::string out =
-      "Records " + r.server.domain + " needs (hostname " + r.server.hostname + "):\n\n";
+      r.findings ? "What DNS says about " + about + ":\n\n" : "Records " + about + " needs:\n\n";
   for (const auto& note : r.notes) out += "  (" + note + ")\n";
   if (!r.notes.empty()) out += "\n";
-  for (const auto& record : r.records) {
-    out += "  " + std::string(kind_label(record.kind)) + ": " + record.note + "\n";
-    out += "    " + zone_line(record) + "\n";
-    if (record.type == "TXT" && record.value.size() > 255) {
-      out += "    registrar form value: " + record.value + "\n";
+  if (!r.findings) {
+    for (const auto& record : r.records) {
+      out += "  " + std::string(kind_label(record.kind)) + ": " + record.note + "\n";
+      out += "    " + zone_line(record) + "\n";
+      if (record.type == "TXT" && record.value.size() > 255) {
+        out += "    as one value (a registrar's form): " + record.value + "\n";
+      }
     }
+    return out;
   }
-  if (!r.findings) return out;
-  out += "\nWhat DNS says:\n\n";
+  // With the check, each failure's fix names the record to publish; the
+  // list itself would only repeat them.
   for (const auto& f : *r.findings) {
     const char* mark = f.status == Status::ok        ? "ok  "
                        : f.status == Status::warning ? "WARN"

@@ -84,8 +84,8 @@ std::vector<DnsRecord> required_records(const ServerIdentity& s) {
   for (const auto& text : s.addresses) {
     const auto ip = IpAddress::parse(text);
     if (!ip) continue;
-    out.push_back(
-        {ip->v6 ? Kind::aaaa : Kind::a, s.hostname, ip->v6 ? "AAAA" : "A", ip->text(), {}});
+    out.push_back({ip->v6 ? Kind::aaaa : Kind::a, s.hostname, ip->v6 ? "AAAA" : "A", ip->text(),
+                   "the server's name leads to its address (the MX and the PTR name it)"});
   }
   DnsRecord spf{Kind::spf, s.domain, "TXT", spf_record_for(s),
                 "the addresses that send mail as " + s.domain};

@@ -100,7 +100,7 @@ class Checker {
 
   std::string publish(Kind kind) const {
     for (const auto& r : required_records(s_)) {
-      if (r.kind == kind) return "publish: " + zone_line(r);
+      if (r.kind == kind) return "publish: " + zone_line(r, false);
     }
     return {};
   }
@@ -292,9 +292,9 @@ class Checker {
   void check_dkim(const DkimPublication& key) {
     const std::string name = key.selector + "._domainkey." + s_.domain;
     const std::string value_fix = "publish one TXT record at " + name +
-                                  " with this value (one string in a registrar's form; in a zone "
-                                  "file: " +
-                                  quoted_txt(key.value) + "): " + key.value;
+                                  " with this value (a registrar's form takes it as one string; "
+                                  "`postern dns` shows the zone-file form): " +
+                                  key.value;
     const Answer txt = ask(name, RrType::txt);
     if (txt.status == AnswerStatus::temporary_failure) return lookup_failed(Kind::dkim, name);
     if (txt.records.empty()) {

@@ -62,11 +62,12 @@ std::string quoted_txt(std::string_view value) {
   return out;
 }
 
-std::string zone_line(const DnsRecord& r) {
+std::string zone_line(const DnsRecord& r, bool aligned) {
   std::string value = r.value;
   if (r.type == "TXT") value = quoted_txt(r.value);
   if (r.type == "MX" || r.type == "PTR") value += '.';
   std::string name = r.name + ".";
+  if (!aligned) return name + " IN " + r.type + " " + value;
   if (name.size() < 32) name.resize(32, ' ');
   return name + " IN " + r.type + (r.type.size() < 4 ? std::string(5 - r.type.size(), ' ') : " ") +
          value;

@@ -37,8 +37,9 @@ std::string dmarc_record_for(const std::string& domain);
 // octets (RFC 1035 §3.3.14), '"' and '\' escaped.
 std::string quoted_txt(std::string_view value);
 
-// "name. TYPE value" as a zone-file line (TXT quoted and split).
-std::string zone_line(const DnsRecord& record);
+// "name. IN TYPE value" as a zone-file line (TXT quoted and split), the
+// columns aligned for a list, or single-spaced to quote inside a sentence.
+std::string zone_line(const DnsRecord& record, bool aligned = true);
 
 // The reverse-lookup name of an IPv4 or IPv6 address; empty if not one.
 std::string reverse_name(const std::string& address);

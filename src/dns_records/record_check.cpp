@@ -227,10 +227,15 @@ class Checker {
     // The walk a receiver makes for a forger: every term is looked at.
     const auto anyone = evaluate_spf(kNobodysAddress);
     if (report_spf_error(anyone)) return;
-    if (anyone.result == Result::pass) {
+    // The IPv6 walk only looks for a pass (ip6:::/0): its errors, such as
+    // void AAAA lookups, matter only to a server that sends over IPv6.
+    const auto anyone_v6 = evaluate_spf(kNobodysIpv6Address);
+    if (anyone.result == Result::pass || anyone_v6.result == Result::pass) {
+      const bool v4 = anyone.result == Result::pass;
       return add(Kind::spf, Status::fail, "spf_allows_everyone",
                  "the SPF record of " + s_.domain + " lets any address send as " + s_.domain +
-                     " (" + anyone.reason + " for " + kNobodysAddress +
+                     " (" + (v4 ? anyone : anyone_v6).reason + " for " +
+                     (v4 ? kNobodysAddress : kNobodysIpv6Address) +
                      ", an address nobody owns): '+all' or an equivalent",
                  "end the record with -all (or ~all) and list only your servers, e.g. " +
                      spf_record_for(s_));

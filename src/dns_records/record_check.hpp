@@ -35,9 +35,10 @@ struct Finding {
 
 using Lookup = std::function<mailauth::Answer(const mailauth::Question&)>;
 
-// A documentation address nobody sends mail from (RFC 5737 TEST-NET-3): if
-// SPF passes for it, it passes for everyone.
+// Documentation addresses nobody sends mail from (RFC 5737 TEST-NET-3,
+// RFC 3849): if SPF passes for one, it passes for everyone.
 inline constexpr const char* kNobodysAddress = "203.0.113.254";
+inline constexpr const char* kNobodysIpv6Address = "2001:db8::254";
 
 std::vector<Finding> check_records(const ServerIdentity& server, const Lookup& lookup);
 

@@ -111,6 +111,8 @@ TEST(RecordCheck, EachSeededMistakeIsNamed) {
           {"spf_allows_everyone", {"spf", [](Zone& z) { z.txt("example.com", "v=spf1 mx +all"); }}},
           {"spf_allows_everyone",
            {"spf", [](Zone& z) { z.txt("example.com", "v=spf1 ip4:0.0.0.0/0 -all"); }}},
+          {"spf_allows_everyone",
+           {"spf", [](Zone& z) { z.txt("example.com", "v=spf1 mx ip6:::/0 -all"); }}},
           {"spf_not_covering",
            {"spf", [](Zone& z) { z.txt("example.com", "v=spf1 ip4:198.51.100.1 ~all"); }}},
           {"spf_not_covering",

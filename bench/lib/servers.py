@@ -187,7 +187,7 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 """
 
     def __init__(self, registry, work, name, mode, sink_port=None, process_limit=256,
-                 transports=None, milter=None):
+                 milter=None, transports=None):
         """mode: "hold" (accepted mail goes to the hold queue), "relay"
         (everything to [127.0.0.1]:sink_port), "local" (virtual Maildirs) or
         "transport" (each domain of `transports`, {domain: "host:port"}, to
@@ -313,7 +313,7 @@ class Postern:
     (127.0.0.0/8 may relay), optionally an implicit-TLS listener."""
 
     def __init__(self, binary, work, name, users_file, cert, key, smarthost=None,
-                 unsafe=False, tls=False, held=False, delivery=(), dkim=()):
+                 unsafe=False, tls=False, held=False, dkim=(), delivery=()):
         """dkim: (domain, selector, key file) per [[dkim]] table."""
         self.binary = binary
         self.root = pathlib.Path(work) / name

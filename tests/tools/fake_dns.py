@@ -14,6 +14,7 @@ Zone lines, one record each (names case-insensitive, '#' comments):
                                    character-string of at most 255 octets, so
                                    a test can serve a record split well or
                                    badly; an unquoted word is one string)
+    10.2.0.192.in-addr.arpa PTR mail.example.test   (reverse DNS)
 
 Unknown names answer NXDOMAIN; a known name without a record of the asked
 type answers NOERROR with no data (as does a name that only has names below
@@ -50,11 +51,11 @@ import struct
 import sys
 import threading
 
-from dnslib import AAAA, MX, QTYPE, RCODE, RR, TXT, A, DNSLabel, DNSRecord
+from dnslib import AAAA, MX, PTR, QTYPE, RCODE, RR, TXT, A, DNSLabel, DNSRecord
 
-# Kinds a zone line may have. A, AAAA, MX and TXT are served; SERVFAIL and
+# Kinds a zone line may have. A, AAAA, MX, PTR and TXT are served; SERVFAIL and
 # TIMEOUT make every question about the name fail.
-KINDS = {"A": 1, "AAAA": 1, "MX": 2, "TXT": None, "SERVFAIL": 0, "TIMEOUT": 0}
+KINDS = {"A": 1, "AAAA": 1, "MX": 2, "PTR": 1, "TXT": None, "SERVFAIL": 0, "TIMEOUT": 0}
 
 # Largest UDP reply without EDNS (RFC 1035 §4.2.1); a longer answer is sent
 # with TC set and nothing else, and the client asks again over TCP.
@@ -209,6 +210,8 @@ class FakeDns:
                     rdata = MX(DNSLabel(target if target else "."), int(args[0]))
                 elif kind == "TXT":
                     rdata = TXT([a.encode() for a in args])
+                elif kind == "PTR":
+                    rdata = PTR(DNSLabel(args[0].rstrip(".")))
                 else:
                     continue
                 reply.add_answer(RR(request.q.qname, QTYPE.reverse[kind], rdata=rdata, ttl=0))

@@ -38,8 +38,4 @@ std::string remove_header(std::string_view message, std::string_view name);
 // Empty entries are skipped; the route of obsolete angle-addrs is dropped.
 std::vector<std::string> parse_address_list(std::string_view value);
 
-// RFC 5322 §3.3 date-time in UTC: "Mon, 23 Nov 2026 00:28:32 +0000",
-// independent of the process locale.
-std::string rfc5322_date_utc(long long unix_seconds);
-
 }  // namespace postern::control

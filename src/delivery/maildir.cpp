@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "core/durable_file.hpp"
+
 namespace postern::delivery {
 namespace {
 
@@ -31,15 +33,6 @@ bool safe_component(std::string_view part) {
   return true;
 }
 
-std::error_code fsync_dir(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return errno_code();
-  std::error_code ec;
-  if (::fsync(fd) != 0) ec = errno_code();
-  ::close(fd);
-  return ec;
-}
-
 // mkdir -p with mode 0700; each folder created is made durable in its parent,
 // so a delivered message cannot vanish with a folder that was never synced.
 std::error_code make_dirs(const fs::path& dir) {
@@ -55,7 +48,7 @@ std::error_code make_dirs(const fs::path& dir) {
   if (::mkdir(dir.c_str(), 0700) != 0) {
     return errno == EEXIST ? std::error_code{} : errno_code();
   }
-  return fsync_dir(dir.has_parent_path() ? dir.parent_path() : fs::path("."));
+  return fsync_directory(dir.has_parent_path() ? dir.parent_path() : fs::path("."));
 }
 
 // The Maildir spec asks for '/' and ':' in the host name to be encoded, since
@@ -160,7 +153,7 @@ MaildirResult deliver_to_maildir(const fs::path& mailbox, std::string_view retur
       result.error = ec;
       return result;
     }
-    if ((result.error = fsync_dir(mailbox / "new"))) {
+    if ((result.error = fsync_directory(mailbox / "new"))) {
       // Not known to be durable: take it back so a retry does not duplicate.
       ::unlink(dest.c_str());
       return result;

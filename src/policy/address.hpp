@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/text.hpp"
+
 namespace postern::policy {
 
 struct Mailbox {
@@ -27,7 +29,7 @@ struct Path {
 // Returns nullopt on a syntax error (the caller answers 501 5.1.3 / 5.1.7).
 std::optional<Path> parse_path(std::string_view text, bool utf8);
 
-// Lowercases ASCII letters; used for domain comparison.
-std::string ascii_lower(std::string_view text);
+// Lowercases ASCII letters; used for domain comparison (core/text.hpp).
+using postern::ascii_lower;
 
 }  // namespace postern::policy

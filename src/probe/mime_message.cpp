@@ -6,6 +6,7 @@
 #include <cctype>
 #include <ctime>
 
+#include "message/date.hpp"
 #include "sasl/sasl.hpp"
 
 namespace postern::probe {
@@ -117,22 +118,6 @@ std::string encode_header_text(std::string_view text) {
   return out;
 }
 
-std::string rfc5322_date(std::chrono::system_clock::time_point when) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(when);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
-                                                       "Thu", "Fri", "Sat"};
-  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000",
-                kDays[static_cast<std::size_t>(tm.tm_wday)], tm.tm_mday,
-                kMonths[static_cast<std::size_t>(tm.tm_mon)], tm.tm_year + 1900, tm.tm_hour,
-                tm.tm_min, tm.tm_sec);
-  return buf;
-}
-
 std::string guess_content_type(std::string_view filename) {
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 24> kTypes = {{
       {"txt", "text/plain"},
@@ -189,7 +174,7 @@ bool parse_header_option(std::string_view text, std::pair<std::string, std::stri
 
 std::string build_message(const MessageSpec& spec) {
   std::string m;
-  m += "Date: " + rfc5322_date(spec.date) + "\r\n";
+  m += "Date: " + message::rfc5322_date(spec.date) + "\r\n";
   m += "Message-ID: <" + spec.unique + "@" + domain_of(spec.from) + ">\r\n";
   m += "From: " + one_line(spec.from) + "\r\n";
   std::string to;

@@ -83,6 +83,7 @@ struct ClientSession::Impl {
   State state = State::banner;
   std::vector<ClientAction> actions;
   std::size_t sent_messages = 0;
+  std::size_t replies = 0;  // complete replies read so far
 
   // The transaction in progress.
   OutgoingMessage message;
@@ -498,8 +499,28 @@ struct ClientSession::Impl {
         abort_protocol("malformed reply from the server");
         return;
       }
+      ++replies;
       on_reply(r);
     }
+  }
+
+  // RFC 5321 §4.5.3.2: how long to wait for the reply awaited now.
+  std::chrono::seconds reply_timeout() const {
+    using std::chrono::minutes;
+    if (state == State::transaction && !expected.empty()) {
+      switch (expected.front().first) {
+        case Expect::mail:
+        case Expect::rcpt:
+          return minutes(5);  // §4.5.3.2.2 MAIL, §4.5.3.2.3 RCPT
+        case Expect::data:
+          return minutes(2);  // §4.5.3.2.4 DATA initiation
+        case Expect::body_end:
+          return minutes(10);  // §4.5.3.2.6 DATA termination
+      }
+    }
+    // §4.5.3.2.1 initial 220; EHLO, STARTTLS, AUTH and RSET get the
+    // command timeout of MAIL and RCPT.
+    return minutes(5);
   }
 
   void abort_protocol(const std::string& why) {
@@ -589,6 +610,14 @@ const Capabilities& ClientSession::capabilities() const {
 
 std::size_t ClientSession::messages_sent() const {
   return impl_->sent_messages;
+}
+
+std::chrono::seconds ClientSession::reply_timeout() const {
+  return impl_->reply_timeout();
+}
+
+std::size_t ClientSession::replies_received() const {
+  return impl_->replies;
 }
 
 }  // namespace postern::smtp::client

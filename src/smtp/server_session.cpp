@@ -118,6 +118,7 @@ void ServerSession::Impl::close(std::string reason) {
 
 void ServerSession::Impl::reset_transaction() {
   envelope_ = Envelope{};
+  recipients_seen_.clear();
   body_.clear();
   body_.shrink_to_fit();
   decoder_.reset();

@@ -2,6 +2,7 @@
 
 #include "control/message_text.hpp"
 #include "message/date.hpp"
+#include "message/line_endings.hpp"
 
 namespace postern::control {
 namespace {
@@ -25,7 +26,7 @@ std::string local_received_header(const LocalOrigin& origin) {
 }
 
 std::string prepare_local_message(std::string_view message, const LocalOrigin& origin) {
-  const std::string body = to_crlf(message);
+  const std::string body = message::to_crlf_lines(message);
   std::string out = local_received_header(origin);
   if (!has_header(body, "Date")) {
     out += "Date: " + message::rfc5322_date(origin.when) + "\r\n";

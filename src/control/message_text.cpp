@@ -72,26 +72,6 @@ std::vector<Field> fields_of(std::string_view message) {
 
 }  // namespace
 
-std::string to_crlf(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 32 + 2);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\r') {
-      out += "\r\n";
-      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-    } else if (c == '\n') {
-      out += "\r\n";
-    } else {
-      out += c;
-    }
-  }
-  if (!out.empty() && (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0)) {
-    out += "\r\n";
-  }
-  return out;
-}
-
 std::size_t header_section_end(std::string_view message) {
   std::size_t pos = 0;
   bool first = true;

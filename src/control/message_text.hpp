@@ -11,11 +11,6 @@
 
 namespace postern::control {
 
-// Every line end (LF, CR or CRLF) becomes CRLF (RFC 5322 §2.1: CR and LF
-// only occur together). A missing final line end is added, so the message
-// always ends in CRLF; an empty message stays empty.
-std::string to_crlf(std::string_view text);
-
 // Where the header section of a CRLF message ends: the offset just after the
 // CRLF of its last field, where the empty separator line (or the end)
 // begins. 0 when the message does not begin with a header field ("name:"),

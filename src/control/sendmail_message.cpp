@@ -4,6 +4,7 @@
 
 #include "control/message_text.hpp"
 #include "core/text.hpp"
+#include "message/line_endings.hpp"
 
 namespace postern::control {
 namespace {
@@ -52,7 +53,7 @@ std::string from_field_value(std::string_view full_name, std::string_view addres
 
 SendmailMessage prepare_sendmail_message(const SendmailRequest& request) {
   SendmailMessage out;
-  std::string message = to_crlf(request.message);
+  std::string message = message::to_crlf_lines(request.message);
 
   std::vector<std::string> wanted = request.recipients;
   if (request.recipients_from_headers) {

@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "message/date.hpp"
+#include "message/line_endings.hpp"
 #include "sasl/sasl.hpp"
 
 namespace postern::probe {
@@ -14,25 +15,6 @@ namespace {
 
 bool is_ascii(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x80 && c != 0; });
-}
-
-// LF or CRLF (or a lone CR) in, CRLF out.
-std::string crlf_lines(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 40);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\r') {
-      out += "\r\n";
-      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-    } else if (c == '\n') {
-      out += "\r\n";
-    } else {
-      out += c;
-    }
-  }
-  if (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0) out += "\r\n";
-  return out;
 }
 
 // Header values must not carry line breaks of their own (header injection).
@@ -84,7 +66,8 @@ std::string text_part_headers(const std::string& body) {
 }
 
 std::string text_part_body(const std::string& body) {
-  const std::string lines = crlf_lines(body);
+  // An empty body is still one (empty) line.
+  const std::string lines = body.empty() ? std::string("\r\n") : message::to_crlf_lines(body);
   return is_ascii(body) ? lines : base64_lines(lines);
 }
 

@@ -1,4 +1,4 @@
-#include "probe/queue_id.hpp"
+#include "probe/reply_queue_id.hpp"
 
 #include <cctype>
 #include <vector>

@@ -133,7 +133,12 @@ void ServerSession::Impl::commit(std::string data) {
   r.client_ip = s_.client_ip;
   r.hostname = s_.hostname;
   r.protocol = message::protocol_name(esmtp_, tls_active_, !user_.empty());
-  r.id = s_.session_id;
+  // The queue id is taken now, before the message is stored, so that the
+  // header can name it (as Postfix's does) and a header leads to the log
+  // lines; the 250 still waits for the commit (SPEC §1.4).
+  std::string queue_id = s_.allocate_queue_id ? s_.allocate_queue_id() : std::string();
+  r.id = queue_id.empty() ? s_.session_id : queue_id;
+  r.session = s_.session_id;
   r.listener = s_.listener;
   r.role = std::string(to_string(s_.role));
   if (tls_active_) {
@@ -160,7 +165,7 @@ void ServerSession::Impl::commit(std::string data) {
   if (!data.empty() && !data.ends_with("\r\n")) data += "\r\n";
   data.insert(0, headers);  // one buffer, not a second copy of the message
   state_ = State::waiting_commit;
-  actions_.emplace_back(CommitMessage{envelope_, std::move(data)});
+  actions_.emplace_back(CommitMessage{envelope_, std::move(data), std::move(queue_id)});
 }
 
 void ServerSession::Impl::message_committed(std::string_view id) {

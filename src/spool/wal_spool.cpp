@@ -248,10 +248,12 @@ class WalSpool final : public Spool {
     writer_ = std::thread([this] { writer_loop(); });
   }
 
-  void submit(Envelope envelope, std::string data,
-              std::function<void(SubmitResult)> done) override {
+  std::string allocate_id() override { return ids_.next(); }
+
+  void submit(Envelope envelope, std::string data, std::function<void(SubmitResult)> done,
+              std::string id) override {
     Pending p;
-    p.message.id = ids_.next();
+    p.message.id = id.empty() ? ids_.next() : std::move(id);
     p.message.arrival = Clock::now();
     p.message.next_attempt = p.message.arrival;
     p.message.size = data.size();

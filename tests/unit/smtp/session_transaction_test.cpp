@@ -113,6 +113,25 @@ TEST(SessionRcpt, MaxRecipientsAtTheLimitAndOneOver) {
   EXPECT_EQ(o.commits[0].envelope.recipients.size(), 3u);
 }
 
+// Postfix names the queue id in its Received header, so a header leads to
+// the log lines; ours is allocated before the commit and handed to the
+// spool with the message, and the 250 still waits for the commit.
+TEST(SessionData, ReceivedNamesTheQueueIdTheSpoolWillUse) {
+  auto s = relay();
+  int allocated = 0;
+  s.allocate_queue_id = [&allocated] { return "0QUEUEID" + std::to_string(++allocated); };
+  const auto o = expect_dialogue(
+      s, cat(kEhlo, {"C: MAIL FROM:<a@remote.example>", "S: 250", "C: RCPT TO:<alice@example.com>",
+                     "S: 250", "C: DATA", "S: 354", "C: Subject: hello", "C: ", "C: body", "C: .",
+                     "S: 250 2.0.0 Ok: queued as Q1"}));
+  ASSERT_EQ(o.commits.size(), 1u);
+  EXPECT_EQ(allocated, 1);
+  EXPECT_EQ(o.commits[0].queue_id, "0QUEUEID1");
+  EXPECT_NE(o.commits[0].data.find("with ESMTP id 0QUEUEID1\r\n"), std::string::npos)
+      << o.commits[0].data;
+  EXPECT_NE(o.commits[0].data.find("session S1"), std::string::npos) << o.commits[0].data;
+}
+
 TEST(SessionData, CommitsWithReceivedHeader) {
   const auto o = expect_dialogue(
       relay(), cat(kEhlo, {"C: MAIL FROM:<a@remote.example> BODY=8BITMIME", "S: 250",

@@ -1,5 +1,6 @@
 #include "cli/usage.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <string_view>
 
@@ -127,7 +128,21 @@ const CLI::App* deepest(const CLI::App& root, std::string& path) {
   return current;
 }
 
-ParseFailure describe(const CLI::ParseError& e, const CLI::App& root) {
+// An option word that neither the command reached nor its parents know:
+// CLI11 may report a missing required option before it reports this one.
+bool unknown_option(const CLI::App& reached, const std::string& word) {
+  if (word.size() < 2 || word[0] != '-' || word == "--") return false;
+  std::string name = word.substr(0, word.find('='));
+  if (name.size() > 2 && name[1] != '-') name = name.substr(0, 2);  // -fVALUE, -abc
+  for (const CLI::App* a = &reached; a != nullptr; a = a->get_parent()) {
+    if (a->get_option_no_throw(name) != nullptr) return false;
+    if (name == "-h" || name == "--help" || name == "--version") return false;
+  }
+  return true;
+}
+
+ParseFailure describe(const CLI::ParseError& e, const CLI::App& root,
+                      const std::vector<std::string>& args) {
   ParseFailure f;
   f.kind = e.get_name();
   f.message = e.what();
@@ -139,6 +154,15 @@ ParseFailure describe(const CLI::ParseError& e, const CLI::App& root) {
   // with one of its parents.
   for (const CLI::App* a = reached; a != nullptr; a = a->get_parent()) {
     for (auto& word : a->remaining()) f.leftovers.push_back(word);
+  }
+  if (f.leftovers.empty()) {
+    for (const auto& word : args) {
+      if (word == "--") break;
+      if (unknown_option(*reached, word)) {
+        f.leftovers.push_back(word);
+        break;
+      }
+    }
   }
   return f;
 }
@@ -156,7 +180,8 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help or --version: CLI11 prints them
   } catch (const CLI::ParseError& e) {
-    const ParseFailure failure = describe(e, app);
+    const ParseFailure failure =
+        describe(e, app, std::vector<std::string>(argv + std::min(argc, 1), argv + argc));
     std::cerr << explain(failure) << "\n"
               << "Run `" << failure.command << " --help` for the usage.\n";
     return failure.command == "postern sendmail" ? kSendmailUsageExitStatus : kUsageExitStatus;

@@ -57,6 +57,22 @@ class Writer {
     out_ += fmt::format("{} = {}{}\n", name, value, set ? "" : "  # default");
   }
 
+  // An optional key that is not set: shown as a comment (TOML has no
+  // "unset", and an empty string would not load back).
+  void unset(std::string_view name) {
+    if (options_.only_set) return;
+    if (!table_.empty() && !table_printed_) {
+      out_ += "\n[" + table_ + "]\n";
+      table_printed_ = true;
+    }
+    out_ += fmt::format("# {} is not set  # default\n", name);
+  }
+
+  void optional(std::string_view name, const std::string& value) {
+    if (value.empty()) return unset(name);
+    key(name, toml_string(value));
+  }
+
   void raw(const std::string& text) { out_ += text; }
   std::string take() { return std::move(out_); }
 
@@ -98,17 +114,17 @@ std::string render_effective(const Config& c, const EffectiveOptions& options) {
 
   const DeliveryConfig& d = c.delivery;
   w.table("delivery");
-  w.key("resolver", toml_string(d.resolver));
+  w.optional("resolver", d.resolver);
   w.key("remote_port", std::to_string(d.remote_port));
   w.key("tls", toml_string(d.tls));
   w.key("tls_fallback_plaintext", d.tls_fallback_plaintext ? "true" : "false");
-  w.key("smarthost", toml_string(d.smarthost));
+  w.optional("smarthost", d.smarthost);
   w.key("smarthost_tls", toml_string(d.smarthost_tls));
-  w.key("smarthost_user", toml_string(d.smarthost_user));
+  w.optional("smarthost_user", d.smarthost_user);
   // The value itself stays out: this output ends up in tickets and chats.
   if (!d.smarthost_password.empty()) w.key("smarthost_password", "\"(set; not shown)\"");
-  w.key("smarthost_password_file", toml_string(d.smarthost_password_file.string()));
-  w.key("smarthost_ca_file", toml_string(d.smarthost_ca_file.string()));
+  w.optional("smarthost_password_file", d.smarthost_password_file.string());
+  w.optional("smarthost_ca_file", d.smarthost_ca_file.string());
   w.key("fallback_ports",
         list(d.fallback_ports, [](std::uint16_t p) { return std::to_string(p); }));
   w.key("retry_initial", duration(d.retry_initial));

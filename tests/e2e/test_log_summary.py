@@ -65,7 +65,8 @@ def check(report, e):
 def test_summary_counts_equal_what_was_sent(make_server):
     srv = make_server()
     expected = log_traffic.produce(srv)
-    srv.stop()
+    assert srv.stop() == 0  # the whole log is written
+    srv.expect_dead = True
     report = summary(str(srv.log_path))
     check(report, expected)
     # The same from standard input.

@@ -65,8 +65,11 @@ def produce(srv):
     _deliveries(e, [BOB])
     for _ in range(2):
         with smtp(srv.port("submission_plain")) as client:
+            # One mechanism, one failure (login() would try PLAIN, then LOGIN).
+            client.ehlo()
+            client.user, client.password = ALICE, "wrong-password"
             try:
-                client.login(ALICE, "wrong-password")
+                client.auth("PLAIN", client.auth_plain)
                 raise AssertionError("a wrong password was accepted")
             except smtplib.SMTPAuthenticationError:
                 pass

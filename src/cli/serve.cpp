@@ -2,13 +2,13 @@
 // the embedded default (SPEC §2), creating what a first start needs.
 #include <iostream>
 
+#include "app/server.hpp"
 #include "auth/password_generator.hpp"
 #include "auth/user_store.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_source.hpp"
 #include "config/config.hpp"
 #include "config/generated_certificate.hpp"
-#include "net/server.hpp"
 #include "tls/certificate.hpp"
 
 namespace postern::cli {
@@ -101,7 +101,7 @@ Command add_serve(CLI::App& app) {
               std::cerr << "postern: not starting: the configuration has errors\n";
               return 1;
             }
-            net::Server server(std::move(config));
+            app::Server server(std::move(config));
             return server.run();
           }};
 }

@@ -7,7 +7,7 @@
 #include "config/config.hpp"
 #include "config/effective.hpp"
 #include "config/generated_certificate.hpp"
-#include "temp_dir.hpp"
+#include "tools/temp_dir.hpp"
 
 namespace postern::config {
 namespace {

@@ -188,6 +188,11 @@ int run_list(const FoundConfig& found, const QueueOptions& o) {
   } else if (!missing) {
     return kExitFailed;
   }
+  if (found.choice.origin != ConfigChoice::Origin::option && !o.json) {
+    // Which spool this is depends on where the configuration came from.
+    std::cerr << "postern queue: spool " << config.spool_dir().string() << " from "
+              << describe(found.choice) << "\n";
+  }
   if (missing && found.choice.origin == ConfigChoice::Origin::embedded) {
     // Saying "empty" here would hide a real queue elsewhere: the operator
     // most likely ran this in a directory the server does not use.

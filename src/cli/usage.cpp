@@ -46,7 +46,18 @@ std::string expected_list(const ParseFailure& f) {
   return " (expected one of: " + join(f.subcommands) + ")";
 }
 
-std::string unexpected(const ParseFailure& f, const std::string& word) {
+// What the user typed, echoed back without control bytes.
+std::string shown(const std::string& word) {
+  std::string out;
+  for (char c : word) {
+    const auto u = static_cast<unsigned char>(c);
+    out += (u < 0x20 || u == 0x7f) ? '?' : c;
+  }
+  return out;
+}
+
+std::string unexpected(const ParseFailure& f, const std::string& typed) {
+  const std::string word = shown(typed);
   if (starts_with(word, "-")) return "unknown option " + word;
   if (!f.subcommands.empty()) return "unknown subcommand " + word + expected_list(f);
   return "unexpected argument " + word;

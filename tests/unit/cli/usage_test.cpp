@@ -41,6 +41,8 @@ TEST(Usage, ExplainTable) {
        "postern probe: --ipv4 and --ipv6 cannot be used together"},
       {{"RequiresError", "--password-stdin requires --user", "postern probe", {}, {}},
        "postern probe: --password-stdin needs --user"},
+      {{"ExtrasError", "x", "postern queue", {"list"}, {"\x1b[2Jfrob"}},
+       "postern queue: unknown subcommand ?[2Jfrob (expected one of: list)"},
   };
   for (const auto& c : cases) EXPECT_EQ(explain(c.failure), c.sentence) << c.failure.message;
 }

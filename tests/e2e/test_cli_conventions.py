@@ -59,7 +59,10 @@ def test_every_subcommand_finds_the_configuration_through_POSTERN_CONFIG(make_se
     r = run("sendmail", ALICE, env=env, cwd=tmp_path,
             stdin=f"From: root@example.test\nTo: {ALICE}\nSubject: via env\n\nhello\n")
     assert r.returncode == 0, r.stderr
-    srv.wait_for_maildir(ALICE, 1)
+    delivered = srv.wait_for_maildir(ALICE, 1)[0].decode()
+    # Its Received header names the queue id of its log lines.
+    queue_id = re.search(r" queued id=(\S+) origin=sendmail ", srv.log_text()).group(1)
+    assert f"(postern sendmail) id {queue_id};" in delivered, delivered
     r = run("queue", "list", env=env, cwd=tmp_path)
     assert r.returncode == 0 and "The queue is empty." in r.stdout, r.stdout + r.stderr
     # user: the users file of that configuration.

@@ -9,6 +9,7 @@
 #include "cli/config_source.hpp"
 #include "config/config.hpp"
 #include "config/generated_certificate.hpp"
+#include "spool/data_dir_lock.hpp"
 #include "tls/certificate.hpp"
 
 namespace postern::cli {
@@ -66,6 +67,19 @@ void print_problems(const std::vector<config::Problem>& problems) {
   }
 }
 
+// One server per data_dir, decided before anything in it is created,
+// recovered or delivered (spool/data_dir_lock.hpp). Throws, naming the
+// running server's pid, when another one holds it.
+std::unique_ptr<spool::DataDirLock> lock_data_dir(const config::Config& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    throw std::runtime_error("cannot create data_dir " + config.data_dir.string() + ": " +
+                             ec.message());
+  }
+  return spool::DataDirLock::acquire(config.data_dir);
+}
+
 }  // namespace
 
 Command add_serve(CLI::App& app) {
@@ -76,10 +90,14 @@ Command add_serve(CLI::App& app) {
                   "/etc/postern/postern.toml, else the embedded default");
   return {sub, [config_path]() -> int {
             config::Config config;
+            std::unique_ptr<spool::DataDirLock> lock;
             const ConfigChoice choice = choose_config(*config_path);
             std::cout << "postern serve: configuration: " << describe(choice) << std::endl;
             if (choice.origin == ConfigChoice::Origin::embedded) {
               config = config::embedded_default(std::filesystem::current_path());
+              // The first start writes a certificate and a user into the
+              // data_dir: only the server that owns it may do that.
+              lock = lock_data_dir(config);
               prepare_embedded_default(config);
             } else {
               auto loaded = config::load_file(choice.path);
@@ -91,7 +109,10 @@ Command add_serve(CLI::App& app) {
                 return 1;
               }
               config = std::move(*loaded.config);
-              if (config::certificate_generated_on_start(config)) generate_certificate(config);
+              if (config::certificate_generated_on_start(config)) {
+                lock = lock_data_dir(config);  // as for the embedded default's first start
+                generate_certificate(config);
+              }
             }
             auto problems = config::lint(config);
             bool fatal = false;
@@ -101,6 +122,7 @@ Command add_serve(CLI::App& app) {
               std::cerr << "postern: not starting: the configuration has errors\n";
               return 1;
             }
+            if (!lock) lock = lock_data_dir(config);
             app::Server server(std::move(config));
             return server.run();
           }};

@@ -7,7 +7,7 @@
 // and rsyslog's high-precision format
 //   2026-12-07T15:53:42.123456+01:00 mail postern[812]: queued id=...
 // Pure: the input is whatever file the operator points at, so nothing in it
-// may crash or mislead the parser (tests/fuzz/log_summary.cpp).
+// may crash or mislead the parser (tests/fuzz/log_summary_fuzz.cpp).
 #pragma once
 
 #include <optional>

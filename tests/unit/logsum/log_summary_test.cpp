@@ -197,7 +197,7 @@ TEST(Summary, ControlBytesNeverReachTheTerminal) {
   EXPECT_EQ(report.find('\x1b'), std::string::npos);
 }
 
-// What the fuzz target (tests/fuzz/log_summary.cpp) does, here with a fixed
+// What the fuzz target (tests/fuzz/log_summary_fuzz.cpp) does, here with a fixed
 // seed: random bytes, and lines of the log cut at every position, never
 // crash and always give a report.
 TEST(Summary, AnyBytesGiveAReport) {

@@ -20,5 +20,7 @@ Command add_probe(CLI::App& app);
 Command add_send(CLI::App& app);
 Command add_config(CLI::App& app);
 Command add_log(CLI::App& app);
+Command add_dkim(CLI::App& app);
+Command add_dns(CLI::App& app);
 
 }  // namespace postern::cli

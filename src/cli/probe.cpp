@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "cli/commands.hpp"
 #include "cli/config_source.hpp"
 #include "cli/password_input.hpp"
+#include "probe/egress.hpp"
 #include "probe/port_scan.hpp"
 #include "probe/presets.hpp"
 #include "probe/probe.hpp"
@@ -46,6 +48,8 @@ struct ProbeCliOptions {
   bool verbose = false;
   bool smarthost = false;   // probe [delivery] smarthost of the configuration
   std::string config_path;  // which configuration (config_source.hpp)
+  bool egress = false;
+  std::string egress_target = probe::kDefaultEgressTarget;
 };
 
 probe::TlsChoice tls_choice(const std::string& text) {
@@ -190,7 +194,39 @@ int from_smarthost(ProbeCliOptions& c, std::string& password) {
   return 0;
 }
 
+// `probe --egress`: only the port-25 egress test (SPEC §1.7). Exit 0 open,
+// 3 the target's name did not resolve, 4 blocked (the connect stage).
+int run_egress(const ProbeCliOptions& c) {
+  const auto timeout = probe::parse_timeout(c.timeout);
+  const auto target = probe::parse_egress_target(c.egress_target);
+  if (!timeout || !target) {
+    std::cerr << "postern probe: "
+              << (!timeout ? "--timeout " + c.timeout + " is not a duration"
+                           : "--egress-target " + c.egress_target + " is not HOST[:PORT]")
+              << "\n";
+    return kExitUsage;
+  }
+  const probe::EgressResult r = probe::test_egress(*target, c.resolver, *timeout);
+  if (c.json) {
+    nlohmann::json out = probe::render_egress_json(r);
+    out["schema"] = 1;
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::cout << probe::render_egress_text(r);
+  }
+  if (r.outcome == probe::EgressOutcome::unresolved) return 3;
+  return probe::egress_blocked(r) ? 4 : 0;
+}
+
 int run_probe_command(ProbeCliOptions& c) {
+  if (c.egress) {
+    if (!c.target.empty()) {
+      std::cerr << "postern probe: --egress tests outbound port 25 only; give the server with "
+                   "--egress-target, not as the target\n";
+      return kExitUsage;
+    }
+    return run_egress(c);
+  }
   std::string configured_password;
   if (c.smarthost) {
     if (const int status = from_smarthost(c, configured_password); status != 0) return status;
@@ -198,8 +234,8 @@ int run_probe_command(ProbeCliOptions& c) {
     std::cerr << "postern probe: --config is used with --smarthost only\n";
     return kExitUsage;
   } else if (c.target.empty()) {
-    std::cerr << "postern probe: name what to probe: HOST[:PORT], a provider preset, or "
-                 "--smarthost\n";
+    std::cerr << "postern probe: name what to probe: HOST[:PORT], a provider preset, "
+                 "--smarthost or --egress\n";
     return kExitUsage;
   }
   std::string why;
@@ -293,6 +329,12 @@ Command add_probe(CLI::App& app) {
   sub->add_option("--helo", options->helo, "name to send in EHLO (default: this host's name)");
   sub->add_flag("-v,--verbose", options->verbose,
                 "print the SMTP transcript (AUTH secrets masked)");
+  sub->add_flag("--egress", options->egress,
+                "only test whether outbound port 25 is open (and print the smarthost set-up if "
+                "not)");
+  sub->add_option("--egress-target", options->egress_target,
+                  "the mail server HOST[:PORT] the --egress test connects to")
+      ->capture_default_str();
   return {sub, [options] { return run_probe_command(*options); }};
 }
 

@@ -20,8 +20,9 @@ std::string clean_token(std::string_view s) {
 }  // namespace
 
 std::string local_received_header(const LocalOrigin& origin) {
+  const std::string id = origin.queue_id.empty() ? "" : " id " + clean_token(origin.queue_id);
   return "Received: from local (uid " + std::to_string(origin.uid) + ")\r\n\tby " +
-         clean_token(origin.hostname) + " (postern sendmail);\r\n\t" +
+         clean_token(origin.hostname) + " (postern sendmail)" + id + ";\r\n\t" +
          message::rfc5322_date(origin.when) + "\r\n";
 }
 

@@ -103,7 +103,9 @@ class WalSpool final : public Spool {
   WalSpool& operator=(const WalSpool&) = delete;
 
   void start();
-  void submit(Envelope envelope, std::string data, std::function<void(SubmitResult)> done) override;
+  void submit(Envelope envelope, std::string data, std::function<void(SubmitResult)> done,
+              std::string id) override;
+  std::string allocate_id() override { return ids_.next(); }
   std::vector<QueuedMessage> list() override;
   std::optional<QueuedMessage> load(const std::string& id) override;
   bool read_data(const std::string& id, std::string& out) override;

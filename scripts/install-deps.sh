@@ -9,7 +9,8 @@ packages=(build-essential cmake ninja-build pkg-config
           libsodium-dev libunbound-dev libidn2-dev nlohmann-json3-dev openssl)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev python3 python3-pytest swaks
-             python3-dnslib python3-aiosmtpd clang-format iproute2)
+             python3-dnslib python3-aiosmtpd clang-format iproute2
+             python3-spf python3-dkim)  # SRS forwarding: SPF pass, DKIM survives
 fi
 
 missing=()

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "control/message_text.hpp"
+#include "message/message_text.hpp"
 #include "policy/address.hpp"
 
 namespace postern::addresses {
@@ -63,7 +63,7 @@ std::string OutboundSenderRules::envelope_sender(const Envelope& e, bool smartho
 
 std::optional<std::string> OutboundSenderRules::rewrite_header_from(std::string_view data) const {
   if (!smarthost_rewrite_from) return std::nullopt;
-  const std::size_t end = control::header_section_end(data);
+  const std::size_t end = message::header_section_end(data);
   std::size_t pos = 0;
   while (pos < end) {
     std::size_t line_end = data.find("\r\n", pos);
@@ -77,7 +77,7 @@ std::optional<std::string> OutboundSenderRules::rewrite_header_from(std::string_
     if (field_end > end) field_end = end;
     const std::string_view field = data.substr(pos, field_end - pos);
     if (field.size() > 5 && policy::ascii_lower(field.substr(0, 5)) == "from:") {
-      const auto addresses = control::parse_address_list(field.substr(5));
+      const auto addresses = message::parse_address_list(field.substr(5));
       if (addresses.empty()) return std::nullopt;
       const auto mapped = smarthost_sender(addresses.front());
       if (!mapped || *mapped == addresses.front()) return std::nullopt;

@@ -1,6 +1,7 @@
 #include "net/control_server.hpp"
 
 #include <fmt/format.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,12 +27,11 @@
 
 #include "control/control_client.hpp"
 #include "control/control_protocol.hpp"
-#include "control/local_submission.hpp"
+#include "control/local_envelope.hpp"
 #include "control/request_decoder.hpp"
 #include "net/async_bridge.hpp"
 #include "obs/log.hpp"
 #include "policy/address.hpp"
-#include "policy/relay.hpp"
 
 namespace postern::net {
 namespace {
@@ -109,13 +109,6 @@ long peer_uid(int fd) {
   socklen_t len = sizeof cred;
   if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
   return static_cast<long>(cred.uid);
-}
-
-bool has_non_ascii(std::string_view s) {
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) >= 0x80) return true;
-  }
-  return false;
 }
 
 std::string_view past_tense(control::Verb verb) {
@@ -335,52 +328,7 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
                                       fmt::format("cannot change {}: {}", id, ec.message()));
   }
 
-  // Checks the envelope like RCPT would (SPEC §1.5: unknown local users are
-  // refused at once, not bounced later); fills `envelope` or says why not.
-  std::optional<Response> check_envelope(const control::SubmitEnvelope& in, Envelope& envelope) {
-    if (in.recipients.size() > shared.limits.max_recipients) {
-      return control::error_response(
-          ErrorKind::usage,
-          fmt::format("too many recipients (at most {})", shared.limits.max_recipients));
-    }
-    if (!in.sender.empty()) {
-      const auto parsed = policy::parse_path("<" + in.sender + ">", true);
-      if (!parsed || parsed->null || parsed->source_route) {
-        return control::error_response(
-            ErrorKind::usage, fmt::format("<{}>: bad sender address", obs::sanitize(in.sender)));
-      }
-      envelope.mail_from = parsed->mailbox.text();
-    }
-    envelope.smtputf8 = has_non_ascii(envelope.mail_from);
-    auto directory = shared.directory();
-    for (const std::string& r : in.recipients) {
-      const auto parsed = policy::parse_path("<" + r + ">", true);
-      if (!parsed || parsed->null || parsed->source_route) {
-        return control::error_response(
-            ErrorKind::usage, fmt::format("<{}>: bad recipient address", obs::sanitize(r)));
-      }
-      // A local user may send anywhere (may_relay), as with Postfix's
-      // sendmail; local addresses must exist.
-      if (policy::check_recipient(*parsed, *directory, true) == policy::RcptVerdict::unknown_user) {
-        return control::error_response(
-            ErrorKind::nouser,
-            fmt::format("<{}>: Recipient address rejected: User unknown", obs::sanitize(r)));
-      }
-      envelope.recipients.push_back(Recipient{parsed->mailbox.text(), {}, {}});
-      envelope.smtputf8 = envelope.smtputf8 || has_non_ascii(r);
-    }
-    return std::nullopt;
-  }
-
   asio::awaitable<Response> submit(control::RequestDecoder& decoder, long uid) {
-    Envelope envelope;
-    if (auto refusal = check_envelope(decoder.envelope(), envelope)) {
-      obs::warning("control", "action=submit uid={} result=refused error=\"{}\"", uid,
-                   obs::sanitize(refusal->text));
-      co_return *refusal;
-    }
-    envelope.helo = "local";
-    envelope.client_ip = "";
     control::LocalOrigin origin;
     origin.uid = uid < 0 ? 0 : static_cast<unsigned>(uid);
     origin.hostname = shared.hostname;
@@ -389,28 +337,91 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
         std::chrono::duration_cast<std::chrono::microseconds>(origin.when.time_since_epoch())
             .count();
     origin.unique = fmt::format("{}.{}.{:08x}.sendmail", micros, ++submissions, salt);
-    std::string data = control::prepare_local_message(decoder.message(), origin);
+    const control::LocalIdentity identity = local_identity(uid);
+    auto prepared = control::prepare_local_submission(decoder.envelope(), decoder.message(), origin,
+                                                      *shared.directory(),
+                                                      shared.limits.max_recipients, identity);
     decoder.message().clear();
-    envelope.eight_bit = has_non_ascii(data);
+    if (auto* refusal = std::get_if<Response>(&prepared)) {
+      obs::warning("control", "action=submit uid={} result=refused error=\"{}\"", uid,
+                   obs::sanitize(refusal->text));
+      co_return *refusal;
+    }
+    control::LocalMessage& local = std::get<control::LocalMessage>(prepared);
+    Envelope envelope = std::move(local.envelope);
+    std::string data = std::move(local.data);
     const std::string from = envelope.mail_from;
     const std::size_t nrcpt = envelope.recipients.size();
     const std::size_t size = data.size();
 
     auto ex = co_await asio::this_coro::executor;
     spool::Spool& spool = shared.spool;
-    auto result =
-        co_await await_callback<spool::SubmitResult>(ex, [&spool, &envelope, &data](auto done) {
-          spool.submit(std::move(envelope), std::move(data), std::move(done));
-        });
-    if (result.error) {
-      obs::error("spool", "origin=sendmail uid={} result=failed error=\"{}\"", uid,
-                 result.error.message());
-      co_return control::error_response(ErrorKind::tempfail,
-                                        "cannot store the message: " + result.error.message());
+    std::string queue_id = "none";
+    // sendmail -t with every recipient unknown: only the bounce is stored.
+    if (nrcpt > 0) {
+      auto result =
+          co_await await_callback<spool::SubmitResult>(ex, [&spool, &envelope, &data](auto done) {
+            spool.submit(std::move(envelope), std::move(data), std::move(done));
+          });
+      if (result.error) {
+        obs::error("spool", "origin=sendmail uid={} result=failed error=\"{}\"", uid,
+                   result.error.message());
+        co_return control::error_response(ErrorKind::tempfail,
+                                          "cannot store the message: " + result.error.message());
+      }
+      queue_id = result.queue_id;
+      obs::event("queued", "id={} origin=sendmail uid={} from=<{}> nrcpt={} size={}", queue_id, uid,
+                 obs::sanitize(from), nrcpt, size);
     }
-    obs::event("queued", "id={} origin=sendmail uid={} from=<{}> nrcpt={} size={}", result.queue_id,
-               uid, obs::sanitize(from), nrcpt, size);
-    co_return control::ok_response(result.queue_id);
+    for (const auto& b : local.bounced) {
+      obs::event("bounced",
+                 "id={} origin=sendmail uid={} from=<{}> to=<{}> reply=\"5.1.1 User "
+                 "unknown\"",
+                 queue_id, uid, obs::sanitize(from), obs::sanitize(b));
+    }
+    if (local.bounce) {
+      Envelope& bounce_envelope = local.bounce->envelope;
+      std::string& bounce_data = local.bounce->data;
+      auto result = co_await await_callback<spool::SubmitResult>(
+          ex, [&spool, &bounce_envelope, &bounce_data](auto done) {
+            spool.submit(std::move(bounce_envelope), std::move(bounce_data), std::move(done));
+          });
+      if (result.error && nrcpt == 0) {
+        co_return control::error_response(ErrorKind::tempfail,
+                                          "cannot store the bounce: " + result.error.message());
+      }
+      if (result.error) {
+        // The message itself is stored: refusing now would make the caller
+        // send it twice. The lost report is the lesser harm; say so loudly.
+        obs::error("bounce",
+                   "id={} origin=sendmail to=<{}> error=\"cannot queue the bounce for "
+                   "unknown recipients: {}\"",
+                   queue_id, obs::sanitize(from), result.error.message());
+      } else {
+        obs::event("queued", "id={} origin=sendmail bounce_for={} to=<{}>", result.queue_id,
+                   queue_id, obs::sanitize(from));
+      }
+    }
+    co_return control::ok_response(queue_id);
+  }
+
+  // SPEC §1.9: the local user behind the control socket's peer uid. root
+  // and the server's own user may write any From:; others own what the
+  // address book gives their login at the default domain.
+  control::LocalIdentity local_identity(long uid) const {
+    control::LocalIdentity id;
+    const auto u = static_cast<uid_t>(uid < 0 ? 0 : uid);
+    id.trusted = u == 0 || u == ::geteuid();
+    // getpwuid reads /etc/passwd (or NSS): small and local, and submissions
+    // are rare next to SMTP; it runs on the control loop only.
+    if (const passwd* pw = ::getpwuid(u); pw != nullptr && pw->pw_name != nullptr) {
+      id.login = pw->pw_name;
+    } else {
+      id.login = "uid" + std::to_string(u);
+    }
+    id.user = policy::ascii_lower(id.login) + "@" + shared.default_domain;
+    id.default_sender = id.login + "@" + shared.hostname;
+    return id;
   }
 };
 

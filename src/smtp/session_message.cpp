@@ -3,8 +3,8 @@
 // i.e. after the driver made it durable.
 #include <fmt/format.h>
 
-#include "control/message_text.hpp"
 #include "message/header_section.hpp"
+#include "message/message_text.hpp"
 #include "message/received_header.hpp"
 #include "message/submission_headers.hpp"
 #include "obs/log.hpp"
@@ -137,8 +137,8 @@ void ServerSession::Impl::finish_chunk() {
 std::optional<Reply> ServerSession::Impl::check_header_senders(std::string_view data) const {
   if (s_.role != Role::submission || user_.empty()) return std::nullopt;
   for (const std::string_view field : {"From", "Sender"}) {
-    for (const auto& value : control::header_values(data, field)) {
-      for (const auto& address : control::parse_address_list(value)) {
+    for (const auto& value : message::header_values(data, field)) {
+      for (const auto& address : message::parse_address_list(value)) {
         if (!directory_.user_owns_sender(user_, address)) {
           return replies::header_sender_not_owned(field, obs::sanitize(address));
         }

@@ -9,7 +9,7 @@ Zone lines, one record each (names case-insensitive, '#' comments):
     nullmx.test   MX 0 .
     broken.test   SERVFAIL         (every question about the name)
     slow.test     TIMEOUT          (never answered)
-    empty.test    TXT anything     (the name exists; TXT is never served)
+    example.test  TXT v=spf1 ip4:127.0.0.1 -all   (the rest of the line, one string)
 
 Unknown names answer NXDOMAIN; a known name without a record of the asked
 type answers NOERROR with no data (as does a name that only has names below
@@ -45,10 +45,11 @@ import struct
 import sys
 import threading
 
-from dnslib import AAAA, MX, QTYPE, RCODE, RR, A, DNSLabel, DNSRecord
+from dnslib import AAAA, MX, QTYPE, RCODE, RR, TXT, A, DNSLabel, DNSRecord
 
-# Kinds a zone line may have. A, AAAA and MX are served; TXT only makes the
-# name exist; SERVFAIL and TIMEOUT make every question about the name fail.
+# Kinds a zone line may have. A, AAAA, MX and TXT are served (a TXT value is
+# the rest of the line, split into 255-octet strings as RFC 7208 §3.3
+# allows); SERVFAIL and TIMEOUT make every question about the name fail.
 KINDS = {"A": 1, "AAAA": 1, "MX": 2, "TXT": None, "SERVFAIL": 0, "TIMEOUT": 0}
 
 
@@ -191,6 +192,9 @@ class FakeDns:
                 elif kind == "MX":
                     target = args[1].rstrip(".")
                     rdata = MX(DNSLabel(target if target else "."), int(args[0]))
+                elif kind == "TXT":
+                    text = " ".join(args)
+                    rdata = TXT([text[i:i + 255] for i in range(0, len(text), 255)] or [""])
                 else:
                     continue
                 reply.add_answer(RR(request.q.qname, QTYPE.reverse[kind], rdata=rdata, ttl=0))

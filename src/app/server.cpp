@@ -1,10 +1,8 @@
-#include "net/server.hpp"
+#include "app/server.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/ip/v6_only.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
@@ -16,23 +14,22 @@
 #include <thread>
 #include <vector>
 
+#include "addresses/address_directory.hpp"
+#include "addresses/book_loader.hpp"
 #include "control/control_protocol.hpp"
 #include "delivery/queue_runner.hpp"
 #include "dns/resolver.hpp"
 #include "net/auth_service.hpp"
-#include "net/connection.hpp"
 #include "net/control_server.hpp"
+#include "net/listeners.hpp"
 #include "net/shared_state.hpp"
 #include "net/tls_context.hpp"
 #include "obs/log.hpp"
 #include "outbound/smtp_courier.hpp"
-#include "policy/static_directory.hpp"
 #include "spool/spool.hpp"
 
-namespace postern::net {
+namespace postern::app {
 namespace {
-
-using asio::ip::tcp;
 
 // How often the users file is checked for changes made by `postern user`.
 constexpr std::chrono::seconds kUsersPollInterval{2};
@@ -44,65 +41,56 @@ bool needs_tls(const config::Config& config) {
   return false;
 }
 
-std::string bind_hint(const std::error_code& ec, std::uint16_t port) {
-  if (ec == asio::error::address_in_use) {
-    return " (another program listens there: find it with `ss -ltnp 'sport = :" +
-           std::to_string(port) + "'`)";
-  }
-  if (ec == asio::error::access_denied && port < 1024) {
-    return " (ports below 1024 need root or CAP_NET_BIND_SERVICE)";
-  }
-  if (ec == std::errc::address_not_available) {
-    return " (no interface on this machine has that address)";
-  }
-  return "";
-}
-
 }  // namespace
 
 struct Server::Impl {
   config::Config config;
   std::vector<std::unique_ptr<asio::io_context>> loops;
-  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::unique_ptr<net::Listeners> listeners;
   std::unique_ptr<spool::Spool> spool;
   std::unique_ptr<delivery::QueueRunner> runner;
-  std::unique_ptr<ControlServer> control;
-  std::unique_ptr<AuthService> auth;
-  std::unique_ptr<SharedState> shared;
-  std::atomic<std::size_t> next_loop{0};
+  std::unique_ptr<net::ControlServer> control;
+  std::unique_ptr<net::AuthService> auth;
+  std::unique_ptr<net::SharedState> shared;
 
   explicit Impl(config::Config c) : config(std::move(c)) {}
 
-  void rebuild_directory() {
-    shared->set_directory(
-        std::make_shared<policy::StaticDirectory>(config.local_domains, auth->addresses()));
+  addresses::FileStamp aliases_stamp;
+  addresses::FileStamp srs_stamp;
+
+  // The address book from the users, the aliases file and the SRS secret
+  // (SPEC §1.9). A file that does not load is refused whole: at start the
+  // server does not start; on reload the previous book stays (SPEC §1.11).
+  void rebuild_directory(bool starting = false) {
+    aliases_stamp = addresses::FileStamp::of(config.addresses.aliases_file);
+    srs_stamp = addresses::FileStamp::of(config.addresses.srs_secret_file);
+    addresses::LoadedBook loaded = addresses::load_address_book(config, auth->addresses());
+    std::string errors;
+    for (const auto& p : loaded.problems) {
+      if (p.error) {
+        errors += (errors.empty() ? "" : "; ") + p.where + ": " + p.message;
+      } else {
+        obs::warning("addresses", "where={} warning=\"{}\" fix=\"{}\"", p.where,
+                     obs::sanitize(p.message), obs::sanitize(p.fix));
+      }
+    }
+    if (!loaded.ok()) {
+      if (starting) throw std::runtime_error("cannot load the addresses: " + errors);
+      obs::error("reload", "what=addresses error=\"{}\" action=\"keeping the previous aliases\"",
+                 obs::sanitize(errors));
+      return;
+    }
+    shared->set_directory(std::make_shared<addresses::AddressDirectory>(std::move(loaded.book)));
+  }
+
+  bool address_files_changed() const {
+    return addresses::FileStamp::of(config.addresses.aliases_file) != aliases_stamp ||
+           addresses::FileStamp::of(config.addresses.srs_secret_file) != srs_stamp;
   }
 
   void load_tls() {
     if (!needs_tls(config)) return;
-    shared->set_tls(make_server_tls_context(config.tls.cert, config.tls.key));
-  }
-
-  asio::io_context& pick_loop() {
-    return *loops[next_loop.fetch_add(1, std::memory_order_relaxed) % loops.size()];
-  }
-
-  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const config::ListenerConfig& l) {
-    for (;;) {
-      asio::io_context& loop = pick_loop();
-      std::error_code ec;
-      tcp::socket socket =
-          co_await acceptor.async_accept(loop, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec == asio::error::operation_aborted) co_return;
-      if (ec) {
-        // Out of descriptors or similar: say so, pause briefly, keep going.
-        obs::error("accept", "listener={} error=\"{}\"", l.address, ec.message());
-        asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
-        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        continue;
-      }
-      asio::co_spawn(loop, serve_connection(std::move(socket), l, *shared), asio::detached);
-    }
+    shared->set_tls(net::make_server_tls_context(config.tls.cert, config.tls.key));
   }
 
   asio::awaitable<void> watch_users_file() {
@@ -112,29 +100,13 @@ struct Server::Impl {
       std::error_code ec;
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;
-      if (auth->reload_if_changed()) rebuild_directory();
-    }
-  }
-
-  void open_listeners() {
-    for (const auto& l : config.listeners) {
-      std::error_code ec;
-      const auto address = asio::ip::make_address(l.host, ec);
-      if (ec) throw std::runtime_error("listener " + l.address + ": bad address " + l.host);
-      tcp::endpoint endpoint(address, l.port);
-      auto acceptor = std::make_unique<tcp::acceptor>(*loops[0]);
-      acceptor->open(endpoint.protocol(), ec);
-      if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-      if (!ec && address.is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
-      if (!ec) acceptor->bind(endpoint, ec);
-      if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-      if (ec) {
-        throw std::runtime_error("cannot listen on " + l.address + ": " + ec.message() +
-                                 bind_hint(ec, l.port));
+      // The users file and the aliases file, changed by an operator or by
+      // `postern user`, take effect without a reload.
+      const bool users = auth->reload_if_changed();
+      if (users || address_files_changed()) {
+        if (!users) obs::event("reload", "what=aliases");
+        rebuild_directory();
       }
-      obs::event("listen", "address={} role={} tls={}", l.address, to_string(l.role),
-                 to_string(l.tls));
-      acceptors.push_back(std::move(acceptor));
     }
   }
 };
@@ -162,9 +134,9 @@ int Server::run() {
                  "on a crash; this setting is for benchmarks only\"");
   }
   s.spool = spool::Spool::open(config.spool_dir(), spool_options);
-  s.auth = std::make_unique<AuthService>(config.auth.users_file, 1);
-  s.shared = std::make_unique<SharedState>(config, *s.auth, *s.spool);
-  s.rebuild_directory();
+  s.auth = std::make_unique<net::AuthService>(config.auth.users_file, 1);
+  s.shared = std::make_unique<net::SharedState>(config, *s.auth, *s.spool);
+  s.rebuild_directory(true);
   s.load_tls();
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -179,7 +151,7 @@ int Server::run() {
                                                                    int signo) {
     if (err) return;
     if (signo == SIGHUP) {
-      obs::event("reload", "what=\"certificates and users\"");
+      obs::event("reload", "what=\"certificates, users and aliases\"");
       try {
         s.load_tls();
       } catch (const std::exception& e) {
@@ -191,7 +163,7 @@ int Server::run() {
       return;
     }
     obs::event("stop", "signal={}", signo == SIGTERM ? "TERM" : "INT");
-    for (auto& a : s.acceptors) a->close();
+    s.listeners->close();
     s.control->close();
     for (auto& loop : s.loops) loop->stop();
   };
@@ -217,15 +189,13 @@ int Server::run() {
 
   asio::co_spawn(*s.loops[0], s.watch_users_file(), asio::detached);
   // `postern queue` and `postern sendmail` reach the server here.
-  s.control = std::make_unique<ControlServer>(*s.loops[0], config.data_dir / control::kSocketName,
-                                              *s.shared, *s.runner);
+  s.control = std::make_unique<net::ControlServer>(
+      *s.loops[0], config.data_dir / control::kSocketName, *s.shared, *s.runner);
   s.control->start();
   // Listening last: once a port accepts, everything behind it is ready.
-  s.open_listeners();
-  for (std::size_t i = 0; i < s.acceptors.size(); ++i) {
-    asio::co_spawn(*s.loops[0], s.accept_loop(*s.acceptors[i], config.listeners[i]),
-                   asio::detached);
-  }
+  s.listeners = std::make_unique<net::Listeners>(config.listeners, s.loops, *s.shared);
+  s.listeners->open();
+  s.listeners->start();
 
   // A client that vanishes mid-write must not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
@@ -244,7 +214,7 @@ int Server::run() {
   // already durable.
   guards.clear();
   signals.reset();
-  s.acceptors.clear();
+  s.listeners.reset();
   // The runner stops first so that no operator change still waits for a
   // delivery attempt; then the control thread ends before the loop it
   // answers on goes away.
@@ -259,4 +229,4 @@ int Server::run() {
   return 0;
 }
 
-}  // namespace postern::net
+}  // namespace postern::app

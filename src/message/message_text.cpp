@@ -1,10 +1,10 @@
-#include "control/message_text.hpp"
+#include "message/message_text.hpp"
 
 #include <array>
 #include <cstdio>
 #include <ctime>
 
-namespace postern::control {
+namespace postern::message {
 namespace {
 
 char lower(char c) {
@@ -123,7 +123,7 @@ std::size_t header_section_end(std::string_view message) {
   return pos;
 }
 
-bool has_header(std::string_view message, std::string_view name) {
+bool has_field(std::string_view message, std::string_view name) {
   for (const Field& f : fields_of(message)) {
     if (iequals(f.name, name)) return true;
   }
@@ -272,4 +272,4 @@ std::string rfc5322_date_utc(long long unix_seconds) {
   return buf;
 }
 
-}  // namespace postern::control
+}  // namespace postern::message

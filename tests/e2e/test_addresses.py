@@ -151,7 +151,7 @@ def test_sendmail_t_bounces_only_the_unknown_recipient(srv):
     mails = srv.wait_for_maildir(ALICE, 2)  # info@ copy and the bounce
     bounce = [m for m in mails if b"multipart/report" in m]
     assert len(bounce) == 1, mails
-    assert b"Final-Recipient: rfc822;gone@example.test" in bounce[0]
+    assert b"Final-Recipient: rfc822; gone@example.test" in bounce[0]
     assert b"Status: 5.1.1" in bounce[0]
     srv.assert_maildir_stays(BOB, 1, wait=0.3)
     # Without -t an unknown recipient still refuses the message (exit 67).

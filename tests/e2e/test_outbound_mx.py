@@ -20,7 +20,7 @@ import pytest
 
 from fake_dns import FakeDns
 from postern_harness import POSTERN, SLOW, relay
-from receiver_process import Receiver, port_free_on
+from receivers import Receiver, port_free_on
 from smtp_clients import message, smtp
 
 SENDER = "alice@example.test"

@@ -20,7 +20,7 @@ import spf
 
 from fake_dns import FakeDns
 from postern_harness import relay, submission
-from receiver_process import Receiver, port_free_on
+from receivers import Receiver, port_free_on
 from smtp_clients import message, smtp
 
 REMOTE = "127.0.0.61"  # this file's receiver address (others use .2, .31, .4x)

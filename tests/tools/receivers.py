@@ -1,6 +1,6 @@
-"""An aiosmtpd receiver (tests/tools/smtp_receiver.py) in its own process,
-playing a remote MX or smarthost: messages and connections are read back
-from the files it writes. Used by the outbound and forwarding tests."""
+"""Receiving SMTP servers for delivery tests: tests/tools/smtp_receiver.py
+(aiosmtpd) in a process of its own, one per loopback address, and a port
+number free on several addresses at once (the sender's `remote_port`)."""
 
 import json
 import pathlib
@@ -95,3 +95,5 @@ class Receiver:
                 self.proc.wait(10)
         if self.proc.stdout:
             self.proc.stdout.close()
+
+

@@ -10,8 +10,8 @@ packages=(build-essential cmake ninja-build pkg-config
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev python3 python3-pytest swaks
              python3-dnslib python3-aiosmtpd clang-format iproute2
-             clang libclang-rt-14-dev  # clang + libFuzzer runtime: tests/fuzz/run.sh
-             python3-spf python3-dkim)  # SRS forwarding: SPF pass, DKIM survives
+             python3-dkim opendkim opendkim-tools python3-spf
+             clang libclang-rt-14-dev)  # clang + libFuzzer runtime: tests/fuzz/run.sh
 fi
 
 missing=()

@@ -54,9 +54,10 @@ def world(make_server):
         "origin.test MX 10 mx.remote.test",
         # Our server sends from loopback; the original sender's domain does
         # not authorise it, ours does.
-        "origin.test TXT v=spf1 ip4:192.0.2.1 -all",
-        "example.test TXT v=spf1 ip4:127.0.0.0/8 -all",
-        f"s1._domainkey.origin.test TXT {dkim_txt()}",
+        'origin.test TXT "v=spf1 ip4:192.0.2.1 -all"',
+        'example.test TXT "v=spf1 ip4:127.0.0.0/8 -all"',
+        "s1._domainkey.origin.test TXT " + " ".join(
+            f'"{dkim_txt()[i:i + 200]}"' for i in range(0, len(dkim_txt()), 200)),
     ])
     fake = FakeDns(zone)
     dns_port = fake.start()

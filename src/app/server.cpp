@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "app/dkim_keys.hpp"
+#include "addresses/address_directory.hpp"
+#include "addresses/book_loader.hpp"
 #include "control/control_protocol.hpp"
 #include "delivery/queue_runner.hpp"
 #include "dns/resolver.hpp"
@@ -25,7 +27,6 @@
 #include "net/tls_context.hpp"
 #include "obs/log.hpp"
 #include "outbound/smtp_courier.hpp"
-#include "policy/static_directory.hpp"
 #include "spool/spool.hpp"
 
 namespace postern::app {
@@ -56,9 +57,37 @@ struct Server::Impl {
 
   explicit Impl(config::Config c) : config(std::move(c)) {}
 
-  void rebuild_directory() {
-    shared->set_directory(
-        std::make_shared<policy::StaticDirectory>(config.local_domains, auth->addresses()));
+  addresses::FileStamp aliases_stamp;
+  addresses::FileStamp srs_stamp;
+
+  // The address book from the users, the aliases file and the SRS secret
+  // (SPEC §1.9). A file that does not load is refused whole: at start the
+  // server does not start; on reload the previous book stays (SPEC §1.11).
+  void rebuild_directory(bool starting = false) {
+    aliases_stamp = addresses::FileStamp::of(config.addresses.aliases_file);
+    srs_stamp = addresses::FileStamp::of(config.addresses.srs_secret_file);
+    addresses::LoadedBook loaded = addresses::load_address_book(config, auth->addresses());
+    std::string errors;
+    for (const auto& p : loaded.problems) {
+      if (p.error) {
+        errors += (errors.empty() ? "" : "; ") + p.where + ": " + p.message;
+      } else {
+        obs::warning("addresses", "where={} warning=\"{}\" fix=\"{}\"", p.where,
+                     obs::sanitize(p.message), obs::sanitize(p.fix));
+      }
+    }
+    if (!loaded.ok()) {
+      if (starting) throw std::runtime_error("cannot load the addresses: " + errors);
+      obs::error("reload", "what=addresses error=\"{}\" action=\"keeping the previous aliases\"",
+                 obs::sanitize(errors));
+      return;
+    }
+    shared->set_directory(std::make_shared<addresses::AddressDirectory>(std::move(loaded.book)));
+  }
+
+  bool address_files_changed() const {
+    return addresses::FileStamp::of(config.addresses.aliases_file) != aliases_stamp ||
+           addresses::FileStamp::of(config.addresses.srs_secret_file) != srs_stamp;
   }
 
   void load_tls() {
@@ -73,7 +102,13 @@ struct Server::Impl {
       std::error_code ec;
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;
-      if (auth->reload_if_changed()) rebuild_directory();
+      // The users file and the aliases file, changed by an operator or by
+      // `postern user`, take effect without a reload.
+      const bool users = auth->reload_if_changed();
+      if (users || address_files_changed()) {
+        if (!users) obs::event("reload", "what=aliases");
+        rebuild_directory();
+      }
     }
   }
 };
@@ -107,7 +142,7 @@ int Server::run() {
   // CPU (net/dkim_service.hpp says which messages go to them).
   s.dkim = std::make_unique<net::DkimService>(outgoing_signer(config), 2);
   s.shared->dkim = s.dkim.get();
-  s.rebuild_directory();
+  s.rebuild_directory(true);
   s.load_tls();
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -122,7 +157,7 @@ int Server::run() {
                                                                    int signo) {
     if (err) return;
     if (signo == SIGHUP) {
-      obs::event("reload", "what=\"certificates and users\"");
+      obs::event("reload", "what=\"certificates, users and aliases\"");
       try {
         s.load_tls();
       } catch (const std::exception& e) {

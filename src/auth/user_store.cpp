@@ -30,9 +30,10 @@ bool valid_address(std::string_view a) {
 }  // namespace
 
 std::string normalize_address(std::string_view address) {
-  const auto at = address.rfind('@');
-  if (at == std::string_view::npos) return std::string(address);
-  return std::string(address.substr(0, at + 1)) + ascii_lower(address.substr(at + 1));
+  // Local parts too (SPEC §1.9): RFC 5321 §2.4 lets the receiving server
+  // decide, and users type "Alice@" as often as "alice@"; the mailbox keeps
+  // one canonical, lowercase name.
+  return ascii_lower(address);
 }
 
 std::string hash_password(std::string_view password) {

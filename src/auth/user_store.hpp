@@ -13,7 +13,8 @@
 
 namespace postern::auth {
 
-// Normalises an address for lookups: domain lowercased, local part kept.
+// Normalises an address for lookups: all lowercase, local part included
+// (SPEC §1.9: local parts are matched without case).
 std::string normalize_address(std::string_view address);
 
 // argon2id via libsodium (crypto_pwhash_str). Slow on purpose.

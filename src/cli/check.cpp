@@ -7,6 +7,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/address_report.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_source.hpp"
 #include "config/config.hpp"
@@ -96,6 +97,8 @@ int run_check(const CheckOptions& options) {
   if (config) {
     auto more = config::lint(*config);
     problems.insert(problems.end(), more.begin(), more.end());
+    auto addresses = address_lints(*config);
+    problems.insert(problems.end(), addresses.begin(), addresses.end());
   }
 
   const auto errors =

@@ -22,5 +22,6 @@ Command add_config(CLI::App& app);
 Command add_log(CLI::App& app);
 Command add_dkim(CLI::App& app);
 Command add_dns(CLI::App& app);
+Command add_addresses(CLI::App& app);
 
 }  // namespace postern::cli

@@ -6,9 +6,12 @@
 // running it exits 75 (EX_TEMPFAIL) and the application keeps the message.
 //
 // Exit status (sysexits.h): 0 queued; 64 usage; 65 message refused (too
-// large, malformed); 67 unknown local recipient; 70 internal error; 74 I/O
-// error reading the message; 75 temporary failure (server not running,
-// storage trouble, timeout); 78 configuration unusable.
+// large, malformed); 67 unknown local recipient (with -t such recipients
+// are bounced to the sender instead, and the others get the message, as
+// with Postfix); 70 internal error; 74 I/O error reading the message; 75
+// temporary failure (server not running, storage trouble, timeout); 77 a
+// From:/Sender: address the local user does not own (SPEC §1.9); 78
+// configuration unusable.
 #include <pwd.h>
 #include <unistd.h>
 
@@ -16,6 +19,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/address_report.hpp"
 #include "cli/commands.hpp"
 #include "cli/control_target.hpp"
 #include "control/control_client.hpp"
@@ -30,6 +34,7 @@ constexpr int kExOk = 0;
 constexpr int kExUsage = 64;
 constexpr int kExDataErr = 65;
 constexpr int kExNoUser = 67;
+constexpr int kExNoPerm = 77;
 constexpr int kExSoftware = 70;
 constexpr int kExIoErr = 74;
 constexpr int kExTempFail = 75;
@@ -45,6 +50,8 @@ constexpr const char* kUsage =
     "  -f sender   envelope sender (default: <login>@<hostname from the configuration>)\n"
     "  -F name     display name for the From: header added when the message has none\n"
     "  -i, -oi     accepted: the message always ends at end of input, never at a lone '.'\n"
+    "  -bv         print where each recipient goes (mailboxes, aliases, forwarding); send nothing\n"
+    "  A recipient without a domain (root) gets [addresses] default_domain.\n"
     "  Accepted and ignored: -odi -odb -oem -v -m -U -G -n -bm -B -N -R -V -L -O -h -p -C\n";
 
 std::string login_name() {
@@ -80,6 +87,8 @@ int exit_code_for(control::ErrorKind kind) {
       return kExDataErr;
     case control::ErrorKind::nouser:
       return kExNoUser;
+    case control::ErrorKind::noperm:
+      return kExNoPerm;
     case control::ErrorKind::notfound:
     case control::ErrorKind::software:
       return kExSoftware;
@@ -101,6 +110,23 @@ int run_sendmail(const std::vector<std::string>& raw_args) {
   }
   auto config = load_target_config("sendmail", args.config_path);
   if (!config) return kExConfig;
+  // What cron, logwatch and unattended-upgrades do: `sendmail root`. A bare
+  // name gets the default domain ([addresses] default_domain, else the first
+  // local domain), and the server's aliases then say where it goes.
+  const std::string default_domain =
+      config->addresses.effective_default_domain(config->hostname, config->local_domains);
+  auto qualify = [&](std::string a) {
+    return a.find('@') == std::string::npos && !a.empty() ? a + "@" + default_domain : a;
+  };
+  if (args.verify) {
+    std::vector<std::string> list;
+    for (const auto& r : args.recipients) list.push_back(qualify(r));
+    if (list.empty()) {
+      std::cerr << "sendmail: -bv needs the addresses to look up\n";
+      return kExUsage;
+    }
+    return report_addresses(*config, list, std::cout, std::cerr);
+  }
 
   control::SendmailRequest request;
   request.recipients = args.recipients;
@@ -126,7 +152,8 @@ int run_sendmail(const std::vector<std::string>& raw_args) {
     std::cerr << "sendmail: " << prepared.error << "\n";
     return kExUsage;
   }
-  control::SubmitEnvelope envelope{request.sender, prepared.recipients};
+  control::SubmitEnvelope envelope{request.sender, {}, args.recipients_from_headers};
+  for (const auto& r : prepared.recipients) envelope.recipients.push_back(qualify(r));
   if (!envelope.sender.empty() && !control::is_wire_address(envelope.sender)) {
     std::cerr << "sendmail: bad sender address: " << envelope.sender << "\n";
     return kExUsage;

@@ -77,6 +77,27 @@ struct DeliveryConfig {
   std::filesystem::path smarthost_ca_file;
 };
 
+// [addresses] (SPEC §1.9, docs/addresses.md).
+struct AddressesConfig {
+  std::filesystem::path aliases_file;     // empty = no aliases
+  std::string recipient_delimiter = "+";  // each character separates a "+tag"; "" = none
+  std::filesystem::path srs_secret_file;  // empty = no SRS (forwarding keeps the sender)
+  std::string srs_domain;                 // empty = the local domain hostname is in, or hostname
+  std::string default_domain;             // qualifies bare names; empty = first local domain
+  std::string postmaster;                 // where postmaster@ goes; empty = the first user
+  std::string abuse;                      // where abuse@ goes; empty = not offered
+  // Envelope senders rewritten on the way to the smarthost only: key an
+  // address, "@domain" or "*"; value the address the smarthost account owns.
+  std::map<std::string, std::string> smarthost_senders;
+  bool smarthost_rewrite_from = false;  // also the header From: (breaks DKIM over From)
+
+  // The domain SRS addresses are made in, and bare names are qualified with.
+  std::string effective_srs_domain(const std::string& hostname,
+                                   const std::vector<std::string>& local_domains) const;
+  std::string effective_default_domain(const std::string& hostname,
+                                       const std::vector<std::string>& local_domains) const;
+};
+
 // One [[dkim]] table (SPEC §1.7): a signing key for a domain. Loading the
 // configuration reads and checks the key, so a loaded Config never holds
 // an entry without one.
@@ -105,6 +126,7 @@ struct Config {
   Limits limits;
   DeliveryConfig delivery;
   std::vector<DkimConfig> dkim;
+  AddressesConfig addresses;
   LogConfig log;
   // Benchmark-only: `[spool] unsafe_ack_before_fsync = true`. Never default.
   bool unsafe_ack_before_fsync = false;

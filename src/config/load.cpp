@@ -116,6 +116,7 @@ LoadResult Loader::run(std::string_view text) {
   load_log(root);
   load_spool(root);
   load_dkim(root);
+  load_addresses(root);
   return finish();
 }
 

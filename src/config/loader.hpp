@@ -29,8 +29,8 @@ namespace postern::config {
 // The schema: every key each table may hold. Anything else is a typo or a
 // key in the wrong table, and is reported as such.
 inline constexpr std::string_view kTopKeys[] = {
-    "hostname", "data_dir", "local_domains", "relay_networks", "tls", "auth", "listener",
-    "limits",   "delivery", "log",           "spool",          "dkim"};
+    "hostname", "data_dir", "local_domains", "relay_networks", "tls",  "auth",     "listener",
+    "limits",   "delivery", "log",           "spool",          "dkim", "addresses"};
 inline constexpr std::string_view kTlsKeys[] = {"cert", "key"};
 inline constexpr std::string_view kAuthKeys[] = {"users_file"};
 inline constexpr std::string_view kListenerKeys[] = {"address", "role", "tls", "insecure"};
@@ -58,20 +58,25 @@ inline constexpr std::string_view kDeliveryKeys[] = {"resolver",
                                                      "max_connections_per_destination"};
 inline constexpr std::string_view kLogKeys[] = {"target"};
 inline constexpr std::string_view kSpoolKeys[] = {"unsafe_ack_before_fsync"};
+inline constexpr std::string_view kAddressesKeys[] = {
+    "aliases_file", "recipient_delimiter", "srs_secret_file",
+    "srs_domain",   "default_domain",      "postmaster",
+    "abuse",        "smarthost_senders",   "smarthost_rewrite_from"};
 inline constexpr std::string_view kDkimKeys[] = {"domain", "selector", "key"};
 
 struct Section {
   std::string_view name;  // as written in the file: "tls", "listener"
   std::span<const std::string_view> keys;
 };
-inline constexpr std::array<Section, 8> kSections = {{{"tls", kTlsKeys},
+inline constexpr std::array<Section, 9> kSections = {{{"tls", kTlsKeys},
                                                       {"auth", kAuthKeys},
                                                       {"listener", kListenerKeys},
                                                       {"limits", kLimitsKeys},
                                                       {"delivery", kDeliveryKeys},
                                                       {"log", kLogKeys},
                                                       {"spool", kSpoolKeys},
-                                                      {"dkim", kDkimKeys}}};
+                                                      {"dkim", kDkimKeys},
+                                                      {"addresses", kAddressesKeys}}};
 
 std::string_view type_name(const toml::node& node);
 int line_of(const toml::node& node);
@@ -145,6 +150,7 @@ class Loader {
 
   void load_spool(const toml::table& root);
 
+  void load_addresses(const toml::table& root);
   // [[dkim]]: each key read and checked (load_dkim.cpp).
   void load_dkim(const toml::table& root);
 

@@ -29,7 +29,8 @@ struct KindName {
   std::string_view word;
 };
 
-constexpr std::array<KindName, 6> kKinds = {{
+constexpr std::array<KindName, 7> kKinds = {{
+    {ErrorKind::noperm, "noperm"},
     {ErrorKind::usage, "usage"},
     {ErrorKind::data, "data"},
     {ErrorKind::nouser, "nouser"},
@@ -159,6 +160,7 @@ bool is_wire_address(std::string_view address) {
 
 std::string encode_submit_envelope(const SubmitEnvelope& envelope) {
   std::string block = "FROM " + envelope.sender + "\n";
+  if (envelope.bounce_unknown) block += "OPTION bounce-unknown\n";
   for (const std::string& r : envelope.recipients) block += "TO " + r + "\n";
   return block;
 }
@@ -192,6 +194,8 @@ DecodedEnvelope decode_submit_envelope(std::string_view block) {
       }
       e.sender = std::string(value);
       have_from = true;
+    } else if (word == "OPTION" && have_from && value == "bounce-unknown") {
+      e.bounce_unknown = true;
     } else if (word == "TO" && have_from) {
       if (value.empty() || !is_wire_address(value)) {
         out.error = "bad recipient";

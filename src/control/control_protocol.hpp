@@ -48,6 +48,7 @@ enum class ErrorKind {
   usage,     // malformed request, bad address syntax        -> EX_USAGE 64
   data,      // message refused: too large, malformed       -> EX_DATAERR 65
   nouser,    // unknown local recipient                     -> EX_NOUSER 67
+  noperm,    // From:/Sender: not the submitting user's     -> EX_NOPERM 77
   notfound,  // no such queue id                            -> 1 (`postern queue`)
   tempfail,  // storage failure, server stopping, timeouts  -> EX_TEMPFAIL 75
   software,  // anything else on the server's side          -> EX_SOFTWARE 70
@@ -85,6 +86,10 @@ bool is_wire_queue_id(std::string_view id);
 struct SubmitEnvelope {
   std::string sender;
   std::vector<std::string> recipients;
+  // sendmail -t ("OPTION bounce-unknown" on the wire): an unknown local
+  // recipient is bounced to the sender while the others get the message,
+  // as Postfix does, instead of refusing the whole message.
+  bool bounce_unknown = false;
 };
 
 // True when `address` can travel in an envelope line: at most

@@ -15,7 +15,7 @@ std::string mode_error(std::string_view mode) {
   if (mode == "p") return "-bp (list the queue) is not supported here; use `postern queue list`";
   if (mode == "d" || mode == "D")
     return "-bd (run as a daemon) is not supported; use `postern serve`";
-  return "-b" + std::string(mode) + " is not supported (only -bm, the default, is)";
+  return "-b" + std::string(mode) + " is not supported (only -bm, the default, and -bv are)";
 }
 
 }  // namespace
@@ -88,7 +88,9 @@ SendmailArgs parse_sendmail_args(const std::vector<std::string>& args) {
           out.full_name = value;
           break;
         case 'b':
-          if (value != "m") {
+          if (value == "v") {
+            out.verify = true;
+          } else if (value != "m") {
             out.error = mode_error(value);
             return out;
           }

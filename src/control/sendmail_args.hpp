@@ -14,6 +14,7 @@ namespace postern::control {
 struct SendmailArgs {
   std::vector<std::string> recipients;
   bool recipients_from_headers = false;  // -t
+  bool verify = false;                   // -bv: say where the recipients go, send nothing
   std::optional<std::string> sender;     // -f / -r; "" or "<>" is the null sender
   std::string full_name;                 // -F
   std::string config_path;               // --config FILE
@@ -25,8 +26,9 @@ struct SendmailArgs {
 // sendmail do: -i, -oi (a lone "." never ends the message: we always read
 // to end of input), -o<anything> (-odi, -odb, -oem, -oep...), -v, -m, -U,
 // -G, -n, -bm (the default mode), and the value-taking -B, -N, -R, -V, -L,
-// -O, -h, -p, -C. Modes other than -bm (-bs, -bp, -bd, -bv, -bt, -q...) are
-// usage errors that name the postern command to use instead.
+// -O, -h, -p, -C. -bv answers where each recipient goes (like `postern
+// addresses show`) without sending. Other modes (-bs, -bp, -bd, -bt, -q...)
+// are usage errors that name the postern command to use instead.
 SendmailArgs parse_sendmail_args(const std::vector<std::string>& args);
 
 // "" for "", "<>" and "<>"-like input; the address without angle brackets

@@ -60,6 +60,8 @@ void AuthService::verify(std::string client_ip, std::string user, std::string pa
   asio::post(pool_, [this, store, client_ip = std::move(client_ip), user = std::move(user),
                      password = std::move(password), done = std::move(done)]() mutable {
     const auto now = auth::AuthThrottle::Clock::now();
+    // "ALICE@x" and "alice@x" are one user, for the throttle as well.
+    user = auth::normalize_address(user);
     Result result;
     const auto verdict = throttle_.check(client_ip, user, now);
     if (verdict.refused) {

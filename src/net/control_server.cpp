@@ -1,6 +1,7 @@
 #include "net/control_server.hpp"
 
 #include <fmt/format.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,6 +32,7 @@
 #include "delivery/destination.hpp"
 #include "net/async_bridge.hpp"
 #include "obs/log.hpp"
+#include "policy/address.hpp"
 
 namespace postern::net {
 namespace {
@@ -339,17 +341,19 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
             .count();
     origin.unique = fmt::format("{}.{}.{:08x}.sendmail", micros, ++submissions, salt);
     origin.queue_id = shared.spool.allocate_id();
-    auto prepared =
-        control::prepare_local_submission(decoder.envelope(), decoder.message(), origin,
-                                          *shared.directory(), shared.limits.max_recipients);
+    const control::LocalIdentity identity = local_identity(uid);
+    auto prepared = control::prepare_local_submission(decoder.envelope(), decoder.message(), origin,
+                                                      *shared.directory(),
+                                                      shared.limits.max_recipients, identity);
     decoder.message().clear();
     if (auto* refusal = std::get_if<Response>(&prepared)) {
       obs::warning("control", "action=submit uid={} result=refused error=\"{}\"", uid,
                    obs::sanitize(refusal->text));
       co_return *refusal;
     }
-    Envelope envelope = std::move(std::get<control::LocalMessage>(prepared).envelope);
-    std::string data = std::move(std::get<control::LocalMessage>(prepared).data);
+    control::LocalMessage& local = std::get<control::LocalMessage>(prepared);
+    Envelope envelope = std::move(local.envelope);
+    std::string data = std::move(local.data);
     const std::string from = envelope.mail_from;
     const std::size_t nrcpt = envelope.recipients.size();
 
@@ -381,20 +385,74 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
     }
     const std::size_t size = data.size();
     spool::Spool& spool = shared.spool;
-    auto result = co_await await_callback<spool::SubmitResult>(
-        ex, [&spool, &envelope, &data, &origin](auto done) {
-          spool.submit(std::move(envelope), std::move(data), std::move(done),
-                       std::move(origin.queue_id));
-        });
-    if (result.error) {
-      obs::error("spool", "origin=sendmail uid={} result=failed error=\"{}\"", uid,
-                 result.error.message());
-      co_return control::error_response(ErrorKind::tempfail,
-                                        "cannot store the message: " + result.error.message());
+    std::string queue_id = "none";
+    // sendmail -t with every recipient unknown: only the bounce is stored.
+    if (nrcpt > 0) {
+      auto result =
+          co_await await_callback<spool::SubmitResult>(ex, [&spool, &envelope, &data,
+                                                            &origin](auto done) {
+            spool.submit(std::move(envelope), std::move(data), std::move(done),
+                         std::move(origin.queue_id));
+          });
+      if (result.error) {
+        obs::error("spool", "origin=sendmail uid={} result=failed error=\"{}\"", uid,
+                   result.error.message());
+        co_return control::error_response(ErrorKind::tempfail,
+                                          "cannot store the message: " + result.error.message());
+      }
+      queue_id = result.queue_id;
+      obs::event("queued", "id={} origin=sendmail uid={} from=<{}> nrcpt={} size={}{}", queue_id,
+                 uid, obs::sanitize(from), nrcpt, size, signed_for);
     }
-    obs::event("queued", "id={} origin=sendmail uid={} from=<{}> nrcpt={} size={}{}",
-               result.queue_id, uid, obs::sanitize(from), nrcpt, size, signed_for);
-    co_return control::ok_response(result.queue_id);
+    for (const auto& b : local.bounced) {
+      obs::event("bounced",
+                 "id={} origin=sendmail uid={} from=<{}> to=<{}> reply=\"5.1.1 User "
+                 "unknown\"",
+                 queue_id, uid, obs::sanitize(from), obs::sanitize(b));
+    }
+    if (local.bounce) {
+      Envelope& bounce_envelope = local.bounce->envelope;
+      std::string& bounce_data = local.bounce->data;
+      auto result = co_await await_callback<spool::SubmitResult>(
+          ex, [&spool, &bounce_envelope, &bounce_data](auto done) {
+            spool.submit(std::move(bounce_envelope), std::move(bounce_data), std::move(done));
+          });
+      if (result.error && nrcpt == 0) {
+        co_return control::error_response(ErrorKind::tempfail,
+                                          "cannot store the bounce: " + result.error.message());
+      }
+      if (result.error) {
+        // The message itself is stored: refusing now would make the caller
+        // send it twice. The lost report is the lesser harm; say so loudly.
+        obs::error("bounce",
+                   "id={} origin=sendmail to=<{}> error=\"cannot queue the bounce for "
+                   "unknown recipients: {}\"",
+                   queue_id, obs::sanitize(from), result.error.message());
+      } else {
+        obs::event("queued", "id={} origin=sendmail bounce_for={} to=<{}>", result.queue_id,
+                   queue_id, obs::sanitize(from));
+      }
+    }
+    co_return control::ok_response(queue_id);
+  }
+
+  // SPEC §1.9: the local user behind the control socket's peer uid. root
+  // and the server's own user may write any From:; others own what the
+  // address book gives their login at the default domain.
+  control::LocalIdentity local_identity(long uid) const {
+    control::LocalIdentity id;
+    const auto u = static_cast<uid_t>(uid < 0 ? 0 : uid);
+    id.trusted = u == 0 || u == ::geteuid();
+    // getpwuid reads /etc/passwd (or NSS): small and local, and submissions
+    // are rare next to SMTP; it runs on the control loop only.
+    if (const passwd* pw = ::getpwuid(u); pw != nullptr && pw->pw_name != nullptr) {
+      id.login = pw->pw_name;
+    } else {
+      id.login = "uid" + std::to_string(u);
+    }
+    id.user = policy::ascii_lower(id.login) + "@" + shared.default_domain;
+    id.default_sender = id.login + "@" + shared.hostname;
+    return id;
   }
 };
 

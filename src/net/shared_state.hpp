@@ -21,6 +21,8 @@ class SharedState {
  public:
   SharedState(const config::Config& config, AuthService& auth_service, spool::Spool& spool_ref)
       : hostname(config.hostname),
+        default_domain(
+            config.addresses.effective_default_domain(config.hostname, config.local_domains)),
         limits(config.limits),
         relay_networks(config.relay_networks),
         limiter(config.limits.max_sessions, config.limits.max_sessions_per_ip),
@@ -28,6 +30,7 @@ class SharedState {
         spool(spool_ref) {}
 
   const std::string hostname;
+  const std::string default_domain;  // [addresses] default_domain, for sendmail's local users
   const Limits limits;
   const std::vector<config::Network> relay_networks;
   SessionLimiter limiter;

@@ -11,6 +11,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "addresses/book_loader.hpp"
 #include "config/host_port.hpp"
 #include "obs/log.hpp"
 
@@ -91,6 +92,15 @@ SmtpCourier::SmtpCourier(const config::Config& config, std::shared_ptr<dns::Reso
   // A peer that vanishes mid-write must not kill the process (SSL_write
   // writes with plain write(2)).
   std::signal(SIGPIPE, SIG_IGN);
+  std::vector<std::string> srs_secrets;
+  if (!config.addresses.srs_secret_file.empty()) {
+    std::vector<addresses::BookProblem> problems;
+    srs_secrets = addresses::read_srs_secrets(config.addresses.srs_secret_file, problems);
+    for (const auto& p : problems) {
+      if (p.error) throw std::runtime_error(p.where + ": " + p.message + " (" + p.fix + ")");
+    }
+  }
+  senders_ = addresses::OutboundSenderRules::from_config(config, std::move(srs_secrets));
   if (!delivery_.smarthost.empty()) {
     std::string why;
     const auto hp = config::parse_host_port(delivery_.smarthost, why);
@@ -266,7 +276,8 @@ std::vector<RecipientResult> SmtpCourier::deliver_direct(const spool::QueuedMess
   if (mx.hosts.empty()) {
     return all_with(n, Outcome::permanent, "5.1.2 domain " + domain + " has no mail host");
   }
-  const OutgoingMessage outgoing = outgoing_for(message, data, rcpts);
+  OutgoingMessage outgoing = outgoing_for(message, data, rcpts);
+  outgoing.mail_from = sender_for(message, false);
   std::string last_error = "no MX host could be reached";
   for (const dns::MxHost& host : mx.hosts) {
     const dns::AddressResult addrs = resolver_->lookup_addresses(host.host);
@@ -291,6 +302,17 @@ std::vector<RecipientResult> SmtpCourier::deliver_direct(const spool::QueuedMess
   return all_with(n, Outcome::transient, "4.4.1 " + last_error);
 }
 
+std::string SmtpCourier::sender_for(const spool::QueuedMessage& message, bool smarthost) const {
+  const std::string sender =
+      senders_.envelope_sender(message.envelope, smarthost, std::chrono::system_clock::now());
+  if (sender != message.envelope.mail_from) {
+    obs::event("rewrite", "id={} from=<{}> mail_from=<{}> reason={}", message.id,
+               obs::sanitize(message.envelope.mail_from), obs::sanitize(sender),
+               senders_.forwarded(message.envelope) ? "srs" : "smarthost_senders");
+  }
+  return sender;
+}
+
 std::vector<RecipientResult> SmtpCourier::deliver_smarthost(const spool::QueuedMessage& message,
                                                             std::string_view data,
                                                             const std::vector<std::size_t>& rcpts) {
@@ -312,7 +334,12 @@ std::vector<RecipientResult> SmtpCourier::deliver_smarthost(const spool::QueuedM
   for (const std::uint16_t p : delivery_.fallback_ports) {
     if (std::find(ports.begin(), ports.end(), p) == ports.end()) ports.push_back(p);
   }
-  const OutgoingMessage outgoing = outgoing_for(message, data, rcpts);
+  OutgoingMessage outgoing = outgoing_for(message, data, rcpts);
+  outgoing.mail_from = sender_for(message, true);
+  // [addresses] smarthost_rewrite_from: the provider may check the header
+  // From: too. This copy lives until the attempts below are over.
+  const std::optional<std::string> rewritten = senders_.rewrite_header_from(data);
+  if (rewritten) outgoing.data = *rewritten;
   std::string last_error;
   for (std::size_t pi = 0; pi < ports.size(); ++pi) {
     for (const std::string& ip : addresses) {

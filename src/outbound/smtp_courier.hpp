@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "addresses/outbound_sender.hpp"
 #include "config/config.hpp"
 #include "delivery/courier.hpp"
 #include "dns/resolver.hpp"
@@ -94,6 +95,11 @@ class SmtpCourier final : public delivery::Courier {
   std::chrono::milliseconds step_timeout(std::chrono::milliseconds rfc_default) const;
   void reaper();
 
+  // MAIL FROM for this attempt: SRS for forwarded mail, the smarthost map
+  // on the way to the smarthost (SPEC §1.9, docs/addresses.md).
+  std::string sender_for(const spool::QueuedMessage& message, bool smarthost) const;
+
+  addresses::OutboundSenderRules senders_;
   std::string hostname_;
   config::DeliveryConfig delivery_;
   bool command_timeout_set_ = false;

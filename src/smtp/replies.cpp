@@ -207,6 +207,10 @@ Reply message_too_big() {
 Reply sender_not_owned() {
   return make_reply(553, Status::not_authorized, "Sender address not owned by user");
 }
+Reply header_sender_not_owned(std::string_view field, std::string_view address) {
+  return make_reply(550, Status::not_authorized,
+                    fmt::format("<{}>: {} address not owned by user", address, field));
+}
 Reply user_unknown(std::string_view address) {
   return make_reply(550, Status::bad_mailbox,
                     fmt::format("<{}>: Recipient address rejected: User unknown", address));

@@ -92,6 +92,9 @@ Reply bad_recipient_syntax();
 Reply unsupported_option(std::string_view name);
 Reply message_too_big();
 Reply sender_not_owned();
+// 550 5.7.1 after DATA: an address in the header From: or Sender: that the
+// authenticated user does not own (SPEC §1.9).
+Reply header_sender_not_owned(std::string_view field, std::string_view address);
 Reply user_unknown(std::string_view address);
 Reply relay_denied(std::string_view address);
 Reply too_many_recipients();

@@ -4,6 +4,7 @@
 // in a reply, and the buffers that held them are overwritten.
 #include <fmt/format.h>
 
+#include "policy/address.hpp"
 #include "sasl/sasl.hpp"
 #include "smtp/capabilities.hpp"
 #include "smtp/replies.hpp"
@@ -132,7 +133,9 @@ void ServerSession::Impl::credentials_result(AuthOutcome outcome) {
   const std::string who = fmt::format("method={} user={}", auth_mechanism_, quote_field(name));
   switch (outcome) {
     case AuthOutcome::ok:
-      user_ = name;
+      // The canonical (lowercase) name, as the users file keys it (SPEC
+      // §1.9), so ownership checks and trace headers see one spelling.
+      user_ = policy::ascii_lower(name);
       log("auth", "result=ok " + who);
       reply(replies::auth_ok());
       break;

@@ -3,6 +3,8 @@
 // mail for our mailboxes, and for anywhere only from relay_networks.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "obs/log.hpp"
 #include "policy/address.hpp"
 #include "policy/relay.hpp"
@@ -12,6 +14,21 @@
 namespace postern::smtp {
 
 namespace {
+
+// RFC 3461 §4 xtext: what ORCPT carries. "+" and "=" and anything outside
+// "!".."~" are written as "+HH".
+std::string xtext(std::string_view text) {
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= '!' && c <= '~' && c != '+' && c != '=') {
+      out += ch;
+    } else {
+      out += fmt::format("+{:02X}", c);
+    }
+  }
+  return out;
+}
 
 Reply param_refusal(const ParamError& e) {
   const std::string name = obs::sanitize(e.name, 60);
@@ -99,7 +116,12 @@ std::optional<Reply> ServerSession::Impl::check_rcpt(std::string_view args, Rcpt
   ParamError error;
   auto params = parse_rcpt_params(parts->params, error);
   if (!params) return param_refusal(error);
-  const auto path = policy::parse_path(parts->path, envelope_.smtputf8);
+  // RFC 5321 §4.1.1.3: "<Postmaster>" without a domain (any case) must be
+  // accepted; it means the postmaster of this server.
+  const std::string postmaster = directory_.postmaster();
+  const auto path = policy::ascii_lower(parts->path) == "<postmaster>" && !postmaster.empty()
+                        ? policy::parse_path("<" + postmaster + ">", true)
+                        : policy::parse_path(parts->path, envelope_.smtputf8);
   if (!path || path->null) return replies::bad_recipient_syntax();
   shown = obs::sanitize(path->mailbox.text());
   out.normalized = policy::normalized_address(path->mailbox);
@@ -129,8 +151,33 @@ std::optional<Reply> ServerSession::Impl::check_rcpt(std::string_view args, Rcpt
 void ServerSession::Impl::apply_rcpt(RcptCheck rcpt) {
   // A repeated recipient is accepted (the client did nothing wrong) but not
   // added: the first RCPT's DSN parameters stay.
-  if (recipients_seen_.insert(std::move(rcpt.normalized)).second) {
-    envelope_.recipients.push_back(std::move(rcpt.recipient));
+  if (!recipients_seen_.insert(std::move(rcpt.normalized)).second) {
+    state_ = State::rcpt;
+    return reply(replies::rcpt_ok());
+  }
+  // Aliases, subaddresses and SRS addresses are resolved here, at the
+  // envelope (as Postfix's cleanup does with virtual aliases): the spool
+  // holds the mailboxes and remote addresses the message goes to, a later
+  // change of the aliases file does not touch mail already accepted, and a
+  // mailbox that two aliases reach gets the message once.
+  const std::string& original = rcpt.recipient.address;
+  const std::vector<std::string> targets = directory_.expand(original);
+  if (targets.size() != 1 || targets.front() != original) {
+    std::string to;
+    for (const auto& t : targets) to += (to.empty() ? "<" : ",<") + obs::sanitize(t) + ">";
+    log("expand", fmt::format("rcpt={} to={}", quote_field("<" + original + ">"), quote_field(to)));
+  }
+  for (const std::string& target : targets) {
+    const bool seen = std::any_of(
+        envelope_.recipients.begin(), envelope_.recipients.end(), [&](const Recipient& r) {
+          return policy::ascii_lower(r.address) == policy::ascii_lower(target);
+        });
+    if (seen) continue;
+    Recipient r = rcpt.recipient;
+    r.address = target;
+    // A DSN should name the address the sender used (RFC 3461 §4.2).
+    if (r.orcpt.empty() && target != original) r.orcpt = "rfc822;" + xtext(original);
+    envelope_.recipients.push_back(std::move(r));
   }
   state_ = State::rcpt;
   reply(replies::rcpt_ok());

@@ -146,6 +146,7 @@ struct ServerSession::Impl {
   void process_data();
   void process_bdat();
   void finish_chunk();
+  std::optional<Reply> check_header_senders(std::string_view data) const;
   void commit(std::string data);
   void message_committed(std::string_view id);
   void message_failed(std::string_view why);

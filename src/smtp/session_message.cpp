@@ -4,8 +4,10 @@
 #include <fmt/format.h>
 
 #include "message/header_section.hpp"
+#include "message/message_text.hpp"
 #include "message/received_header.hpp"
 #include "message/submission_headers.hpp"
+#include "obs/log.hpp"
 #include "smtp/replies.hpp"
 #include "smtp/session_impl.hpp"
 
@@ -127,7 +129,32 @@ void ServerSession::Impl::finish_chunk() {
 
 // ---- commit -------------------------------------------------------------------------
 
+// SPEC §1.9: on submission every address in From: and Sender: must be the
+// user's, as the envelope sender must be (RFC 6409 §6.1 lets the MSA
+// insist). The header is what people see and what DMARC aligns on, so a
+// stolen or shared account must not put another user's name there; this
+// runs before anything (a DKIM signature) vouches for the message.
+std::optional<Reply> ServerSession::Impl::check_header_senders(std::string_view data) const {
+  if (s_.role != Role::submission || user_.empty()) return std::nullopt;
+  for (const std::string_view field : {"From", "Sender"}) {
+    for (const auto& value : message::header_values(data, field)) {
+      for (const auto& address : message::parse_address_list(value)) {
+        if (!directory_.user_owns_sender(user_, address)) {
+          return replies::header_sender_not_owned(field, obs::sanitize(address));
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 void ServerSession::Impl::commit(std::string data) {
+  if (auto refusal = check_header_senders(data)) {
+    reject("DATA", *refusal);
+    reset_transaction();
+    state_ = State::greeted;
+    return;
+  }
   message::ReceivedInfo r;
   r.helo = helo_;
   r.client_ip = s_.client_ip;

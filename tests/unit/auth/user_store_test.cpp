@@ -55,7 +55,8 @@ TEST(UserStore, AddSaveLoadRoundTripWithMode) {
   EXPECT_TRUE(problems.empty());
   EXPECT_TRUE(back.exists("alice@example.com"));
   EXPECT_TRUE(back.exists("alice@EXAMPLE.com"));
-  EXPECT_FALSE(back.exists("Alice@example.com"));  // local parts keep their case
+  // SPEC §1.9: local parts are matched without case too.
+  EXPECT_TRUE(back.exists("ALICE@example.com"));
   EXPECT_EQ(back.hash_for("alice@example.com").value(), "$argon2id$v=19$fake");
 }
 

@@ -103,5 +103,12 @@ TEST(SendmailArgs, Help) {
   EXPECT_TRUE(parse_sendmail_args({"--help"}).help);
 }
 
+TEST(SendmailArgs, BvVerifiesInsteadOfSending) {
+  const SendmailArgs a = parse_sendmail_args({"-bv", "root", "alice@example.com"});
+  EXPECT_TRUE(a.error.empty()) << a.error;
+  EXPECT_TRUE(a.verify);
+  EXPECT_EQ(a.recipients, (std::vector<std::string>{"root", "alice@example.com"}));
+}
+
 }  // namespace
 }  // namespace postern::control

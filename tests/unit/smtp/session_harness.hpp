@@ -114,10 +114,9 @@ inline bool no_bare_line_ends(std::string_view s) {
 
 class Harness {
  public:
-  explicit Harness(SessionSettings s, Script script = {})
-      : script_(std::move(script)),
-        implicit_(s.tls == TlsMode::implicit),
-        session_(s, directory()) {}
+  explicit Harness(SessionSettings s, Script script = {},
+                   const policy::Directory& dir = directory())
+      : script_(std::move(script)), implicit_(s.tls == TlsMode::implicit), session_(s, dir) {}
 
   void start() {
     if (implicit_) session_.tls_established(TlsInfo{"TLSv1.3", "TLS_AES_128_GCM_SHA256"});

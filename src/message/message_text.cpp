@@ -1,4 +1,4 @@
-#include "control/message_text.hpp"
+#include "message/message_text.hpp"
 
 #include <array>
 #include <cstdio>
@@ -6,7 +6,7 @@
 
 #include "core/text.hpp"
 
-namespace postern::control {
+namespace postern::message {
 namespace {
 
 bool is_blank(char c) {
@@ -93,7 +93,7 @@ std::size_t header_section_end(std::string_view message) {
   return pos;
 }
 
-bool has_header(std::string_view message, std::string_view name) {
+bool has_field(std::string_view message, std::string_view name) {
   for (const Field& f : fields_of(message)) {
     if (iequals(f.name, name)) return true;
   }
@@ -226,4 +226,20 @@ std::vector<std::string> parse_address_list(std::string_view value) {
   return clean;
 }
 
-}  // namespace postern::control
+std::string rfc5322_date_utc(long long unix_seconds) {
+  static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
+                                                       "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%s, %d %s %04d %02d:%02d:%02d +0000",
+                kDays[static_cast<std::size_t>(tm.tm_wday)], tm.tm_mday,
+                kMonths[static_cast<std::size_t>(tm.tm_mon)], tm.tm_year + 1900, tm.tm_hour,
+                tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+}  // namespace postern::message

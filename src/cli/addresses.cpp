@@ -1,0 +1,31 @@
+// `postern addresses show ADDRESS... [--config F]`: which mailboxes and
+// remote targets an address reaches and why (user, alias, plus-tag, role,
+// catch-all, SRS): the question operators ask most (docs/addresses.md).
+#include <iostream>
+#include <memory>
+
+#include "cli/address_report.hpp"
+#include "cli/commands.hpp"
+#include "cli/control_target.hpp"
+
+namespace postern::cli {
+
+Command add_addresses(CLI::App& app) {
+  auto* sub =
+      app.add_subcommand("addresses", "where addresses go: users, aliases, catch-alls, SRS");
+  sub->require_subcommand(1);
+  auto* show =
+      sub->add_subcommand("show", "print the mailboxes and remote targets of ADDRESS, and why");
+  auto config_path = std::make_shared<std::string>();
+  auto list = std::make_shared<std::vector<std::string>>();
+  show->add_option("address", *list, "addresses (a bare name gets the default domain)")->required();
+  show->add_option("--config,-c", *config_path, "configuration file");
+  return {sub, [config_path, list] {
+            auto config =
+                load_target_config("postern addresses", *config_path, "/etc/postern/postern.toml");
+            if (!config) return 78;
+            return report_addresses(*config, *list, std::cout, std::cerr);
+          }};
+}
+
+}  // namespace postern::cli

@@ -21,8 +21,7 @@ Command add_addresses(CLI::App& app) {
   show->add_option("address", *list, "addresses (a bare name gets the default domain)")->required();
   show->add_option("--config,-c", *config_path, "configuration file");
   return {sub, [config_path, list] {
-            auto config =
-                load_target_config("postern addresses", *config_path, "/etc/postern/postern.toml");
+            auto config = load_target_config("postern addresses", *config_path);
             if (!config) return 78;
             return report_addresses(*config, *list, std::cout, std::cerr);
           }};

@@ -3,6 +3,7 @@
 // read by src/addresses when the server (or `postern check`) builds the
 // address book; this only checks the keys.
 #include "config/loader.hpp"
+#include "core/text.hpp"
 
 namespace postern::config {
 namespace {
@@ -60,7 +61,7 @@ void Loader::load_addresses(const toml::table& root) {
   auto domain_key = [&](std::string_view key, std::string& out) {
     const std::string full = "addresses." + std::string(key);
     if (auto v = get_string(*t, key, full, "\"example.com\"")) {
-      std::string d = lowercase(*v);
+      std::string d = ascii_lower(*v);
       if (!d.empty() && d.back() == '.') d.pop_back();
       if (!is_hostname(d)) {
         error(config_.lines[full], full + " \"" + *v + "\" is not a domain name",
@@ -111,7 +112,7 @@ void Loader::load_addresses(const toml::table& root) {
                   "\" = \"account@provider.example\" (the address the smarthost "
                   "account may send as)");
       } else {
-        a.smarthost_senders[lowercase(k)] = s->get();
+        a.smarthost_senders[ascii_lower(k)] = s->get();
       }
     }
   }

@@ -271,15 +271,16 @@ TEST(Verify, ExpiredAndLengthLimited) {
   // A signature with l= (we never write one, but others do): text added
   // after the signed length does not break it.
   const std::string message = crlf({"From: a@example.com", "", "signed part"});
-  std::string field = sign(message, {&k, 1}, 100).header_fields;
+  // A Signature views the message it was found in: keep that message alive.
+  const std::string signed_message = sign(message, {&k, 1}, 100).header_fields + message;
   EXPECT_EQ(
-      verify(field + message, find_signatures(field + message).at(0), answer_for(k), 100).outcome,
+      verify(signed_message, find_signatures(signed_message).at(0), answer_for(k), 100).outcome,
       Outcome::pass);
-  const Signature s = find_signatures(field + message).at(0);
+  const Signature s = find_signatures(signed_message).at(0);
   Signature expired = s;
   expired.expiration = 150;
-  EXPECT_EQ(verify(field + message, expired, answer_for(k), 151).outcome, Outcome::fail);
-  EXPECT_EQ(verify(field + message, expired, answer_for(k), 150).outcome, Outcome::pass);
+  EXPECT_EQ(verify(signed_message, expired, answer_for(k), 151).outcome, Outcome::fail);
+  EXPECT_EQ(verify(signed_message, expired, answer_for(k), 150).outcome, Outcome::pass);
 }
 
 }  // namespace

@@ -14,9 +14,9 @@
 #include <thread>
 #include <vector>
 
-#include "app/dkim_keys.hpp"
 #include "addresses/address_directory.hpp"
 #include "addresses/book_loader.hpp"
+#include "app/dkim_keys.hpp"
 #include "control/control_protocol.hpp"
 #include "delivery/queue_runner.hpp"
 #include "dns/resolver.hpp"

@@ -388,9 +388,8 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
     std::string queue_id = "none";
     // sendmail -t with every recipient unknown: only the bounce is stored.
     if (nrcpt > 0) {
-      auto result =
-          co_await await_callback<spool::SubmitResult>(ex, [&spool, &envelope, &data,
-                                                            &origin](auto done) {
+      auto result = co_await await_callback<spool::SubmitResult>(
+          ex, [&spool, &envelope, &data, &origin](auto done) {
             spool.submit(std::move(envelope), std::move(data), std::move(done),
                          std::move(origin.queue_id));
           });

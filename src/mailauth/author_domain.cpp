@@ -1,17 +1,10 @@
 #include "mailauth/author_domain.hpp"
 
+#include "core/text.hpp"
 #include "mailauth/dkim/message_view.hpp"
 
 namespace postern::mailauth {
 namespace {
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // The value with comments (nested, RFC 5322 §3.2.2) and quoted strings
 // (§3.2.4) blanked out, folding removed.
@@ -73,7 +66,7 @@ std::string address_domain(std::string_view address) {
   const std::size_t end = d.find_first_of(" >,;");
   if (end != std::string_view::npos) d = d.substr(0, end);
   if (d.ends_with('.')) d.remove_suffix(1);
-  return lowercase(d);
+  return ascii_lower(d);
 }
 
 std::vector<std::string> from_domains(std::string_view message) {

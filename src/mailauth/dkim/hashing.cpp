@@ -1,4 +1,5 @@
 #include "mailauth/dkim/hashing.hpp"
+#include "core/text.hpp"
 
 #include <openssl/evp.h>
 
@@ -25,14 +26,6 @@ class Sha256 {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
 };
 
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string body_hash(Canon canon, std::string_view body, std::optional<std::uint64_t> limit,
@@ -50,11 +43,11 @@ std::string header_hash(Canon canon, const std::vector<HeaderField>& fields,
                         const std::vector<std::string>& names, std::string_view signature_field) {
   // Fields of each name, top to bottom; selection takes them from the back.
   std::map<std::string, std::vector<const HeaderField*>> by_name;
-  for (const HeaderField& f : fields) by_name[lowercase(f.name)].push_back(&f);
+  for (const HeaderField& f : fields) by_name[ascii_lower(f.name)].push_back(&f);
   Sha256 sha;
   std::string buf;
   for (const std::string& name : names) {
-    auto it = by_name.find(lowercase(name));
+    auto it = by_name.find(ascii_lower(name));
     if (it == by_name.end() || it->second.empty()) continue;
     buf.clear();
     canonicalize_header(canon, it->second.back()->text, buf);

@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "core/text.hpp"
 #include "mailauth/dkim/base64.hpp"
 #include "mailauth/dkim/hashing.hpp"
 #include "mailauth/dkim/key_record.hpp"
@@ -12,14 +13,6 @@
 
 namespace postern::mailauth::dkim {
 namespace {
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 std::string without_wsp(std::string_view s) {
   std::string out;
@@ -55,7 +48,7 @@ Signature parse_signature(const HeaderField& f) {
       return s;
     }
   }
-  s.domain = lowercase(*tags.get("d"));
+  s.domain = ascii_lower(*tags.get("d"));
   s.selector = std::string(*tags.get("s"));
   if (*tags.get("v") != "1") {
     s.error = fmt::format("v={} is not a DKIM version this verifier knows", *tags.get("v"));
@@ -118,7 +111,8 @@ Signature parse_signature(const HeaderField& f) {
   s.b_end = value_offset + b_value.size();
   s.identity = tags.get("i") ? std::string(*tags.get("i")) : "@" + s.domain;
   const std::size_t at = s.identity.rfind('@');
-  const std::string i_domain = at == std::string::npos ? "" : lowercase(s.identity.substr(at + 1));
+  const std::string i_domain =
+      at == std::string::npos ? "" : ascii_lower(s.identity.substr(at + 1));
   if (at == std::string::npos || (i_domain != s.domain && !i_domain.ends_with("." + s.domain))) {
     s.error = fmt::format("i={} is not within d={}", s.identity, s.domain);
     return s;
@@ -217,7 +211,7 @@ Verdict verify(std::string_view message, const Signature& sig, const KeyAnswer& 
     return result(Outcome::permerror, "the key record does not allow sha256 e-mail signatures");
   }
   if (rec.record->strict_identity) {
-    const std::string i_domain = lowercase(sig.identity.substr(sig.identity.rfind('@') + 1));
+    const std::string i_domain = ascii_lower(sig.identity.substr(sig.identity.rfind('@') + 1));
     if (i_domain != sig.domain) {
       return result(Outcome::permerror, "the key record (t=s) requires i= to be in d= itself");
     }

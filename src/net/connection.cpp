@@ -13,6 +13,7 @@
 #include <optional>
 #include <variant>
 
+#include "metrics/server_metrics.hpp"
 #include "net/async_bridge.hpp"
 #include "net/tls_context.hpp"
 #include "net/tls_socket.hpp"
@@ -148,6 +149,8 @@ class Driver {
   }
 
   std::string_view close_reason() const { return close_reason_; }
+  // The session was admitted only to be told 421 (a session limit).
+  void mark_refused() { refused_ = true; }
 
  private:
   // Moves the deadline; an earlier one wakes the watchdog to re-arm (which
@@ -169,6 +172,11 @@ class Driver {
         } else if (auto* log = std::get_if<smtp::LogEvent>(&action)) {
           obs::log_line(log->warning ? obs::Level::warning : obs::Level::info, log->event,
                         log->fields);
+          // A refused connection is counted as such in serve_connection.
+          if (log->event == "reject" && !refused_) {
+            metrics::message_rejected(log->reply.code == 0 ? std::string("protocol")
+                                                           : metrics::reject_reason(log->reply));
+          }
         } else if (auto* close = std::get_if<smtp::Close>(&action)) {
           close_reason_ = close->reason;
           co_await flush();
@@ -251,11 +259,13 @@ class Driver {
             "or the STARTTLS port\"";
       }
       obs::warning("tls", "session={} result=failed error=\"{}\"{}", id_, obs::sanitize(msg), hint);
+      metrics::tls_handshake(listener_.address, false);
       tls_.reset();  // nothing more can be said on a broken TLS stream
       session_.tls_failed();
       close_reason_ = "tls handshake failed";
       co_return false;
     }
+    metrics::tls_handshake(listener_.address, true);
     set_deadline(Clock::now() + shared_.limits.idle_timeout);
     // The session logs the success with the negotiated version and cipher.
     session_.tls_established(describe_tls(tls_->native_handle()));
@@ -275,6 +285,10 @@ class Driver {
       timer_.expires_after(result.delay);
       std::error_code ec;
       co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (result.outcome == smtp::AuthOutcome::throttled) metrics::rate_limit_hit("auth_failures");
+    if (result.outcome != smtp::AuthOutcome::temporary_failure) {
+      metrics::auth_result(result.outcome == smtp::AuthOutcome::ok);
     }
     session_.credentials_result(result.outcome);
   }
@@ -298,6 +312,7 @@ class Driver {
     }
     obs::event("queued", "id={} session={} from=<{}> nrcpt={} size={}", result.queue_id, id_,
                obs::sanitize(from), nrcpt, size);
+    metrics::message_accepted(listener_.address);
     session_.message_committed(result.queue_id);
   }
 
@@ -325,6 +340,7 @@ class Driver {
   std::optional<TlsSocket> tls_;
   std::string out_;
   std::string close_reason_ = "closed";
+  bool refused_ = false;
 };
 
 }  // namespace
@@ -364,6 +380,13 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const config::Listene
       settings.refuse_with = "Too many connections from your address, try again later";
       break;
   }
+  if (admission == SessionLimiter::Admission::admitted) {
+    metrics::session_opened(listener.address, to_string(listener.role));
+  } else {
+    metrics::session_refused(admission == SessionLimiter::Admission::too_many_total
+                                 ? "max_sessions"
+                                 : "max_sessions_per_ip");
+  }
   obs::event("connect", "session={} client={}:{} listener={} role={} tls={}{}", id, ip,
              remote.port(), listener.address, to_string(listener.role), to_string(listener.tls),
              admission == SessionLimiter::Admission::admitted ? "" : " refused=limit");
@@ -373,10 +396,14 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const config::Listene
   {
     smtp::ServerSession session(std::move(settings), *directory);
     Driver driver(socket, listener, shared, session, id);
+    if (admission != SessionLimiter::Admission::admitted) driver.mark_refused();
     co_await (driver.run() || driver.watch());
     reason = std::string(driver.close_reason());
   }
-  if (admission == SessionLimiter::Admission::admitted) shared.limiter.release(ip);
+  if (admission == SessionLimiter::Admission::admitted) {
+    shared.limiter.release(ip);
+    metrics::session_closed(listener.address);
+  }
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - started)
                       .count();

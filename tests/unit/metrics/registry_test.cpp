@@ -79,3 +79,23 @@ TEST(Registry, OneNameCannotHaveTwoTypes) {
 
 }  // namespace
 }  // namespace postern::metrics
+
+#include "metrics/server_metrics.hpp"
+
+namespace postern::metrics {
+namespace {
+
+TEST(RejectReason, NamesTheRefusalsOperatorsAskAbout) {
+  EXPECT_EQ(reject_reason(Reply(554, "5.7.1", "Relay access denied")), "relay_denied");
+  EXPECT_EQ(reject_reason(Reply(550, "5.1.1", "no such user")), "unknown_user");
+  EXPECT_EQ(reject_reason(Reply(553, "5.7.1", "not owned")), "sender_not_owned");
+  EXPECT_EQ(reject_reason(Reply(530, "5.7.0", "Authentication required")), "auth_required");
+  EXPECT_EQ(reject_reason(Reply(552, "5.3.4", "too big")), "message_too_large");
+  EXPECT_EQ(reject_reason(Reply(452, "4.5.3", "Too many recipients")), "too_many_recipients");
+  EXPECT_EQ(reject_reason(Reply(452, "4.3.1", "storage")), "storage");
+  EXPECT_EQ(reject_reason(Reply(500, "5.5.1", "unknown")), "protocol");
+  EXPECT_EQ(reject_reason(Reply(550, "5.7.26", "dmarc")), "other");
+}
+
+}  // namespace
+}  // namespace postern::metrics

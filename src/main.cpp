@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   const std::vector<postern::cli::Command> commands = {
       postern::cli::add_serve(app), postern::cli::add_check(app),    postern::cli::add_user(app),
       postern::cli::add_queue(app), postern::cli::add_sendmail(app), postern::cli::add_probe(app),
-      postern::cli::add_send(app),
+      postern::cli::add_send(app),  postern::cli::add_reload(app),
   };
   try {
     app.parse(argc, argv);

@@ -18,5 +18,6 @@ Command add_queue(CLI::App& app);
 Command add_sendmail(CLI::App& app);
 Command add_probe(CLI::App& app);
 Command add_send(CLI::App& app);
+Command add_reload(CLI::App& app);
 
 }  // namespace postern::cli

@@ -76,6 +76,13 @@ struct DeliveryConfig {
   std::filesystem::path smarthost_ca_file;
 };
 
+// [metrics] address = "127.0.0.1:9325": Prometheus exposition; empty = off.
+struct MetricsConfig {
+  std::string address;  // as written
+  std::string host;
+  std::uint16_t port = 0;
+};
+
 struct LogConfig {
   std::string target = "stderr";  // or "syslog"
 };
@@ -93,6 +100,10 @@ struct Config {
   Limits limits;
   DeliveryConfig delivery;
   LogConfig log;
+  MetricsConfig metrics;
+  // Top-level `user`: who the server becomes after binding when started as
+  // root (docs/service.md). Empty when the key is absent.
+  std::string user;
   // Benchmark-only: `[spool] unsafe_ack_before_fsync = true`. Never default.
   bool unsafe_ack_before_fsync = false;
 

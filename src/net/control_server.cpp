@@ -155,6 +155,7 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
   std::atomic<std::uint64_t> submissions{0};
   std::uint32_t salt = 0;
   bool open = false;
+  std::function<Response()> reload_handler;
 
   void start() {
     std::error_code ec;
@@ -278,6 +279,8 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
         obs::event("control", "action=flush uid={} messages={}", uid, n);
         co_return control::ok_response(fmt::format("{} message(s) due now", n));
       }
+      case control::Verb::reload:
+        co_return co_await reload(uid);
       case control::Verb::remove:
       case control::Verb::hold:
       case control::Verb::release:
@@ -306,6 +309,25 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
       }
     });
     if (!queued) done(ChangeOutcome{std::make_error_code(std::errc::operation_canceled)});
+  }
+
+  // RELOAD: the reload reads files and builds TLS contexts, so it runs on
+  // the worker thread, never on the event loop.
+  asio::awaitable<Response> reload(long uid) {
+    obs::event("control", "action=reload uid={}", uid);
+    if (!reload_handler) {
+      co_return control::error_response(ErrorKind::software, "this server cannot reload");
+    }
+    auto ex = co_await asio::this_coro::executor;
+    std::weak_ptr<Impl> weak = weak_from_this();
+    co_return co_await await_callback<Response>(ex, [this, weak](auto done) {
+      const bool queued = worker.post([weak, done]() mutable {
+        auto me = weak.lock();
+        if (!me) return done(control::error_response(ErrorKind::tempfail, "the server is stopping"));
+        done(me->reload_handler());
+      });
+      if (!queued) done(control::error_response(ErrorKind::tempfail, "the server is stopping"));
+    });
   }
 
   // Parameters and the lambda below hold only references and scalars: GCC
@@ -420,6 +442,10 @@ ControlServer::ControlServer(asio::io_context& loop, std::filesystem::path socke
 
 ControlServer::~ControlServer() {
   stop();
+}
+
+void ControlServer::set_reload(std::function<control::Response()> handler) {
+  impl_->reload_handler = std::move(handler);
 }
 
 void ControlServer::start() {

@@ -122,6 +122,8 @@ LoadResult Loader::run(std::string_view text) {
   load_delivery(root);
   load_log(root);
   load_spool(root);
+  load_service(root);
+  load_metrics(root);
   return finish();
 }
 

@@ -29,7 +29,7 @@ namespace postern::config {
 // key in the wrong table, and is reported as such.
 inline constexpr std::string_view kTopKeys[] = {
     "hostname", "data_dir", "local_domains", "relay_networks", "tls", "auth", "listener",
-    "limits",   "delivery", "log",           "spool"};
+    "limits",   "delivery", "log",           "spool",         "user",           "metrics"};
 inline constexpr std::string_view kTlsKeys[] = {"cert", "key"};
 inline constexpr std::string_view kAuthKeys[] = {"users_file"};
 inline constexpr std::string_view kListenerKeys[] = {"address", "role", "tls", "insecure"};
@@ -57,18 +57,20 @@ inline constexpr std::string_view kDeliveryKeys[] = {"resolver",
                                                      "max_connections_per_destination"};
 inline constexpr std::string_view kLogKeys[] = {"target"};
 inline constexpr std::string_view kSpoolKeys[] = {"unsafe_ack_before_fsync"};
+inline constexpr std::string_view kMetricsKeys[] = {"address"};
 
 struct Section {
   std::string_view name;  // as written in the file: "tls", "listener"
   std::span<const std::string_view> keys;
 };
-inline constexpr std::array<Section, 7> kSections = {{{"tls", kTlsKeys},
+inline constexpr std::array<Section, 8> kSections = {{{"tls", kTlsKeys},
                                                       {"auth", kAuthKeys},
                                                       {"listener", kListenerKeys},
                                                       {"limits", kLimitsKeys},
                                                       {"delivery", kDeliveryKeys},
                                                       {"log", kLogKeys},
-                                                      {"spool", kSpoolKeys}}};
+                                                      {"spool", kSpoolKeys},
+                                                      {"metrics", kMetricsKeys}}};
 
 std::string_view type_name(const toml::node& node);
 int line_of(const toml::node& node);
@@ -142,6 +144,9 @@ class Loader {
   void load_log(const toml::table& root);
 
   void load_spool(const toml::table& root);
+
+  void load_service(const toml::table& root);  // top-level `user`
+  void load_metrics(const toml::table& root);
 
   std::string source_name_;
   std::filesystem::path base_dir_;

@@ -79,17 +79,19 @@ bool in_networks(const std::vector<config::Network>& networks, const std::string
 class Driver {
  public:
   Driver(tcp::socket& socket, const config::ListenerConfig& listener, SharedState& shared,
-         smtp::ServerSession& session, std::string session_id)
+         smtp::ServerSession& session, std::string session_id,
+         std::chrono::seconds idle_timeout)
       : socket_(socket),
         listener_(listener),
         shared_(shared),
         session_(session),
         id_(std::move(session_id)),
         timer_(socket.get_executor()),
-        watchdog_(socket.get_executor()) {}
+        watchdog_(socket.get_executor()),
+        idle_timeout_(idle_timeout) {}
 
   asio::awaitable<void> run() {
-    set_deadline(Clock::now() + shared_.limits.idle_timeout);
+    set_deadline(Clock::now() + idle_timeout_);
     if (listener_.tls == TlsMode::implicit) {
       if (!co_await handshake()) co_return;
     }
@@ -123,7 +125,7 @@ class Driver {
         unproductive_bytes += n;
         const bool command_done = !session_.receiving_message() && session_.buffered() == 0;
         if (command_done || unproductive_bytes >= kProgressBytes) {
-          set_deadline(Clock::now() + shared_.limits.idle_timeout);
+          set_deadline(Clock::now() + idle_timeout_);
           unproductive_bytes = 0;
         }
       }
@@ -266,7 +268,7 @@ class Driver {
       co_return false;
     }
     metrics::tls_handshake(listener_.address, true);
-    set_deadline(Clock::now() + shared_.limits.idle_timeout);
+    set_deadline(Clock::now() + idle_timeout_);
     // The session logs the success with the negotiated version and cipher.
     session_.tls_established(describe_tls(tls_->native_handle()));
     co_return true;
@@ -341,6 +343,7 @@ class Driver {
   std::string out_;
   std::string close_reason_ = "closed";
   bool refused_ = false;
+  const std::chrono::seconds idle_timeout_;
 };
 
 }  // namespace
@@ -356,17 +359,19 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const config::Listene
   const auto started = std::chrono::steady_clock::now();
 
   smtp::SessionSettings settings;
-  settings.hostname = shared.hostname;
+  // This session's view of the configuration, kept to its end.
+  const auto policy = shared.policy();
+  settings.hostname = policy->hostname;
   settings.listener = listener.address;
   settings.role = listener.role;
   settings.tls = listener.tls;
   settings.tls_available = shared.tls() != nullptr;
   settings.insecure_auth = listener.insecure;
-  settings.limits = shared.limits;
+  settings.limits = policy->limits;
   settings.session_id = id;
   settings.client_ip = ip;
   settings.client_port = remote.port();
-  settings.client_in_relay_networks = in_networks(shared.relay_networks, ip);
+  settings.client_in_relay_networks = in_networks(policy->relay_networks, ip);
   settings.now = std::chrono::system_clock::now();
 
   const auto admission = shared.limiter.acquire(ip);
@@ -395,7 +400,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const config::Listene
   std::string reason;
   {
     smtp::ServerSession session(std::move(settings), *directory);
-    Driver driver(socket, listener, shared, session, id);
+    Driver driver(socket, listener, shared, session, id, policy->limits.idle_timeout);
     if (admission != SessionLimiter::Admission::admitted) driver.mark_refused();
     co_await (driver.run() || driver.watch());
     reason = std::string(driver.close_reason());

@@ -239,7 +239,7 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
   // away before finishing it (nobody to answer).
   asio::awaitable<std::optional<Response>> handle(stream_protocol::socket& socket,
                                                   asio::steady_timer& timer, long uid) {
-    control::RequestDecoder decoder(shared.limits.max_message_size);
+    control::RequestDecoder decoder(shared.policy()->limits.max_message_size);
     std::string buf(kReadChunk, '\0');
     while (decoder.state() == control::RequestDecoder::State::need_more) {
       std::error_code ec;
@@ -351,7 +351,7 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
   asio::awaitable<Response> submit(control::RequestDecoder& decoder, long uid) {
     control::LocalOrigin origin;
     origin.uid = uid < 0 ? 0 : static_cast<unsigned>(uid);
-    origin.hostname = shared.hostname;
+    origin.hostname = shared.policy()->hostname;
     origin.when = std::chrono::system_clock::now();
     const auto micros =
         std::chrono::duration_cast<std::chrono::microseconds>(origin.when.time_since_epoch())
@@ -359,7 +359,7 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
     origin.unique = fmt::format("{}.{}.{:08x}.sendmail", micros, ++submissions, salt);
     auto prepared =
         control::prepare_local_submission(decoder.envelope(), decoder.message(), origin,
-                                          *shared.directory(), shared.limits.max_recipients);
+                                          *shared.directory(), shared.policy()->limits.max_recipients);
     decoder.message().clear();
     if (auto* refusal = std::get_if<Response>(&prepared)) {
       obs::warning("control", "action=submit uid={} result=refused error=\"{}\"", uid,

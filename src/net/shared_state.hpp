@@ -16,22 +16,39 @@
 
 namespace postern::net {
 
+// What a session reads from the configuration when it starts. A reload
+// swaps in a new one; a session keeps the one it started with, so nothing
+// changes under an open session (docs/service.md, "Reload").
+struct SessionPolicy {
+  std::string hostname;
+  Limits limits;
+  std::vector<config::Network> relay_networks;
+};
+
 class SharedState {
  public:
-  SharedState(const config::Config& config, AuthService& auth_service, spool::Spool& spool_ref)
-      : hostname(config.hostname),
-        limits(config.limits),
-        relay_networks(config.relay_networks),
-        limiter(config.limits.max_sessions, config.limits.max_sessions_per_ip),
+  // `max_sessions`: the configured one, or less when the descriptor limit
+  // does not leave room for it (service/descriptors.hpp).
+  SharedState(const config::Config& config, std::size_t max_sessions, AuthService& auth_service,
+              spool::Spool& spool_ref)
+      : limiter(max_sessions, config.limits.max_sessions_per_ip),
         auth(auth_service),
-        spool(spool_ref) {}
+        spool(spool_ref),
+        policy_(std::make_shared<const SessionPolicy>(
+            SessionPolicy{config.hostname, config.limits, config.relay_networks})) {}
 
-  const std::string hostname;
-  const Limits limits;
-  const std::vector<config::Network> relay_networks;
   SessionLimiter limiter;
   AuthService& auth;
   spool::Spool& spool;
+
+  std::shared_ptr<const SessionPolicy> policy() const {
+    std::lock_guard lock(mu_);
+    return policy_;
+  }
+  void set_policy(std::shared_ptr<const SessionPolicy> p) {
+    std::lock_guard lock(mu_);
+    policy_ = std::move(p);
+  }
 
   std::shared_ptr<const policy::Directory> directory() const {
     std::lock_guard lock(mu_);
@@ -53,6 +70,7 @@ class SharedState {
 
  private:
   mutable std::mutex mu_;
+  std::shared_ptr<const SessionPolicy> policy_;
   std::shared_ptr<const policy::Directory> directory_;
   std::shared_ptr<asio::ssl::context> tls_;
 };

@@ -77,5 +77,6 @@ def test_notify_ready_reloading_stopping(make_server, tmp_path):
         srv.proc.send_signal(signal.SIGTERM)
         assert notify.next() == "STOPPING=1\n"
         assert srv.proc.wait(10 * SLOW) == 0
+        srv.expect_dead = True  # stopped here, cleanly: nothing for teardown to do
     finally:
         notify.close()

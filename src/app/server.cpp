@@ -25,10 +25,10 @@
 #include "control/control_protocol.hpp"
 #include "delivery/queue_runner.hpp"
 #include "dns/resolver.hpp"
+#include "metrics/registry.hpp"
 #include "net/auth_service.hpp"
 #include "net/control_server.hpp"
 #include "net/listeners.hpp"
-#include "metrics/registry.hpp"
 #include "net/metrics_server.hpp"
 #include "net/shared_state.hpp"
 #include "net/tls_context.hpp"
@@ -51,6 +51,22 @@ bool needs_tls(const config::Config& config) {
     if (l.tls != TlsMode::none) return true;
   }
   return false;
+}
+
+// Delivery as configured: Maildirs here, the rest by MX or smarthost.
+delivery::RunnerSettings make_runner_settings(const config::Config& config) {
+  delivery::RunnerSettings r;
+  r.mail_root = config.mail_dir();
+  r.local_domains = config.local_domains;
+  r.retry_initial = config.delivery.retry_initial;
+  r.retry_max = config.delivery.retry_max;
+  r.max_queue_lifetime = config.delivery.max_queue_lifetime;
+  r.hostname = config.hostname;
+  dns::ResolverOptions resolver_options;
+  resolver_options.server = config.delivery.resolver;
+  r.remote = std::make_shared<outbound::SmtpCourier>(
+      config, std::shared_ptr<dns::Resolver>(dns::Resolver::create(resolver_options)));
+  return r;
 }
 
 }  // namespace
@@ -172,10 +188,18 @@ struct Server::Impl {
     } catch (const std::exception& e) {
       std::string why = e.what();
       if (::geteuid() != 0 && why.find("key") != std::string::npos) {
-        why += " (the server no longer runs as root: the key must be readable by its user, "
-               "e.g. chgrp that group and chmod 0640; docs/service.md)";
+        why +=
+            " (the server no longer runs as root: the key must be readable by its user, "
+            "e.g. chgrp that group and chmod 0640; docs/service.md)";
       }
       return refuse({why});
+    }
+
+    delivery::RunnerSettings delivery_next;
+    try {
+      delivery_next = make_runner_settings(next);
+    } catch (const std::exception& e) {
+      return refuse({std::string("[delivery]: ") + e.what()});
     }
 
     // 2. Nothing can fail from here on.
@@ -193,12 +217,13 @@ struct Server::Impl {
     shared->limiter.set_limits(max_sessions, config.limits.max_sessions_per_ip);
     auth->reload_if_changed();
     rebuild_directory();
+    runner->update(std::move(delivery_next));
 
     std::string text = "reloaded " + (config.source.empty() ? std::string("embedded default")
                                                             : config.source.string());
     obs::event("reload", "status=applied file={} max_sessions={} max_sessions_per_ip={}",
-               config.source.empty() ? "<embedded default>" : config.source.string(),
-               max_sessions, config.limits.max_sessions_per_ip);
+               config.source.empty() ? "<embedded default>" : config.source.string(), max_sessions,
+               config.limits.max_sessions_per_ip);
     for (const auto& r : restart) {
       obs::warning("reload", "needs_restart=\"{}\" action=\"applied at the next restart\"", r);
       text += " | needs a restart: " + r;
@@ -341,17 +366,7 @@ int Server::run() {
   };
   signals->async_wait(on_signal);
 
-  delivery::RunnerSettings runner_settings;
-  runner_settings.mail_root = config.mail_dir();
-  runner_settings.local_domains = config.local_domains;
-  runner_settings.retry_initial = config.delivery.retry_initial;
-  runner_settings.retry_max = config.delivery.retry_max;
-  runner_settings.max_queue_lifetime = config.delivery.max_queue_lifetime;
-  runner_settings.hostname = config.hostname;
-  dns::ResolverOptions resolver_options;
-  resolver_options.server = config.delivery.resolver;
-  runner_settings.remote = std::make_shared<outbound::SmtpCourier>(
-      config, std::shared_ptr<dns::Resolver>(dns::Resolver::create(resolver_options)));
+  const delivery::RunnerSettings runner_settings = make_runner_settings(config);
   s.runner = std::make_unique<delivery::QueueRunner>(*s.spool, runner_settings);
 
   // Keep every loop alive while idle.
@@ -371,9 +386,8 @@ int Server::run() {
   s.listeners->open();
   if (!config.metrics.address.empty()) {
     s.register_queue_metrics();
-    s.metrics_http = std::make_unique<net::MetricsServer>(*s.loops[0], config.metrics.host,
-                                                     config.metrics.port,
-                                                     metrics::process_registry());
+    s.metrics_http = std::make_unique<net::MetricsServer>(
+        *s.loops[0], config.metrics.host, config.metrics.port, metrics::process_registry());
     s.metrics_http->start();
   }
 
@@ -393,10 +407,10 @@ int Server::run() {
   // A client that vanishes mid-write must not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
 
-  obs::event("start",
-             "hostname={} data_dir={} listeners={} loops={} nofile={}/{} max_sessions={} user={}",
-             config.hostname, config.data_dir.string(), config.listeners.size(), s.loops.size(),
-             nofile.soft, nofile.hard, max_sessions, user ? user->name : std::string("(unchanged)"));
+  obs::event(
+      "start", "hostname={} data_dir={} listeners={} loops={} nofile={}/{} max_sessions={} user={}",
+      config.hostname, config.data_dir.string(), config.listeners.size(), s.loops.size(),
+      nofile.soft, nofile.hard, max_sessions, user ? user->name : std::string("(unchanged)"));
   s.notifier.ready(fmt::format("serving {} listeners", config.listeners.size()));
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < s.loops.size(); ++i) {

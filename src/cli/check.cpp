@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "config/config.hpp"
+#include "config/lint_service.hpp"
 
 namespace postern::cli {
 namespace {
@@ -75,6 +76,8 @@ int run_check(const CheckOptions& options) {
   if (config) {
     auto more = config::lint(*config);
     problems.insert(problems.end(), more.begin(), more.end());
+    auto service = config::lint_service(*config);
+    problems.insert(problems.end(), service.begin(), service.end());
   }
 
   const auto errors =

@@ -208,7 +208,6 @@ std::vector<Problem> lint(const Config& config) {
   lint_storage(config, out);
   lint_identity(config, out);
   lint_delivery(config, out);
-  lint_service(config, out);
   return out;
 }
 

@@ -135,13 +135,27 @@ struct QueueRunner::Impl {
         settings(std::move(r)),
         local(settings.mail_root),
         bouncer(spool, settings.hostname) {
-    for (std::string& d : settings.local_domains) d = lowercase(d);
+    set(settings);
+  }
+
+  // The settings a reload may change, read afresh at each use: a delivery
+  // in progress keeps its courier alive through the snapshot it holds.
+  std::shared_ptr<const RunnerSettings> current() const {
+    std::lock_guard lock(settings_mu);
+    return current_;
+  }
+  void set(RunnerSettings next) {
+    for (std::string& d : next.local_domains) d = lowercase(d);
+    auto snapshot = std::make_shared<const RunnerSettings>(std::move(next));
+    std::lock_guard lock(settings_mu);
+    current_ = std::move(snapshot);
   }
 
   bool is_local(const std::string& address) const {
     const std::string domain = domain_of(address);
-    return std::find(settings.local_domains.begin(), settings.local_domains.end(), domain) !=
-           settings.local_domains.end();
+    const auto cfg = current();
+    return std::find(cfg->local_domains.begin(), cfg->local_domains.end(), domain) !=
+           cfg->local_domains.end();
   }
 
   void worker() {
@@ -178,7 +192,7 @@ struct QueueRunner::Impl {
         owed.push_back(i);
       } else if (is_local(r.recipient.address)) {
         local_rcpts.push_back(i);
-      } else if (settings.remote) {
+      } else if (current()->remote) {
         remote_rcpts.push_back(i);
       } else if (r.last_reply != kNoRemote) {
         // Recorded once so `postern queue` can say why it waits; without a
@@ -198,7 +212,7 @@ struct QueueRunner::Impl {
     if (!spool.read_data(id, data)) {
       if (spool.load(id)) {
         obs::error("deferred", "id={} reason=\"cannot read the queued message\"", id);
-        schedule->add(id, now + settings.retry_initial);
+        schedule->add(id, now + current()->retry_initial);
       }
       return;
     }
@@ -207,7 +221,7 @@ struct QueueRunner::Impl {
     // spool error came in between), as its own report.
     if (!owed.empty()) {
       if (!bounce(m, data, owed, true)) {
-        schedule->add(id, Clock::now() + settings.retry_initial);
+        schedule->add(id, Clock::now() + current()->retry_initial);
         return;
       }
       if (local_rcpts.empty() && remote_rcpts.empty()) return;
@@ -215,7 +229,7 @@ struct QueueRunner::Impl {
 
     apply(m, local_rcpts, local.deliver(m, data, local_rcpts), "mailbox", false);
     if (!remote_rcpts.empty()) {
-      apply(m, remote_rcpts, settings.remote->deliver(m, data, remote_rcpts), "relay", true);
+      apply(m, remote_rcpts, current()->remote->deliver(m, data, remote_rcpts), "relay", true);
     }
 
     // The next try waits for the recipient that has failed most often, but
@@ -235,21 +249,21 @@ struct QueueRunner::Impl {
       }
     }
     if (retry) {
-      const auto deadline = m.arrival + settings.max_queue_lifetime;
+      const auto deadline = m.arrival + current()->max_queue_lifetime;
       m.next_attempt =
-          std::min(Clock::now() + retry_delay(worst, settings.retry_initial, settings.retry_max),
+          std::min(Clock::now() + retry_delay(worst, current()->retry_initial, current()->retry_max),
                    std::max(deadline, Clock::now()));
     }
     if (!record(m)) {
       // The results are not durable; trying again later may deliver twice
       // to the recipients that succeeded, which beats losing track.
-      schedule->add(id, Clock::now() + settings.retry_initial);
+      schedule->add(id, Clock::now() + current()->retry_initial);
       return;
     }
     if (!failed_now.empty() && !bounce(m, data, failed_now, false)) {
       // The failures are recorded as owed: the next attempt sends the
       // bounce (and only the bounce, for them).
-      schedule->add(id, Clock::now() + settings.retry_initial);
+      schedule->add(id, Clock::now() + current()->retry_initial);
       return;
     }
     if (retry) schedule->add(id, m.next_attempt);
@@ -305,7 +319,7 @@ struct QueueRunner::Impl {
   void apply(QueuedMessage& m, const std::vector<std::size_t>& indexes,
              const std::vector<RecipientResult>& results, std::string_view where_key, bool remote) {
     const auto now = Clock::now();
-    const bool expired = now - m.arrival >= settings.max_queue_lifetime;
+    const bool expired = now - m.arrival >= current()->max_queue_lifetime;
     for (std::size_t k = 0; k < indexes.size(); ++k) {
       auto& r = m.recipients[indexes[k]];
       RecipientResult result;
@@ -383,7 +397,9 @@ struct QueueRunner::Impl {
   }
 
   spool::Spool& spool;
-  RunnerSettings settings;
+  RunnerSettings settings;  // as started: mail_root and workers stay
+  mutable std::mutex settings_mu;
+  std::shared_ptr<const RunnerSettings> current_;
   LocalCourier local;
   Bouncer bouncer;
   std::shared_ptr<Schedule> schedule = std::make_shared<Schedule>();
@@ -424,6 +440,10 @@ void QueueRunner::stop() {
   impl_->schedule->stop();
   for (std::thread& t : impl_->workers) t.join();
   impl_->workers.clear();
+}
+
+void QueueRunner::update(RunnerSettings settings) {
+  impl_->set(std::move(settings));
 }
 
 void QueueRunner::wake(const std::string& queue_id) {

@@ -53,6 +53,10 @@ class QueueRunner {
   void start();
   // Finishes the delivery in progress, then returns.
   void stop();
+  // A reload: local domains, retry timing, queue lifetime and the remote
+  // courier apply from the next use on; mail_root, workers and the
+  // bounces' hostname stay as started.
+  void update(RunnerSettings settings);
   // Makes a queued message due now (e.g. `postern queue flush`, or a
   // remote courier that became available).
   void wake(const std::string& queue_id);

@@ -79,8 +79,7 @@ bool in_networks(const std::vector<config::Network>& networks, const std::string
 class Driver {
  public:
   Driver(tcp::socket& socket, const config::ListenerConfig& listener, SharedState& shared,
-         smtp::ServerSession& session, std::string session_id,
-         std::chrono::seconds idle_timeout)
+         smtp::ServerSession& session, std::string session_id, std::chrono::seconds idle_timeout)
       : socket_(socket),
         listener_(listener),
         shared_(shared),

@@ -314,7 +314,8 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
     co_return co_await await_callback<Response>(ex, [this, weak](auto done) {
       const bool queued = worker.post([weak, done]() mutable {
         auto me = weak.lock();
-        if (!me) return done(control::error_response(ErrorKind::tempfail, "the server is stopping"));
+        if (!me)
+          return done(control::error_response(ErrorKind::tempfail, "the server is stopping"));
         done(me->reload_handler());
       });
       if (!queued) done(control::error_response(ErrorKind::tempfail, "the server is stopping"));
@@ -357,9 +358,9 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
         std::chrono::duration_cast<std::chrono::microseconds>(origin.when.time_since_epoch())
             .count();
     origin.unique = fmt::format("{}.{}.{:08x}.sendmail", micros, ++submissions, salt);
-    auto prepared =
-        control::prepare_local_submission(decoder.envelope(), decoder.message(), origin,
-                                          *shared.directory(), shared.policy()->limits.max_recipients);
+    auto prepared = control::prepare_local_submission(decoder.envelope(), decoder.message(), origin,
+                                                      *shared.directory(),
+                                                      shared.policy()->limits.max_recipients);
     decoder.message().clear();
     if (auto* refusal = std::get_if<Response>(&prepared)) {
       obs::warning("control", "action=submit uid={} result=refused error=\"{}\"", uid,

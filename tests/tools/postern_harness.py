@@ -259,9 +259,10 @@ class Server:
         return self.listener(name).port
 
     # -- process ------------------------------------------------------------
-    def start(self, timeout=10.0, env=None):
+    def start(self, timeout=10.0, env=None, prefix=()):
         """Starts `postern serve` and waits until every listener listens.
-        `env`: variables added to the server's environment."""
+        `env`: variables added to the server's environment; `prefix`: a
+        command that runs it (e.g. `prlimit --nofile=256:256 --`)."""
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self.starts += 1
         self.expect_dead = False
@@ -269,7 +270,7 @@ class Server:
             log.write(f"=== harness: start #{self.starts} ===\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
-                [POSTERN, "serve", "--config", str(self.config_path)],
+                [*prefix, POSTERN, "serve", "--config", str(self.config_path)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir,
                 start_new_session=True, env={**os.environ, **(env or {})})
         deadline = time.monotonic() + timeout * SLOW

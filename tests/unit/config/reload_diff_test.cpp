@@ -38,7 +38,8 @@ TEST(NeedsRestart, ListenerChangesAreNamed) {
   EXPECT_EQ(out[1], "listener 0.0.0.0:587 added");
   Config removed = base();
   removed.listeners.clear();
-  EXPECT_EQ(needs_restart(base(), removed), std::vector<std::string>{"listener 0.0.0.0:25 removed"});
+  EXPECT_EQ(needs_restart(base(), removed),
+            std::vector<std::string>{"listener 0.0.0.0:25 removed"});
 }
 
 TEST(NeedsRestart, StartOnlySettings) {
@@ -46,9 +47,9 @@ TEST(NeedsRestart, StartOnlySettings) {
   next.data_dir = "/srv/mail";
   next.user = "mail";
   next.metrics.address = "127.0.0.1:9325";
-  EXPECT_EQ(needs_restart(base(), next),
-            (std::vector<std::string>{"data_dir changed", "user changed",
-                                      "[metrics] address changed"}));
+  EXPECT_EQ(
+      needs_restart(base(), next),
+      (std::vector<std::string>{"data_dir changed", "user changed", "[metrics] address changed"}));
 }
 
 }  // namespace

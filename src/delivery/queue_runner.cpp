@@ -250,9 +250,9 @@ struct QueueRunner::Impl {
     }
     if (retry) {
       const auto deadline = m.arrival + current()->max_queue_lifetime;
-      m.next_attempt =
-          std::min(Clock::now() + retry_delay(worst, current()->retry_initial, current()->retry_max),
-                   std::max(deadline, Clock::now()));
+      m.next_attempt = std::min(
+          Clock::now() + retry_delay(worst, current()->retry_initial, current()->retry_max),
+          std::max(deadline, Clock::now()));
     }
     if (!record(m)) {
       // The results are not durable; trying again later may deliver twice

@@ -11,7 +11,8 @@ packages=(build-essential cmake ninja-build pkg-config
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev python3 python3-pytest swaks
              python3-dnslib python3-aiosmtpd clang-format iproute2
-             testssl.sh prometheus systemd man-db debhelper dpkg-dev lintian)
+             testssl.sh prometheus systemd man-db debhelper dpkg-dev lintian
+             clang libclang-rt-14-dev)  # clang + libFuzzer runtime: tests/fuzz/run.sh
 fi
 
 missing=()

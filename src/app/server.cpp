@@ -62,6 +62,11 @@ delivery::RunnerSettings make_runner_settings(const config::Config& config) {
   r.retry_max = config.delivery.retry_max;
   r.max_queue_lifetime = config.delivery.max_queue_lifetime;
   r.hostname = config.hostname;
+  r.limits.max_connections = config.delivery.max_connections;
+  r.limits.max_per_destination = config.delivery.max_connections_per_destination;
+  r.limits.dead_backoff_initial = config.delivery.retry_initial;
+  r.limits.dead_backoff_max = config.delivery.retry_max;
+  r.smarthost = !config.delivery.smarthost.empty();
   dns::ResolverOptions resolver_options;
   resolver_options.server = config.delivery.resolver;
   r.remote = std::make_shared<outbound::SmtpCourier>(
@@ -195,13 +200,6 @@ struct Server::Impl {
       return refuse({why});
     }
 
-    delivery::RunnerSettings delivery_next;
-    try {
-      delivery_next = make_runner_settings(next);
-    } catch (const std::exception& e) {
-      return refuse({std::string("[delivery]: ") + e.what()});
-    }
-
     // 2. Nothing can fail from here on.
     const std::size_t max_sessions = effective_max_sessions(next);
     next.auth.users_file = config.auth.users_file;
@@ -217,7 +215,6 @@ struct Server::Impl {
     shared->limiter.set_limits(max_sessions, config.limits.max_sessions_per_ip);
     auth->reload_if_changed();
     rebuild_directory();
-    runner->update(std::move(delivery_next));
 
     std::string text = "reloaded " + (config.source.empty() ? std::string("embedded default")
                                                             : config.source.string());

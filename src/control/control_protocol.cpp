@@ -18,6 +18,7 @@ constexpr std::array<VerbName, 7> kVerbs = {{
     {Verb::ping, "PING"},
     {Verb::reload, "RELOAD"},
     {Verb::flush, "FLUSH"},
+    {Verb::status, "STATUS"},
     {Verb::remove, "DELETE"},
     {Verb::hold, "HOLD"},
     {Verb::release, "RELEASE"},
@@ -80,6 +81,7 @@ std::string format_request(const Request& request) {
     case Verb::ping:
     case Verb::flush:
     case Verb::reload:
+    case Verb::status:
       break;
     case Verb::remove:
     case Verb::hold:
@@ -122,6 +124,7 @@ ParsedRequestLine parse_request_line(std::string_view line, std::size_t max_mess
     case Verb::ping:
     case Verb::flush:
     case Verb::reload:
+    case Verb::status:
       if (line.size() != word.size()) return fail(std::string(word) + " takes no argument");
       break;
     case Verb::remove:

@@ -38,9 +38,11 @@ inline constexpr std::size_t kMaxEnvelopeLine = 1024;
 // limit after decoding).
 inline constexpr std::size_t kMaxEnvelopeBlock = 1001 * kMaxEnvelopeLine;
 
-// RELOAD: what SIGHUP does (docs/service.md), answered once the new
-// configuration is in place or refused.
-enum class Verb { ping, flush, reload, remove, hold, release, submit };
+// STATUS answers one line: the delivery scheduler per destination
+// (delivery::format_destinations), for `postern queue list`. RELOAD: what
+// SIGHUP does (docs/service.md), answered once the new configuration is in
+// place or refused.
+enum class Verb { ping, flush, status, reload, remove, hold, release, submit };
 
 // What went wrong, as a fixed word on the wire, so that `postern sendmail`
 // can pick its exit status (sysexits.h) without parsing prose.
@@ -53,7 +55,7 @@ enum class ErrorKind {
   software,  // anything else on the server's side          -> EX_SOFTWARE 70
 };
 
-// The wire word: "PING", "FLUSH", "RELOAD", "DELETE", "HOLD", "RELEASE", "SUBMIT".
+// The wire word: "PING", "FLUSH", "STATUS", "RELOAD", "DELETE", "HOLD", "RELEASE", "SUBMIT".
 std::string_view to_string(Verb verb);
 
 struct Request {

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -128,6 +129,7 @@ struct ServerSession::Impl {
   void apply_mail(MailCheck mail);
   struct RcptCheck {
     Recipient recipient;
+    std::string normalized;  // policy::normalized_address of the recipient
   };
   std::optional<Reply> check_rcpt(std::string_view args, RcptCheck& out, std::string& shown) const;
   void apply_rcpt(RcptCheck rcpt);
@@ -174,6 +176,10 @@ struct ServerSession::Impl {
 
   // Transaction (RFC 5321 §3.3).
   Envelope envelope_;
+  // Normalised addresses of envelope_.recipients: a recipient named twice
+  // in one transaction is delivered once (as Postfix's duplicate filter
+  // does), so 100 RCPTs of one address cannot write 100 copies.
+  std::set<std::string> recipients_seen_;
   std::string body_;
   DotDecoder decoder_;
   BdatReader bdat_;

@@ -20,10 +20,15 @@ TEST(NeedsRestart, ReloadableChangesNeedNone) {
   Config next = base();
   next.limits.max_sessions = 5;
   next.hostname = "other.example";
-  next.local_domains = {"example.org"};
   next.tls.cert = "/new/cert.pem";
-  next.delivery.retry_initial = std::chrono::seconds(5);
   EXPECT_TRUE(needs_restart(base(), next).empty());
+}
+
+TEST(NeedsRestart, DeliverySettingsNeedOne) {
+  Config next = base();
+  next.delivery.retry_initial = std::chrono::seconds(5);
+  EXPECT_EQ(needs_restart(base(), next),
+            std::vector<std::string>{"[delivery] settings (or local_domains for delivery) changed"});
 }
 
 TEST(NeedsRestart, ListenerChangesAreNamed) {

@@ -14,7 +14,7 @@ struct VerbName {
   std::string_view word;
 };
 
-constexpr std::array<VerbName, 7> kVerbs = {{
+constexpr std::array<VerbName, 8> kVerbs = {{
     {Verb::ping, "PING"},
     {Verb::reload, "RELOAD"},
     {Verb::flush, "FLUSH"},

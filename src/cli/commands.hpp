@@ -19,5 +19,7 @@ Command add_sendmail(CLI::App& app);
 Command add_probe(CLI::App& app);
 Command add_send(CLI::App& app);
 Command add_reload(CLI::App& app);
+Command add_dkim(CLI::App& app);
+Command add_dns(CLI::App& app);
 
 }  // namespace postern::cli

@@ -29,7 +29,8 @@ namespace postern::config {
 // key in the wrong table, and is reported as such.
 inline constexpr std::string_view kTopKeys[] = {
     "hostname", "data_dir", "local_domains", "relay_networks", "tls", "auth", "listener",
-    "limits",   "delivery", "log",           "spool",         "user",           "metrics"};
+    "limits",   "delivery", "log",           "spool",          "dkim",
+    "user",     "metrics"};
 inline constexpr std::string_view kTlsKeys[] = {"cert", "key"};
 inline constexpr std::string_view kAuthKeys[] = {"users_file"};
 inline constexpr std::string_view kListenerKeys[] = {"address", "role", "tls", "insecure"};
@@ -58,18 +59,20 @@ inline constexpr std::string_view kDeliveryKeys[] = {"resolver",
 inline constexpr std::string_view kLogKeys[] = {"target"};
 inline constexpr std::string_view kSpoolKeys[] = {"unsafe_ack_before_fsync"};
 inline constexpr std::string_view kMetricsKeys[] = {"address"};
+inline constexpr std::string_view kDkimKeys[] = {"domain", "selector", "key"};
 
 struct Section {
   std::string_view name;  // as written in the file: "tls", "listener"
   std::span<const std::string_view> keys;
 };
-inline constexpr std::array<Section, 8> kSections = {{{"tls", kTlsKeys},
+inline constexpr std::array<Section, 9> kSections = {{{"tls", kTlsKeys},
                                                       {"auth", kAuthKeys},
                                                       {"listener", kListenerKeys},
                                                       {"limits", kLimitsKeys},
                                                       {"delivery", kDeliveryKeys},
                                                       {"log", kLogKeys},
                                                       {"spool", kSpoolKeys},
+                                                      {"dkim", kDkimKeys},
                                                       {"metrics", kMetricsKeys}}};
 
 std::string_view type_name(const toml::node& node);
@@ -147,6 +150,8 @@ class Loader {
 
   void load_service(const toml::table& root);  // top-level `user`
   void load_metrics(const toml::table& root);
+  // [[dkim]]: each key read and checked (load_dkim.cpp).
+  void load_dkim(const toml::table& root);
 
   std::string source_name_;
   std::filesystem::path base_dir_;

@@ -10,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "net/auth_service.hpp"
+#include "net/dkim_service.hpp"
 #include "net/session_limiter.hpp"
 #include "policy/directory.hpp"
 #include "spool/spool.hpp"
@@ -40,6 +41,8 @@ class SharedState {
   SessionLimiter limiter;
   AuthService& auth;
   spool::Spool& spool;
+  // Signs outgoing mail (SPEC §1.7); null when no [[dkim]] is configured.
+  DkimService* dkim = nullptr;
 
   std::shared_ptr<const SessionPolicy> policy() const {
     std::lock_guard lock(mu_);

@@ -34,9 +34,9 @@ int main(int argc, char** argv) {
   CLI::App app{"postern: a mail server whose ports keep their purpose"};
   app.require_subcommand(1);
   const std::vector<postern::cli::Command> commands = {
-      postern::cli::add_serve(app), postern::cli::add_check(app),    postern::cli::add_user(app),
-      postern::cli::add_queue(app), postern::cli::add_sendmail(app), postern::cli::add_probe(app),
-      postern::cli::add_send(app),  postern::cli::add_dkim(app),     postern::cli::add_dns(app),
+      postern::cli::add_serve(app),  postern::cli::add_check(app),    postern::cli::add_user(app),
+      postern::cli::add_queue(app),  postern::cli::add_sendmail(app), postern::cli::add_probe(app),
+      postern::cli::add_send(app),   postern::cli::add_dkim(app),     postern::cli::add_dns(app),
       postern::cli::add_reload(app),
   };
   try {

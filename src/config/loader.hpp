@@ -28,9 +28,8 @@ namespace postern::config {
 // The schema: every key each table may hold. Anything else is a typo or a
 // key in the wrong table, and is reported as such.
 inline constexpr std::string_view kTopKeys[] = {
-    "hostname", "data_dir", "local_domains", "relay_networks", "tls", "auth", "listener",
-    "limits",   "delivery", "log",           "spool",          "dkim",
-    "user",     "metrics"};
+    "hostname", "data_dir", "local_domains", "relay_networks", "tls",  "auth", "listener",
+    "limits",   "delivery", "log",           "spool",          "dkim", "user", "metrics"};
 inline constexpr std::string_view kTlsKeys[] = {"cert", "key"};
 inline constexpr std::string_view kAuthKeys[] = {"users_file"};
 inline constexpr std::string_view kListenerKeys[] = {"address", "role", "tls", "insecure"};

@@ -10,7 +10,7 @@ packages=(build-essential cmake ninja-build pkg-config
           pandoc)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev python3 python3-pytest swaks
-             python3-dnslib python3-aiosmtpd clang-format iproute2
+             python3-dnslib python3-aiosmtpd clang-format iproute2 fail2ban
              testssl.sh prometheus systemd man-db debhelper dpkg-dev lintian
              python3-dkim opendkim opendkim-tools python3-spf
              clang libclang-rt-14-dev)  # clang + libFuzzer runtime: tests/fuzz/run.sh

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "config/reload_diff.hpp"
+#include "app/dkim_keys.hpp"
 #include "control/control_protocol.hpp"
 #include "delivery/queue_runner.hpp"
 #include "dns/resolver.hpp"
@@ -72,19 +73,6 @@ delivery::RunnerSettings make_runner_settings(const config::Config& config) {
   r.remote = std::make_shared<outbound::SmtpCourier>(
       config, std::shared_ptr<dns::Resolver>(dns::Resolver::create(resolver_options)));
   return r;
-}
-
-// The [[dkim]] keys, already read and checked by the configuration loader.
-// Two pool threads: RSA signing is about a millisecond of CPU per message.
-std::unique_ptr<net::DkimService> make_dkim_service(const config::Config& config) {
-  std::vector<mailauth::dkim::SigningKey> keys;
-  for (const config::DkimConfig& d : config.dkim) {
-    keys.push_back({d.domain, d.selector, *d.private_key});
-    obs::event("dkim", "domain={} selector={} algorithm={} key={}", d.domain, d.selector,
-               mailauth::dkim::to_string(d.private_key->algorithm()), d.key.string());
-  }
-  return std::make_unique<net::DkimService>(
-      std::make_shared<const mailauth::OutgoingSigner>(std::move(keys)), 2);
 }
 
 }  // namespace
@@ -348,7 +336,9 @@ int Server::run() {
   s.spool = spool::Spool::open(config.spool_dir(), spool_options);
   s.auth = std::make_unique<net::AuthService>(config.auth.users_file, 1);
   s.shared = std::make_unique<net::SharedState>(config, max_sessions, *s.auth, *s.spool);
-  s.dkim = make_dkim_service(config);
+  // Two signing threads: an RSA signature is a few hundred microseconds of
+  // CPU (net/dkim_service.hpp says which messages go to them).
+  s.dkim = std::make_unique<net::DkimService>(outgoing_signer(config), 2);
   s.shared->dkim = s.dkim.get();
   s.rebuild_directory();
   // The key is read here, while still root.

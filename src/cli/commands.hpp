@@ -19,6 +19,8 @@ Command add_sendmail(CLI::App& app);
 Command add_probe(CLI::App& app);
 Command add_send(CLI::App& app);
 Command add_reload(CLI::App& app);
+Command add_config(CLI::App& app);
+Command add_log(CLI::App& app);
 Command add_dkim(CLI::App& app);
 Command add_dns(CLI::App& app);
 

@@ -15,6 +15,8 @@
 
 #include <fmt/format.h>
 
+#include "core/durable_file.hpp"
+
 namespace postern::delivery {
 namespace {
 
@@ -33,15 +35,6 @@ bool safe_component(std::string_view part) {
     if (c == '/' || u < 0x20 || u == 0x7F) return false;
   }
   return true;
-}
-
-std::error_code fsync_dir(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return errno_code();
-  std::error_code ec;
-  if (::fsync(fd) != 0) ec = errno_code();
-  ::close(fd);
-  return ec;
 }
 
 // Deliveries that link into the same new/ at about the same time share one
@@ -65,7 +58,7 @@ class FolderSyncs {
       f.running = true;
       const std::uint64_t generation = ++f.started;
       lock.unlock();
-      const std::error_code ec = fsync_dir(dir);
+      const std::error_code ec = fsync_directory(dir);
       lock.lock();
       f.running = false;
       f.completed = generation;
@@ -116,7 +109,7 @@ std::error_code make_dirs(const fs::path& dir) {
   if (::mkdir(dir.c_str(), 0700) != 0) {
     return errno == EEXIST ? std::error_code{} : errno_code();
   }
-  return fsync_dir(dir.has_parent_path() ? dir.parent_path() : fs::path("."));
+  return fsync_directory(dir.has_parent_path() ? dir.parent_path() : fs::path("."));
 }
 
 // The Maildir spec asks for '/' and ':' in the host name to be encoded, since

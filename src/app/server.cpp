@@ -21,8 +21,8 @@
 #include <thread>
 #include <vector>
 
-#include "config/reload_diff.hpp"
 #include "app/dkim_keys.hpp"
+#include "config/reload_diff.hpp"
 #include "control/control_protocol.hpp"
 #include "delivery/queue_runner.hpp"
 #include "dns/resolver.hpp"

@@ -24,7 +24,6 @@ constexpr int kExitNotRunning = 75;
 // A reload reads the configuration and the certificate and may hash
 // nothing: seconds at most, even on a loaded machine.
 constexpr std::chrono::seconds kReloadTimeout{60};
-constexpr const char* kSystemConfig = "/etc/postern/postern.toml";
 
 // The server joins several sentences with " | " on its one response line.
 void print_lines(std::ostream& out, std::string_view text) {
@@ -37,7 +36,7 @@ void print_lines(std::ostream& out, std::string_view text) {
 }
 
 int run_reload(const std::string& config_path) {
-  auto config = load_target_config("postern reload", config_path, kSystemConfig);
+  auto config = load_target_config("postern reload", config_path);
   if (!config) return kExitRefused;
   const auto result = control::call(control_socket(*config), "RELOAD\n", kReloadTimeout);
   switch (result.status) {

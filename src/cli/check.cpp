@@ -7,6 +7,9 @@
 #include <iostream>
 #include <memory>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include "cli/commands.hpp"
 #include "cli/config_source.hpp"
 #include "config/config.hpp"
@@ -62,6 +65,21 @@ std::string default_for_saving() {
   for (std::size_t at = text.find(from); at != std::string::npos;
        at = text.find(from, at + data.size())) {
     text.replace(at + 1, from.size() - 1, data);
+  }
+  // The embedded default runs as whoever starts it; saved by root on a
+  // machine without a postern user, the file says so, or `postern check`
+  // (config/lint_service.cpp) would refuse what it just printed.
+  if (::geteuid() == 0 && ::getpwnam("postern") == nullptr) {
+    const std::string anchor = "\ndata_dir";
+    const std::size_t at = text.find(anchor);
+    if (at != std::string::npos) {
+      const std::size_t eol = text.find('\n', at + 1);
+      if (eol != std::string::npos) {
+        text.insert(eol + 1,
+                    "user          = \"root\"             # no postern user here: create one "
+                    "(useradd --system postern) and name it\n");
+      }
+    }
   }
   return text;
 }

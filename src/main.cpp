@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
       postern::cli::add_user(app),  postern::cli::add_queue(app), postern::cli::add_sendmail(app),
       postern::cli::add_probe(app), postern::cli::add_send(app),  postern::cli::add_log(app),
       postern::cli::add_dkim(app),  postern::cli::add_dns(app),   postern::cli::add_addresses(app),
+      postern::cli::add_reload(app),
   };
   if (const auto status = postern::cli::parse_command_line(app, argc, argv)) return *status;
   try {

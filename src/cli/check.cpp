@@ -7,10 +7,14 @@
 #include <iostream>
 #include <memory>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include "cli/address_report.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_source.hpp"
 #include "config/config.hpp"
+#include "config/lint_service.hpp"
 
 namespace postern::cli {
 namespace {
@@ -63,6 +67,21 @@ std::string default_for_saving() {
        at = text.find(from, at + data.size())) {
     text.replace(at + 1, from.size() - 1, data);
   }
+  // The embedded default runs as whoever starts it; saved by root on a
+  // machine without a postern user, the file says so, or `postern check`
+  // (config/lint_service.cpp) would refuse what it just printed.
+  if (::geteuid() == 0 && ::getpwnam("postern") == nullptr) {
+    const std::string anchor = "\ndata_dir";
+    const std::size_t at = text.find(anchor);
+    if (at != std::string::npos) {
+      const std::size_t eol = text.find('\n', at + 1);
+      if (eol != std::string::npos) {
+        text.insert(eol + 1,
+                    "user          = \"root\"             # no postern user here: create one "
+                    "(useradd --system postern) and name it\n");
+      }
+    }
+  }
   return text;
 }
 
@@ -99,6 +118,8 @@ int run_check(const CheckOptions& options) {
     problems.insert(problems.end(), more.begin(), more.end());
     auto addresses = address_lints(*config);
     problems.insert(problems.end(), addresses.begin(), addresses.end());
+    auto service = config::lint_service(*config);
+    problems.insert(problems.end(), service.begin(), service.end());
   }
 
   const auto errors =

@@ -3,9 +3,12 @@
 //
 // Exit status: 0 done, 1 the change could not be made (user exists, no such
 // user, file not writable), 2 usage errors.
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <memory>
 
@@ -174,10 +177,18 @@ int run_user(const UserOptions& o) {
     if (adding) warn_if_not_local(o.address, *target);
   }
   if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path(), ec);
+  // The file is replaced by a new one; root keeps its owner and group, so
+  // the server, which reads it as its own user (docs/service.md), still can.
+  struct stat before {};
+  const bool existed = ::stat(file.c_str(), &before) == 0;
   if (auto err = store.save(file)) {
     std::cerr << "postern user: cannot write " << file.string() << ": " << err.message()
               << "; nothing changed\n";
     return kExitFailed;
+  }
+  if (existed && ::geteuid() == 0 && ::chown(file.c_str(), before.st_uid, before.st_gid) != 0) {
+    std::cerr << "postern user: warning: cannot give " << file.string()
+              << " back to its owner: " << std::strerror(errno) << "\n";
   }
   const char* verb = o.action == "add"   ? "added to"
                      : o.action == "del" ? "removed from"

@@ -96,6 +96,11 @@ struct AddressesConfig {
                                    const std::vector<std::string>& local_domains) const;
   std::string effective_default_domain(const std::string& hostname,
                                        const std::vector<std::string>& local_domains) const;
+// [metrics] address = "127.0.0.1:9325": Prometheus exposition; empty = off.
+struct MetricsConfig {
+  std::string address;  // as written
+  std::string host;
+  std::uint16_t port = 0;
 };
 
 // One [[dkim]] table (SPEC §1.7): a signing key for a domain. Loading the
@@ -128,6 +133,10 @@ struct Config {
   std::vector<DkimConfig> dkim;
   AddressesConfig addresses;
   LogConfig log;
+  MetricsConfig metrics;
+  // Top-level `user`: who the server becomes after binding when started as
+  // root (docs/service.md). Empty when the key is absent.
+  std::string user;
   // Benchmark-only: `[spool] unsafe_ack_before_fsync = true`. Never default.
   bool unsafe_ack_before_fsync = false;
 

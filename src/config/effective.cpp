@@ -93,6 +93,7 @@ std::string render_effective(const Config& c, const EffectiveOptions& options) {
   if (!options.only_set) w.raw("# keys marked \"# default\" are not in the file\n");
   w.key("hostname", toml_string(c.hostname));
   w.key("data_dir", toml_string(c.data_dir.string()));
+  w.optional("user", c.user);
   w.key("local_domains", list(c.local_domains, [](const auto& d) { return toml_string(d); }));
   w.key("relay_networks",
         list(c.relay_networks, [](const auto& n) { return toml_string(n.text); }));
@@ -143,6 +144,9 @@ std::string render_effective(const Config& c, const EffectiveOptions& options) {
 
   w.table("log");
   w.key("target", toml_string(c.log.target));
+
+  w.table("metrics");
+  w.optional("address", c.metrics.address);
 
   if (c.unsafe_ack_before_fsync) {
     w.table("spool");

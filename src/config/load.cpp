@@ -115,6 +115,8 @@ LoadResult Loader::run(std::string_view text) {
   load_delivery(root);
   load_log(root);
   load_spool(root);
+  load_service(root);
+  load_metrics(root);
   load_dkim(root);
   load_addresses(root);
   return finish();

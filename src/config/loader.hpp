@@ -30,7 +30,7 @@ namespace postern::config {
 // key in the wrong table, and is reported as such.
 inline constexpr std::string_view kTopKeys[] = {
     "hostname", "data_dir", "local_domains", "relay_networks", "tls",  "auth",     "listener",
-    "limits",   "delivery", "log",           "spool",          "dkim", "addresses"};
+    "limits",   "delivery", "log",           "spool",          "dkim", "addresses", "user", "metrics"};
 inline constexpr std::string_view kTlsKeys[] = {"cert", "key"};
 inline constexpr std::string_view kAuthKeys[] = {"users_file"};
 inline constexpr std::string_view kListenerKeys[] = {"address", "role", "tls", "insecure"};
@@ -62,13 +62,14 @@ inline constexpr std::string_view kAddressesKeys[] = {
     "aliases_file", "recipient_delimiter", "srs_secret_file",
     "srs_domain",   "default_domain",      "postmaster",
     "abuse",        "smarthost_senders",   "smarthost_rewrite_from"};
+inline constexpr std::string_view kMetricsKeys[] = {"address"};
 inline constexpr std::string_view kDkimKeys[] = {"domain", "selector", "key"};
 
 struct Section {
   std::string_view name;  // as written in the file: "tls", "listener"
   std::span<const std::string_view> keys;
 };
-inline constexpr std::array<Section, 9> kSections = {{{"tls", kTlsKeys},
+inline constexpr std::array<Section, 10> kSections = {{{"tls", kTlsKeys},
                                                       {"auth", kAuthKeys},
                                                       {"listener", kListenerKeys},
                                                       {"limits", kLimitsKeys},
@@ -76,7 +77,8 @@ inline constexpr std::array<Section, 9> kSections = {{{"tls", kTlsKeys},
                                                       {"log", kLogKeys},
                                                       {"spool", kSpoolKeys},
                                                       {"dkim", kDkimKeys},
-                                                      {"addresses", kAddressesKeys}}};
+                                                      {"addresses", kAddressesKeys},
+                                                      {"metrics", kMetricsKeys}}};
 
 std::string_view type_name(const toml::node& node);
 int line_of(const toml::node& node);
@@ -151,6 +153,8 @@ class Loader {
   void load_spool(const toml::table& root);
 
   void load_addresses(const toml::table& root);
+  void load_service(const toml::table& root);  // top-level `user`
+  void load_metrics(const toml::table& root);
   // [[dkim]]: each key read and checked (load_dkim.cpp).
   void load_dkim(const toml::table& root);
 

@@ -14,8 +14,9 @@ struct VerbName {
   std::string_view word;
 };
 
-constexpr std::array<VerbName, 7> kVerbs = {{
+constexpr std::array<VerbName, 8> kVerbs = {{
     {Verb::ping, "PING"},
+    {Verb::reload, "RELOAD"},
     {Verb::flush, "FLUSH"},
     {Verb::status, "STATUS"},
     {Verb::remove, "DELETE"},
@@ -80,6 +81,7 @@ std::string format_request(const Request& request) {
   switch (request.verb) {
     case Verb::ping:
     case Verb::flush:
+    case Verb::reload:
     case Verb::status:
       break;
     case Verb::remove:
@@ -122,6 +124,7 @@ ParsedRequestLine parse_request_line(std::string_view line, std::size_t max_mess
   switch (r.verb) {
     case Verb::ping:
     case Verb::flush:
+    case Verb::reload:
     case Verb::status:
       if (line.size() != word.size()) return fail(std::string(word) + " takes no argument");
       break;

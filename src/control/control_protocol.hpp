@@ -2,7 +2,7 @@
 // server and `postern queue` / `postern sendmail`. It is deliberately tiny:
 //
 //   request   = verb [SP argument] LF            one line, at most kMaxRequestLine
-//   "PING" | "FLUSH" | "DELETE <id>" | "HOLD <id>" | "RELEASE <id>"
+//   "PING" | "FLUSH" | "RELOAD" | "DELETE <id>" | "HOLD <id>" | "RELEASE <id>"
 //   | "SUBMIT <envelope octets> <message octets>" LF envelope-block message
 //   envelope-block = "FROM <sender>" LF *( "TO <recipient>" LF )
 //   response  = ("OK" [SP text] | "ERR" SP kind SP text) LF     one line
@@ -39,8 +39,10 @@ inline constexpr std::size_t kMaxEnvelopeLine = 1024;
 inline constexpr std::size_t kMaxEnvelopeBlock = 1001 * kMaxEnvelopeLine;
 
 // STATUS answers one line: the delivery scheduler per destination
-// (delivery::format_destinations), for `postern queue list`.
-enum class Verb { ping, flush, status, remove, hold, release, submit };
+// (delivery::format_destinations), for `postern queue list`. RELOAD: what
+// SIGHUP does (docs/service.md), answered once the new configuration is in
+// place or refused.
+enum class Verb { ping, flush, status, reload, remove, hold, release, submit };
 
 // What went wrong, as a fixed word on the wire, so that `postern sendmail`
 // can pick its exit status (sysexits.h) without parsing prose.
@@ -54,7 +56,7 @@ enum class ErrorKind {
   software,  // anything else on the server's side          -> EX_SOFTWARE 70
 };
 
-// The wire word: "PING", "FLUSH", "STATUS", "DELETE", "HOLD", "RELEASE", "SUBMIT".
+// The wire word: "PING", "FLUSH", "STATUS", "RELOAD", "DELETE", "HOLD", "RELEASE", "SUBMIT".
 std::string_view to_string(Verb verb);
 
 struct Request {

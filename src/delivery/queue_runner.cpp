@@ -15,6 +15,7 @@
 #include "delivery/bouncer.hpp"
 #include "delivery/destination.hpp"
 #include "delivery/local_courier.hpp"
+#include "metrics/server_metrics.hpp"
 #include "obs/log.hpp"
 
 namespace postern::delivery {
@@ -427,20 +428,26 @@ struct QueueRunner::Impl {
           r.state = RecipientState::delivered;
           obs::event("delivered", "id={} to=<{}> {}={} reply=\"{}\"", m.id, to, where_key,
                      obs::sanitize(result.where), obs::sanitize(result.reply));
+          metrics::delivery_result("delivered", remote);
+          metrics::delivery_latency(remote,
+                                    std::chrono::duration<double>(now - m.arrival).count());
           break;
         case Outcome::transient:
           if (expired) {
             // RFC 5321 §4.5.4.1: after the queue lifetime the message is
             // returned; RFC 3463 4.4.7 says why.
             fail(m, r, expired_reply(r.attempts, result.reply), where);
+            metrics::delivery_result("bounced", remote);
             break;
           }
           r.last_reply = result.reply.substr(0, kMaxReply);
           obs::event("deferred", "id={} to=<{}> attempts={} reason=\"{}\"", m.id, to, r.attempts,
                      obs::sanitize(result.reply));
+          metrics::delivery_result("deferred", remote);
           break;
         case Outcome::permanent:
           fail(m, r, result.reply, where);
+          metrics::delivery_result("bounced", remote);
           break;
       }
     }

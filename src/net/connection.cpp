@@ -15,6 +15,7 @@
 #include <optional>
 #include <variant>
 
+#include "metrics/server_metrics.hpp"
 #include "net/async_bridge.hpp"
 #include "net/tls_context.hpp"
 #include "net/tls_socket.hpp"
@@ -80,7 +81,8 @@ bool in_networks(const std::vector<config::Network>& networks, const std::string
 class Driver {
  public:
   Driver(tcp::socket& socket, const config::ListenerConfig& listener, SharedState& shared,
-         smtp::ServerSession& session, std::string session_id, std::string client)
+         smtp::ServerSession& session, std::string session_id, std::string client,
+         std::chrono::seconds idle_timeout)
       : socket_(socket),
         listener_(listener),
         shared_(shared),
@@ -88,10 +90,11 @@ class Driver {
         id_(std::move(session_id)),
         client_(std::move(client)),
         timer_(socket.get_executor()),
-        watchdog_(socket.get_executor()) {}
+        watchdog_(socket.get_executor()),
+        idle_timeout_(idle_timeout) {}
 
   asio::awaitable<void> run() {
-    set_deadline(Clock::now() + shared_.limits.idle_timeout);
+    set_deadline(Clock::now() + idle_timeout_);
     if (listener_.tls == TlsMode::implicit) {
       if (!co_await handshake()) co_return;
     }
@@ -126,7 +129,7 @@ class Driver {
         unproductive_bytes += n;
         const bool command_done = !session_.receiving_message() && session_.buffered() == 0;
         if (command_done || unproductive_bytes >= kProgressBytes) {
-          set_deadline(Clock::now() + shared_.limits.idle_timeout);
+          set_deadline(Clock::now() + idle_timeout_);
           unproductive_bytes = 0;
         }
       }
@@ -152,6 +155,8 @@ class Driver {
   }
 
   std::string_view close_reason() const { return close_reason_; }
+  // The session was admitted only to be told 421 (a session limit).
+  void mark_refused() { refused_ = true; }
 
  private:
   // Moves the deadline; an earlier one wakes the watchdog to re-arm (which
@@ -173,6 +178,11 @@ class Driver {
         } else if (auto* log = std::get_if<smtp::LogEvent>(&action)) {
           obs::log_line(log->warning ? obs::Level::warning : obs::Level::info, log->event,
                         log->fields);
+          // A refused connection is counted as such in serve_connection.
+          if (log->event == "reject" && !refused_) {
+            metrics::message_rejected(log->reply.code == 0 ? std::string("protocol")
+                                                           : metrics::reject_reason(log->reply));
+          }
         } else if (auto* close = std::get_if<smtp::Close>(&action)) {
           close_reason_ = close->reason;
           co_await flush();
@@ -256,12 +266,14 @@ class Driver {
       }
       obs::warning("tls", "session={} client={} result=failed error=\"{}\"{}", id_, client_,
                    obs::sanitize(msg), hint);
+      metrics::tls_handshake(listener_.address, false);
       tls_.reset();  // nothing more can be said on a broken TLS stream
       session_.tls_failed();
       close_reason_ = "tls handshake failed";
       co_return false;
     }
-    set_deadline(Clock::now() + shared_.limits.idle_timeout);
+    metrics::tls_handshake(listener_.address, true);
+    set_deadline(Clock::now() + idle_timeout_);
     // The session logs the success with the negotiated version and cipher.
     session_.tls_established(describe_tls(tls_->native_handle()));
     co_return true;
@@ -280,6 +292,10 @@ class Driver {
       timer_.expires_after(result.delay);
       std::error_code ec;
       co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (result.outcome == smtp::AuthOutcome::throttled) metrics::rate_limit_hit("auth_failures");
+    if (result.outcome != smtp::AuthOutcome::temporary_failure) {
+      metrics::auth_result(result.outcome == smtp::AuthOutcome::ok);
     }
     session_.credentials_result(result.outcome);
   }
@@ -328,6 +344,7 @@ class Driver {
     }
     obs::event("queued", "id={} session={} client={} from=<{}> nrcpt={} size={}{}", result.queue_id,
                id_, client_, obs::sanitize(from), nrcpt, stored_size, signed_for);
+    metrics::message_accepted(listener_.address);
     session_.message_committed(result.queue_id);
   }
 
@@ -356,6 +373,8 @@ class Driver {
   std::optional<TlsSocket> tls_;
   std::string out_;
   std::string close_reason_ = "closed";
+  bool refused_ = false;
+  const std::chrono::seconds idle_timeout_;
 };
 
 }  // namespace
@@ -371,17 +390,19 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const config::Listene
   const auto started = std::chrono::steady_clock::now();
 
   smtp::SessionSettings settings;
-  settings.hostname = shared.hostname;
+  // This session's view of the configuration, kept to its end.
+  const auto policy = shared.policy();
+  settings.hostname = policy->hostname;
   settings.listener = listener.address;
   settings.role = listener.role;
   settings.tls = listener.tls;
   settings.tls_available = shared.tls() != nullptr;
   settings.insecure_auth = listener.insecure;
-  settings.limits = shared.limits;
+  settings.limits = policy->limits;
   settings.session_id = id;
   settings.client_ip = ip;
   settings.client_port = remote.port();
-  settings.client_in_relay_networks = in_networks(shared.relay_networks, ip);
+  settings.client_in_relay_networks = in_networks(policy->relay_networks, ip);
   settings.now = std::chrono::system_clock::now();
   settings.allocate_queue_id = [&spool = shared.spool] { return spool.allocate_id(); };
 
@@ -396,6 +417,13 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const config::Listene
       settings.refuse_with = "Too many connections from your address, try again later";
       break;
   }
+  if (admission == SessionLimiter::Admission::admitted) {
+    metrics::session_opened(listener.address, to_string(listener.role));
+  } else {
+    metrics::session_refused(admission == SessionLimiter::Admission::too_many_total
+                                 ? "max_sessions"
+                                 : "max_sessions_per_ip");
+  }
   obs::event("connect", "session={} client={}:{} listener={} role={} tls={}{}", id, ip,
              remote.port(), listener.address, to_string(listener.role), to_string(listener.tls),
              admission == SessionLimiter::Admission::admitted ? "" : " refused=limit");
@@ -404,11 +432,15 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const config::Listene
   std::string reason;
   {
     smtp::ServerSession session(std::move(settings), *directory);
-    Driver driver(socket, listener, shared, session, id, ip);
+    Driver driver(socket, listener, shared, session, id, ip, policy->limits.idle_timeout);
+    if (admission != SessionLimiter::Admission::admitted) driver.mark_refused();
     co_await (driver.run() || driver.watch());
     reason = std::string(driver.close_reason());
   }
-  if (admission == SessionLimiter::Admission::admitted) shared.limiter.release(ip);
+  if (admission == SessionLimiter::Admission::admitted) {
+    shared.limiter.release(ip);
+    metrics::session_closed(listener.address);
+  }
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - started)
                       .count();

@@ -149,6 +149,7 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
   std::atomic<std::uint64_t> submissions{0};
   std::uint32_t salt = 0;
   bool open = false;
+  std::function<Response()> reload_handler;
 
   void start() {
     std::error_code ec;
@@ -241,7 +242,7 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
   // away before finishing it (nobody to answer).
   asio::awaitable<std::optional<Response>> handle(stream_protocol::socket& socket,
                                                   asio::steady_timer& timer, long uid) {
-    control::RequestDecoder decoder(shared.limits.max_message_size);
+    control::RequestDecoder decoder(shared.policy()->limits.max_message_size);
     std::string buf(kReadChunk, '\0');
     while (decoder.state() == control::RequestDecoder::State::need_more) {
       std::error_code ec;
@@ -272,6 +273,8 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
         obs::event("control", "action=flush uid={} messages={}", uid, n);
         co_return control::ok_response(fmt::format("{} message(s) due now", n));
       }
+      case control::Verb::reload:
+        co_return co_await reload(uid);
       case control::Verb::status:
         co_return control::ok_response(delivery::format_destinations(runner.destinations()));
       case control::Verb::remove:
@@ -304,6 +307,26 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
     if (!queued) done(ChangeOutcome{std::make_error_code(std::errc::operation_canceled)});
   }
 
+  // RELOAD: the reload reads files and builds TLS contexts, so it runs on
+  // the worker thread, never on the event loop.
+  asio::awaitable<Response> reload(long uid) {
+    obs::event("control", "action=reload uid={}", uid);
+    if (!reload_handler) {
+      co_return control::error_response(ErrorKind::software, "this server cannot reload");
+    }
+    auto ex = co_await asio::this_coro::executor;
+    std::weak_ptr<Impl> weak = weak_from_this();
+    co_return co_await await_callback<Response>(ex, [this, weak](auto done) {
+      const bool queued = worker.post([weak, done]() mutable {
+        auto me = weak.lock();
+        if (!me)
+          return done(control::error_response(ErrorKind::tempfail, "the server is stopping"));
+        done(me->reload_handler());
+      });
+      if (!queued) done(control::error_response(ErrorKind::tempfail, "the server is stopping"));
+    });
+  }
+
   // Parameters and the lambda below hold only references and scalars: GCC
   // 12 destroys non-trivial coroutine parameters and captured temporaries
   // twice (see net/async_bridge.hpp).
@@ -334,7 +357,7 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
   asio::awaitable<Response> submit(control::RequestDecoder& decoder, long uid) {
     control::LocalOrigin origin;
     origin.uid = uid < 0 ? 0 : static_cast<unsigned>(uid);
-    origin.hostname = shared.hostname;
+    origin.hostname = shared.policy()->hostname;
     origin.when = std::chrono::system_clock::now();
     const auto micros =
         std::chrono::duration_cast<std::chrono::microseconds>(origin.when.time_since_epoch())
@@ -344,7 +367,7 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
     const control::LocalIdentity identity = local_identity(uid);
     auto prepared = control::prepare_local_submission(decoder.envelope(), decoder.message(), origin,
                                                       *shared.directory(),
-                                                      shared.limits.max_recipients, identity);
+                                                      shared.policy()->limits.max_recipients, identity);
     decoder.message().clear();
     if (auto* refusal = std::get_if<Response>(&prepared)) {
       obs::warning("control", "action=submit uid={} result=refused error=\"{}\"", uid,
@@ -449,8 +472,9 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
     } else {
       id.login = "uid" + std::to_string(u);
     }
-    id.user = policy::ascii_lower(id.login) + "@" + shared.default_domain;
-    id.default_sender = id.login + "@" + shared.hostname;
+    const auto policy = shared.policy();
+    id.user = policy::ascii_lower(id.login) + "@" + policy->default_domain;
+    id.default_sender = id.login + "@" + policy->hostname;
     return id;
   }
 };
@@ -461,6 +485,10 @@ ControlServer::ControlServer(asio::io_context& loop, std::filesystem::path socke
 
 ControlServer::~ControlServer() {
   stop();
+}
+
+void ControlServer::set_reload(std::function<control::Response()> handler) {
+  impl_->reload_handler = std::move(handler);
 }
 
 void ControlServer::start() {

@@ -6,8 +6,10 @@
 
 #include <asio/io_context.hpp>
 #include <filesystem>
+#include <functional>
 #include <memory>
 
+#include "control/control_protocol.hpp"
 #include "delivery/queue_runner.hpp"
 #include "net/shared_state.hpp"
 
@@ -21,6 +23,10 @@ class ControlServer {
   ~ControlServer();
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
+
+  // What RELOAD does (the same as SIGHUP); called on the control server's
+  // worker thread. Set before start().
+  void set_reload(std::function<control::Response()> handler);
 
   // Removes a stale socket file (one nobody answers on), binds, sets mode
   // 0660, and starts accepting. Throws std::runtime_error when another

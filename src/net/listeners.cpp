@@ -16,6 +16,8 @@ namespace {
 
 using asio::ip::tcp;
 
+constexpr std::chrono::seconds kAcceptErrorInterval{10};
+
 std::string bind_hint(const std::error_code& ec, std::uint16_t port) {
   if (ec == asio::error::address_in_use) {
     return " (another program listens there: find it with `ss -ltnp 'sport = :" +
@@ -45,6 +47,10 @@ asio::io_context& Listeners::pick_loop() {
 
 asio::awaitable<void> Listeners::accept_loop(tcp::acceptor& acceptor,
                                              const config::ListenerConfig& l) {
+  // A full descriptor table fails every accept until a descriptor is freed:
+  // said once per interval with a count, not once per 100 ms attempt.
+  std::chrono::steady_clock::time_point last_report{};
+  std::size_t failures = 0;
   for (;;) {
     asio::io_context& loop = pick_loop();
     std::error_code ec;
@@ -53,7 +59,16 @@ asio::awaitable<void> Listeners::accept_loop(tcp::acceptor& acceptor,
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) {
       // Out of descriptors or similar: say so, pause briefly, keep going.
-      obs::error("accept", "listener={} error=\"{}\"", l.address, ec.message());
+      ++failures;
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_report >= kAcceptErrorInterval) {
+        obs::error("accept",
+                   "listener={} error=\"{}\" failures={} action=\"raise LimitNOFILE or lower "
+                   "max_sessions (postern check says whether they fit)\"",
+                   l.address, ec.message(), failures);
+        last_report = now;
+        failures = 0;
+      }
       asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;

@@ -23,6 +23,12 @@ void SessionLimiter::release(const std::string& ip) {
   --total_;
 }
 
+void SessionLimiter::set_limits(std::size_t max_total, std::size_t max_per_ip) {
+  std::lock_guard lock(mu_);
+  max_total_ = max_total;
+  max_per_ip_ = max_per_ip;
+}
+
 std::size_t SessionLimiter::active() const {
   std::lock_guard lock(mu_);
   return total_;

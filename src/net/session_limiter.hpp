@@ -20,10 +20,13 @@ class SessionLimiter {
   Admission acquire(const std::string& ip);
   void release(const std::string& ip);
   std::size_t active() const;
+  // A reload: the new bounds apply to the next acquire(); sessions already
+  // admitted stay (over a lowered bound, new ones wait until enough leave).
+  void set_limits(std::size_t max_total, std::size_t max_per_ip);
 
  private:
-  const std::size_t max_total_;
-  const std::size_t max_per_ip_;
+  std::size_t max_total_;
+  std::size_t max_per_ip_;
   mutable std::mutex mu_;
   std::size_t total_ = 0;
   std::unordered_map<std::string, std::size_t> per_ip_;

@@ -17,27 +17,46 @@
 
 namespace postern::net {
 
+// What a session reads from the configuration when it starts. A reload
+// swaps in a new one; a session keeps the one it started with, so nothing
+// changes under an open session (docs/service.md, "Reload").
+struct SessionPolicy {
+  std::string hostname;
+  Limits limits;
+  std::vector<config::Network> relay_networks;
+  std::string default_domain;  // [addresses] default_domain, for sendmail's local users
+
+  static SessionPolicy from(const config::Config& config) {
+    return {config.hostname, config.limits, config.relay_networks,
+            config.addresses.effective_default_domain(config.hostname, config.local_domains)};
+  }
+};
+
 class SharedState {
  public:
-  SharedState(const config::Config& config, AuthService& auth_service, spool::Spool& spool_ref)
-      : hostname(config.hostname),
-        default_domain(
-            config.addresses.effective_default_domain(config.hostname, config.local_domains)),
-        limits(config.limits),
-        relay_networks(config.relay_networks),
-        limiter(config.limits.max_sessions, config.limits.max_sessions_per_ip),
+  // `max_sessions`: the configured one, or less when the descriptor limit
+  // does not leave room for it (service/descriptors.hpp).
+  SharedState(const config::Config& config, std::size_t max_sessions, AuthService& auth_service,
+              spool::Spool& spool_ref)
+      : limiter(max_sessions, config.limits.max_sessions_per_ip),
         auth(auth_service),
-        spool(spool_ref) {}
+        spool(spool_ref),
+        policy_(std::make_shared<const SessionPolicy>(SessionPolicy::from(config))) {}
 
-  const std::string hostname;
-  const std::string default_domain;  // [addresses] default_domain, for sendmail's local users
-  const Limits limits;
-  const std::vector<config::Network> relay_networks;
   SessionLimiter limiter;
   AuthService& auth;
   spool::Spool& spool;
   // Signs outgoing mail (SPEC §1.7); null when no [[dkim]] is configured.
   DkimService* dkim = nullptr;
+
+  std::shared_ptr<const SessionPolicy> policy() const {
+    std::lock_guard lock(mu_);
+    return policy_;
+  }
+  void set_policy(std::shared_ptr<const SessionPolicy> p) {
+    std::lock_guard lock(mu_);
+    policy_ = std::move(p);
+  }
 
   std::shared_ptr<const policy::Directory> directory() const {
     std::lock_guard lock(mu_);
@@ -59,6 +78,7 @@ class SharedState {
 
  private:
   mutable std::mutex mu_;
+  std::shared_ptr<const SessionPolicy> policy_;
   std::shared_ptr<const policy::Directory> directory_;
   std::shared_ptr<asio::ssl::context> tls_;
 };

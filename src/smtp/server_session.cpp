@@ -82,9 +82,10 @@ void ServerSession::Impl::reply_counted(const Reply& r) {
 
 void ServerSession::Impl::log(std::string_view event, std::string fields, bool warning) {
   if (state_ == State::closed) return;
-  actions_.emplace_back(LogEvent{
-      std::string(event),
-      fmt::format("session={} client={} {}", s_.session_id, s_.client_ip, fields), warning});
+  actions_.emplace_back(
+      LogEvent{std::string(event),
+               fmt::format("session={} client={} {}", s_.session_id, s_.client_ip, fields), warning,
+               Reply{}});
 }
 
 // A refusal an operator wants to see: who, what, and the answer.
@@ -97,6 +98,9 @@ void ServerSession::Impl::reject(std::string_view cmd, const Reply& r, std::stri
   if (!user_.empty()) fields += " user=" + quote_field(user_);
   fields += " reply=" + quote_field(r.summary());
   log("reject", std::move(fields));
+  if (!actions_.empty()) {
+    if (auto* logged = std::get_if<LogEvent>(&actions_.back())) logged->reply = r;
+  }
   reply(r);
 }
 

@@ -108,6 +108,9 @@ struct LogEvent {
   std::string event;   // "reject", "auth", "tls", "helo" ...
   std::string fields;  // "session=.. reply=\"550 5.1.1 ...\""
   bool warning = false;
+  // For "reject": the refusal that was sent (code 0 when the session ended
+  // without one), so that metrics can count refusals by kind.
+  Reply reply;
 };
 
 using Action = std::variant<SendReply, StartTls, VerifyCredentials, CommitMessage, Close, LogEvent>;

@@ -228,6 +228,11 @@ void ServerSession::Impl::message_failed(std::string_view why) {
       fmt::format("cmd=DATA from={} reason={} reply=\"452 4.3.1 Insufficient system storage\"",
                   quote_field("<" + envelope_.mail_from + ">"), quote_field(why)),
       true);
+  if (!actions_.empty()) {
+    if (auto* logged = std::get_if<LogEvent>(&actions_.back())) {
+      logged->reply = replies::storage_failure();
+    }
+  }
   reset_transaction();
   state_ = State::greeted;
   counting_errors_ = true;

@@ -181,7 +181,8 @@ def _toml_value(value):
 
 class Server:
     def __init__(self, listeners=None, hostname=HOSTNAME, local_domains=(DOMAIN,),
-                 relay_networks=(), limits=None, users=None, extra_toml="", workdir=None):
+                 relay_networks=(), limits=None, users=None, extra_toml="", workdir=None,
+                 user=None):
         self.dir = pathlib.Path(workdir or tempfile.mkdtemp(prefix="postern-e2e-"))
         self.keep = False
         self.hostname = hostname
@@ -200,6 +201,10 @@ class Server:
         self.relay_networks = list(relay_networks)
         self.limits = dict(limits or {})
         self.extra_toml = extra_toml
+        # The top-level `user`. Started as root, postern refuses to stay root
+        # unless told so; tests that are not about the service user run as
+        # whoever runs them.
+        self.user = user if user is not None else ("root" if os.geteuid() == 0 else "")
         self.proc = None
         self.starts = 0
         self.expect_dead = False  # set by kill9(): teardown does not complain
@@ -213,6 +218,10 @@ class Server:
             f"data_dir = {_toml_value(str(self.data_dir))}",
             f"local_domains = {_toml_value(self.local_domains)}",
             f"relay_networks = {_toml_value(self.relay_networks)}",
+        ]
+        if self.user:
+            lines.append(f"user = {_toml_value(self.user)}")
+        lines += [
             "",
             "[tls]",
             f"cert = {_toml_value(str(self.cert))}",
@@ -250,8 +259,10 @@ class Server:
         return self.listener(name).port
 
     # -- process ------------------------------------------------------------
-    def start(self, timeout=10.0):
-        """Starts `postern serve` and waits until every listener listens."""
+    def start(self, timeout=10.0, env=None, prefix=()):
+        """Starts `postern serve` and waits until every listener listens.
+        `env`: variables added to the server's environment; `prefix`: a
+        command that runs it (e.g. `prlimit --nofile=256:256 --`)."""
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self.starts += 1
         self.expect_dead = False
@@ -259,9 +270,9 @@ class Server:
             log.write(f"=== harness: start #{self.starts} ===\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
-                [POSTERN, "serve", "--config", str(self.config_path)],
+                [*prefix, POSTERN, "serve", "--config", str(self.config_path)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir,
-                start_new_session=True)
+                start_new_session=True, env={**os.environ, **(env or {})})
         deadline = time.monotonic() + timeout * SLOW
         wanted = {(l.host, l.port) for l in self.listeners}
         while True:

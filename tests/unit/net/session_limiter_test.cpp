@@ -38,3 +38,24 @@ TEST(SessionLimiter, RefusalsLeaveNoCount) {
 
 }  // namespace
 }  // namespace postern::net
+
+namespace postern::net {
+namespace {
+
+TEST(SessionLimiter, NewLimitsApplyToTheNextAdmission) {
+  SessionLimiter l(2, 10);
+  EXPECT_EQ(l.acquire("a"), SessionLimiter::Admission::admitted);
+  EXPECT_EQ(l.acquire("b"), SessionLimiter::Admission::admitted);
+  l.set_limits(1, 10);  // lowered below what is open: nobody is dropped
+  EXPECT_EQ(l.active(), 2u);
+  EXPECT_EQ(l.acquire("c"), SessionLimiter::Admission::too_many_total);
+  l.release("a");
+  EXPECT_EQ(l.acquire("c"), SessionLimiter::Admission::too_many_total);
+  l.release("b");
+  EXPECT_EQ(l.acquire("c"), SessionLimiter::Admission::admitted);
+  l.set_limits(10, 1);
+  EXPECT_EQ(l.acquire("c"), SessionLimiter::Admission::too_many_from_ip);
+}
+
+}  // namespace
+}  // namespace postern::net

@@ -188,6 +188,12 @@ service stats {{
         for top, dirs, files in os.walk(self.mail_root):
             for name in dirs + files:
                 os.chown(os.path.join(top, name), uid, gid)
+        # The test directories above it are 0700 (mkdtemp): the mail user
+        # must be able to pass through them.
+        for parent in self.mail_root.resolve().parents:
+            if parent == pathlib.Path(tempfile.gettempdir()) or parent == pathlib.Path("/"):
+                break
+            os.chmod(parent, os.stat(parent).st_mode | 0o011)
 
     # -- process ------------------------------------------------------------
     def start(self, timeout=20.0):

@@ -12,6 +12,7 @@
 #include "config/config.hpp"
 #include "config/duration.hpp"
 #include "config/host_port.hpp"
+#include "config/local_target.hpp"
 #include "config/suggest.hpp"
 #include "core/durable_file.hpp"
 
@@ -29,7 +30,7 @@ constexpr std::array kTopKeys = {"hostname"sv, "data_dir"sv, "local_domains"sv, 
                                  "tls"sv,      "auth"sv,     "listener"sv,      "limits"sv,
                                  "delivery"sv, "log"sv,      "spool"sv};
 constexpr std::array kTlsKeys = {"cert"sv, "key"sv};
-constexpr std::array kAuthKeys = {"users_file"sv};
+constexpr std::array kAuthKeys = {"users_file"sv, "backend"sv, "dovecot_auth_socket"sv};
 constexpr std::array kListenerKeys = {"address"sv, "role"sv, "tls"sv, "insecure"sv};
 constexpr std::array kLimitsKeys = {"max_message_size"sv, "max_recipients"sv,      "idle_timeout"sv,
                                     "max_sessions"sv,     "max_sessions_per_ip"sv, "max_errors"sv};
@@ -51,7 +52,8 @@ constexpr std::array kDeliveryKeys = {"resolver"sv,
                                       "connect_timeout"sv,
                                       "command_timeout"sv,
                                       "max_connections"sv,
-                                      "max_connections_per_destination"sv};
+                                      "max_connections_per_destination"sv,
+                                      "local"sv};
 constexpr std::array kLogKeys = {"target"sv};
 constexpr std::array kSpoolKeys = {"unsafe_ack_before_fsync"sv};
 
@@ -167,6 +169,7 @@ class Loader {
     load_delivery(root);
     load_log(root);
     load_spool(root);
+    load_dovecot(root);
     return finish();
   }
 
@@ -399,6 +402,44 @@ class Loader {
     // Defaults live inside data_dir, where the embedded default generates them.
     if (config_.tls.cert.empty()) config_.tls.cert = config_.data_dir / "tls" / "cert.pem";
     if (config_.tls.key.empty()) config_.tls.key = config_.data_dir / "tls" / "key.pem";
+  }
+
+  // [auth] backend, dovecot_auth_socket and [delivery] local (SPEC §1.12);
+  // after load_auth and load_delivery, which accept the keys.
+  void load_dovecot(const toml::table& root) {
+    if (const toml::table* a = get_table(root, "auth")) {
+      if (auto b = get_choice(*a, "backend", "auth.backend", {"file", "dovecot"},
+                              "\"file\" checks users_file; \"dovecot\" asks Dovecot's auth "
+                              "socket (dovecot_auth_socket)")) {
+        config_.auth.backend = *b;
+      }
+      if (auto s = get_string(*a, "dovecot_auth_socket", "auth.dovecot_auth_socket",
+                              "\"/run/dovecot/auth-client\"")) {
+        if (!s->empty()) config_.auth.dovecot_auth_socket = resolve(*s);
+      }
+    }
+    if (config_.auth.backend == "dovecot" && config_.auth.dovecot_auth_socket.empty()) {
+      error(config_.lines["auth.backend"], "auth.backend = \"dovecot\" needs dovecot_auth_socket",
+            "add dovecot_auth_socket = \"/run/dovecot/auth-client\" (the unix_listener of "
+            "Dovecot's service auth) to [auth], or set backend = \"file\"");
+    }
+    const toml::table* d = get_table(root, "delivery");
+    if (!d) return;
+    if (auto l = get_string(*d, "local", "delivery.local", "\"lmtp:unix:/run/dovecot/lmtp\"")) {
+      std::string why;
+      auto target = parse_local_target(*l, why);
+      if (!target) {
+        error(config_.lines["delivery.local"],
+              "delivery.local \"" + *l + "\" cannot be used: " + why,
+              "write \"maildir\" (the default), \"lmtp:unix:/run/dovecot/lmtp\" or "
+              "\"lmtp:127.0.0.1:24\"");
+      } else {
+        if (target->kind == LocalTarget::Kind::lmtp_unix) {
+          target->socket = resolve(target->socket.string());
+        }
+        config_.delivery.local = target->text();
+      }
+    }
   }
 
   void load_auth(const toml::table& root) {

@@ -212,7 +212,8 @@ struct QueueRunner::Impl {
       if (local_rcpts.empty() && remote_rcpts.empty()) return;
     }
 
-    apply(m, local_rcpts, local.deliver(m, data, local_rcpts), "mailbox", false);
+    Courier& local_courier = settings.local ? *settings.local : local;
+    apply(m, local_rcpts, local_courier.deliver(m, data, local_rcpts), "mailbox", false);
     if (!remote_rcpts.empty()) {
       apply(m, remote_rcpts, settings.remote->deliver(m, data, remote_rcpts), "relay", true);
     }

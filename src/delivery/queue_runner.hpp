@@ -31,6 +31,9 @@ struct RunnerSettings {
   // Delivers to non-local domains; when null they stay pending with
   // last_reply "remote delivery is not available yet" and are not retried.
   std::shared_ptr<Courier> remote;
+  // Delivers to local mailboxes instead of the Maildir writer under
+  // mail_root when set ([delivery] local = "lmtp:...", SPEC §1.12).
+  std::shared_ptr<Courier> local;
   std::chrono::seconds retry_initial{60};
   std::chrono::seconds retry_max{3600};
   // RFC 5321 §4.5.4.1: give up after "at least 4-5 days".

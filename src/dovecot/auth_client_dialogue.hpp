@@ -48,6 +48,7 @@ class AuthClientDialogue {
   ~AuthClientDialogue();
   AuthClientDialogue(const AuthClientDialogue&) = delete;
   AuthClientDialogue& operator=(const AuthClientDialogue&) = delete;
+  AuthClientDialogue(AuthClientDialogue&&) = default;
 
   // Bytes to send now; empty when nothing is to be sent. The caller should
   // wipe them after writing (they may hold the password).

@@ -19,12 +19,15 @@
 #include "control/control_protocol.hpp"
 #include "delivery/queue_runner.hpp"
 #include "dns/resolver.hpp"
+#include "dovecot/dovecot_client.hpp"
+#include "dovecot/dovecot_directory.hpp"
 #include "net/auth_service.hpp"
 #include "net/connection.hpp"
 #include "net/control_server.hpp"
 #include "net/shared_state.hpp"
 #include "net/tls_context.hpp"
 #include "obs/log.hpp"
+#include "outbound/lmtp_courier.hpp"
 #include "outbound/smtp_courier.hpp"
 #include "policy/static_directory.hpp"
 #include "spool/spool.hpp"
@@ -74,6 +77,11 @@ struct Server::Impl {
   explicit Impl(config::Config c) : config(std::move(c)) {}
 
   void rebuild_directory() {
+    if (shared->dovecot()) {
+      // Mailboxes are Dovecot's users: RCPT asks its userdb (SPEC §1.12).
+      shared->set_directory(std::make_shared<dovecot::DovecotDirectory>(config.local_domains));
+      return;
+    }
     shared->set_directory(
         std::make_shared<policy::StaticDirectory>(config.local_domains, auth->addresses()));
   }
@@ -162,8 +170,19 @@ int Server::run() {
                  "on a crash; this setting is for benchmarks only\"");
   }
   s.spool = spool::Spool::open(config.spool_dir(), spool_options);
-  s.auth = std::make_unique<AuthService>(config.auth.users_file, 1);
+  std::shared_ptr<dovecot::DovecotClient> dovecot_client;
+  if (config.auth.backend == "dovecot") {
+    dovecot::ClientOptions options;
+    options.auth_socket = config.auth.dovecot_auth_socket;
+    options.userdb_socket = dovecot::userdb_socket_beside(options.auth_socket);
+    dovecot_client = std::make_shared<dovecot::DovecotClient>(std::move(options));
+    obs::event("dovecot", "auth_socket={} userdb_socket={}",
+               dovecot_client->options().auth_socket.string(),
+               dovecot_client->options().userdb_socket.string());
+  }
+  s.auth = std::make_unique<AuthService>(config.auth.users_file, 1, dovecot_client);
   s.shared = std::make_unique<SharedState>(config, *s.auth, *s.spool);
+  s.shared->set_dovecot(dovecot_client);
   s.rebuild_directory();
   s.load_tls();
 
@@ -208,6 +227,19 @@ int Server::run() {
   resolver_options.server = config.delivery.resolver;
   runner_settings.remote = std::make_shared<outbound::SmtpCourier>(
       config, std::shared_ptr<dns::Resolver>(dns::Resolver::create(resolver_options)));
+  {
+    std::string why;
+    const auto local = config::parse_local_target(config.delivery.local, why);
+    if (local && local->kind != config::LocalTarget::Kind::maildir) {
+      outbound::LmtpOptions lmtp;
+      lmtp.target = *local;
+      lmtp.hostname = config.hostname;
+      lmtp.connect_timeout = config.delivery.connect_timeout;
+      lmtp.command_timeout = config.delivery.command_timeout;
+      runner_settings.local = std::make_shared<outbound::LmtpCourier>(std::move(lmtp));
+      obs::event("delivery", "local={}", local->text());
+    }
+  }
   s.runner = std::make_unique<delivery::QueueRunner>(*s.spool, runner_settings);
   s.runner->start();
 
@@ -253,6 +285,7 @@ int Server::run() {
   // Commits still in flight post their results to the (stopped) loops, so
   // the spool finishes before the loops go away.
   s.spool->shutdown();
+  if (auto d = s.shared->dovecot()) d->stop();
   s.loops.clear();
   s.control.reset();
   obs::event("stopped", "hostname={}", config.hostname);

@@ -33,6 +33,11 @@ class BlockingStream {
   static std::unique_ptr<BlockingStream> connect(const std::string& ip, std::uint16_t port,
                                                  std::chrono::milliseconds timeout,
                                                  ConnectError& kind, std::string& error);
+  // The same on a UNIX stream socket (LMTP to Dovecot's lmtp socket). A
+  // missing socket or nobody listening is `refused`.
+  static std::unique_ptr<BlockingStream> connect_unix(const std::string& path,
+                                                      std::chrono::milliseconds timeout,
+                                                      ConnectError& kind, std::string& error);
   ~BlockingStream();
   BlockingStream(const BlockingStream&) = delete;
   BlockingStream& operator=(const BlockingStream&) = delete;

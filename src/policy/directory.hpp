@@ -16,6 +16,10 @@ class Directory {
   virtual bool mailbox_exists(std::string_view address) const = 0;
   // The authenticated `user` may use `sender` as envelope sender.
   virtual bool user_owns_sender(std::string_view user, std::string_view sender) const = 0;
+  // True when mailboxes live in an outside user database (Dovecot's
+  // userdb): mailbox_exists() cannot answer without I/O, so the session
+  // asks the driver with a LookupRecipient action instead.
+  virtual bool mailboxes_are_remote() const { return false; }
 };
 
 }  // namespace postern::policy

@@ -41,6 +41,7 @@ enum class State {
   auth_login_pass,  // AUTH LOGIN waits for the password
   waiting_tls,      // StartTls issued
   waiting_auth,     // VerifyCredentials issued
+  waiting_rcpt,     // LookupRecipient issued
   waiting_commit,   // CommitMessage issued
   closed,
 };
@@ -115,7 +116,7 @@ struct ServerSession::Impl {
   void auth_login_password(std::string_view response);
   void auth_refuse(const Reply& r, std::string_view reason);
   void verify(std::string user, std::string password);
-  void credentials_result(AuthOutcome outcome);
+  void credentials_result(AuthOutcome outcome, std::string_view canonical_user);
 
   // ---- MAIL and RCPT (session_envelope.cpp) ---------------------------------
   void cmd_mail(std::string_view args);
@@ -128,9 +129,11 @@ struct ServerSession::Impl {
   void apply_mail(MailCheck mail);
   struct RcptCheck {
     Recipient recipient;
+    bool needs_lookup = false;  // the user database must confirm the mailbox
   };
   std::optional<Reply> check_rcpt(std::string_view args, RcptCheck& out, std::string& shown) const;
   void apply_rcpt(RcptCheck rcpt);
+  void recipient_result(RecipientLookup result);
 
   // ---- DATA, BDAT and commit (session_message.cpp) --------------------------
   void cmd_data(std::string_view args);
@@ -174,6 +177,8 @@ struct ServerSession::Impl {
 
   // Transaction (RFC 5321 §3.3).
   Envelope envelope_;
+  std::optional<RcptCheck> pending_rcpt_;  // while waiting_rcpt
+  std::string pending_shown_;
   std::string body_;
   DotDecoder decoder_;
   BdatReader bdat_;

@@ -82,6 +82,7 @@ class Dovecot:
         self.conf_path = self.dir / "dovecot.conf"
         self.passwd_path = self.dir / "passwd"
         self.imap_port = _free_port()
+        self.lmtp_port = _free_port()  # LMTP over TCP too, on loopback
         self.auth_socket = self.base_dir / "auth-client"
         self.userdb_socket = self.base_dir / "auth-userdb"
         self.lmtp_socket = self.base_dir / "lmtp"
@@ -153,6 +154,10 @@ service auth {{
 service lmtp {{
   unix_listener lmtp {{
     mode = 0666
+  }}
+  inet_listener lmtp {{
+    address = 127.0.0.1
+    port = {self.lmtp_port}
   }}
 }}
 service imap-login {{

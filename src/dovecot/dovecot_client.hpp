@@ -29,9 +29,10 @@ namespace postern::dovecot {
 struct ClientOptions {
   std::filesystem::path auth_socket;    // auth-client: passdb (AUTH)
   std::filesystem::path userdb_socket;  // auth-userdb: userdb (USER)
-  // Dovecot delays a failed AUTH by auth_failure_delay (2 s by default),
-  // so the auth deadline leaves room for it.
-  std::chrono::milliseconds auth_timeout{15000};
+  // Dovecot delays a failed AUTH by auth_failure_delay (2 s by default)
+  // and answers an address that keeps failing only after its auth penalty
+  // (up to 15 s more): the deadline leaves room for both.
+  std::chrono::milliseconds auth_timeout{30000};
   std::chrono::milliseconds lookup_timeout{5000};
   // RCPT answers are cached briefly: a burst of mail to one user asks
   // Dovecot once; a user added in Dovecot is accepted within negative_ttl.

@@ -35,7 +35,15 @@ def on_the_wire(maildir_file):
 
 @pytest.fixture
 def imap_server(server):
-    dc = dovecot.Dovecot(mail_root=server.data_dir / "mail", users={BOB: "bob-imap-password"})
+    # Set-up B of docs/dovecot.md: one password for both servers. Dovecot's
+    # passwd-file gets bob's argon2id hash from postern's users file.
+    hashes = {}
+    for line in server.users_file.read_text().splitlines():
+        if line.startswith(BOB + ":"):
+            hashes[BOB] = "{ARGON2ID}" + line.split(":", 1)[1]
+    assert hashes, "bob is not in postern's users file"
+    dc = dovecot.Dovecot(mail_root=server.data_dir / "mail", users={BOB: USERS[BOB]},
+                         hashes=hashes)
     yield dc
     dc.stop()
     if not dc.keep:

@@ -66,9 +66,12 @@ def password_hash(scheme, password):
 
 class Dovecot:
     def __init__(self, mail_root, users, schemes=("SHA512-CRYPT", "ARGON2ID"),
-                 mail_user="nobody", workdir=None):
+                 mail_user="nobody", workdir=None, hashes=None):
         """users: {"user@domain": password}; the hash scheme of each user
-        cycles through `schemes`, so two users cover both."""
+        cycles through `schemes`, so two users cover both. hashes:
+        {"user@domain": "{SCHEME}hash"} written as given instead (e.g. the
+        argon2id hash from postern's users file)."""
+        self.hashes = dict(hashes or {})
         self.dir = pathlib.Path(workdir or tempfile.mkdtemp(prefix="dovecot-e2e-"))
         # Dovecot's auth process runs unprivileged and must read the
         # passwd-file; the login processes enter base_dir/login.
@@ -100,7 +103,8 @@ class Dovecot:
         for i, (user, password) in enumerate(self.users.items()):
             scheme = schemes[i % len(schemes)]
             # user:password:uid:gid:(gecos):home:(shell):extra fields
-            lines.append(f"{user}:{password_hash(scheme, password)}::::::")
+            hashed = self.hashes.get(user) or password_hash(scheme, password)
+            lines.append(f"{user}:{hashed}::::::")
         self.passwd_path.write_text("\n".join(lines) + "\n")
         os.chmod(self.passwd_path, 0o644)
 
@@ -117,7 +121,6 @@ debug_log_path = {self.log_path}
 protocols = imap lmtp
 listen = 127.0.0.1
 ssl = no
-disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_verbose = yes
 default_internal_user = {internal}

@@ -26,7 +26,7 @@ TEST(SessionLookup, KnownAcceptedUnknownRefused) {
           {"C: MAIL FROM:<a@remote.example>", "S: 250 2.1.0", "C: RCPT TO:<dave@example.com>",
            "S: 250 2.1.5", "C: RCPT TO:<nobody@example.com>",
            "S: 550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown", "C: DATA",
-           "S: 354", "C: Subject: x", "C:", "C: hi", "C: .", "S: 250 2.0.0", "C: QUIT", "S: 221"}),
+           "S: 354", "C: Subject: x", "C: ", "C: hi", "C: .", "S: 250 2.0.0", "C: QUIT", "S: 221"}),
       dovecot_users());
   ASSERT_EQ(o.lookups.size(), 2u);
   EXPECT_EQ(o.lookups[0].address, "dave@example.com");

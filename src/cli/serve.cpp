@@ -2,11 +2,11 @@
 // the embedded default (SPEC §2), creating what a first start needs.
 #include <iostream>
 
+#include "app/server.hpp"
 #include "auth/password_generator.hpp"
 #include "auth/user_store.hpp"
 #include "cli/commands.hpp"
 #include "config/config.hpp"
-#include "net/server.hpp"
 #include "tls/certificate.hpp"
 
 namespace postern::cli {
@@ -85,7 +85,7 @@ Command add_serve(CLI::App& app) {
               std::cerr << "postern: not starting: the configuration has errors\n";
               return 1;
             }
-            net::Server server(std::move(config));
+            app::Server server(std::move(config));
             return server.run();
           }};
 }

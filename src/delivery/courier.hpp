@@ -9,21 +9,10 @@
 #include <string_view>
 #include <vector>
 
+#include "core/delivery_outcome.hpp"
 #include "spool/spool.hpp"
 
 namespace postern::delivery {
-
-enum class Outcome {
-  delivered,
-  transient,  // 4xx, timeouts, local I/O trouble: stays queued and is retried
-  permanent,  // 5xx, unusable mailbox: the recipient fails (SPEC §1.5)
-};
-
-struct RecipientResult {
-  Outcome outcome = Outcome::transient;
-  std::string reply;  // the remote reply or local error text, for logs and DSNs
-  std::string where;  // the mailbox path or remote host that took (or refused) it
-};
 
 class Courier {
  public:

@@ -26,12 +26,10 @@
 
 #include "control/control_client.hpp"
 #include "control/control_protocol.hpp"
-#include "control/local_submission.hpp"
+#include "control/local_envelope.hpp"
 #include "control/request_decoder.hpp"
 #include "net/async_bridge.hpp"
 #include "obs/log.hpp"
-#include "policy/address.hpp"
-#include "policy/relay.hpp"
 
 namespace postern::net {
 namespace {
@@ -109,13 +107,6 @@ long peer_uid(int fd) {
   socklen_t len = sizeof cred;
   if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
   return static_cast<long>(cred.uid);
-}
-
-bool has_non_ascii(std::string_view s) {
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) >= 0x80) return true;
-  }
-  return false;
 }
 
 std::string_view past_tense(control::Verb verb) {
@@ -335,52 +326,7 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
                                       fmt::format("cannot change {}: {}", id, ec.message()));
   }
 
-  // Checks the envelope like RCPT would (SPEC §1.5: unknown local users are
-  // refused at once, not bounced later); fills `envelope` or says why not.
-  std::optional<Response> check_envelope(const control::SubmitEnvelope& in, Envelope& envelope) {
-    if (in.recipients.size() > shared.limits.max_recipients) {
-      return control::error_response(
-          ErrorKind::usage,
-          fmt::format("too many recipients (at most {})", shared.limits.max_recipients));
-    }
-    if (!in.sender.empty()) {
-      const auto parsed = policy::parse_path("<" + in.sender + ">", true);
-      if (!parsed || parsed->null || parsed->source_route) {
-        return control::error_response(
-            ErrorKind::usage, fmt::format("<{}>: bad sender address", obs::sanitize(in.sender)));
-      }
-      envelope.mail_from = parsed->mailbox.text();
-    }
-    envelope.smtputf8 = has_non_ascii(envelope.mail_from);
-    auto directory = shared.directory();
-    for (const std::string& r : in.recipients) {
-      const auto parsed = policy::parse_path("<" + r + ">", true);
-      if (!parsed || parsed->null || parsed->source_route) {
-        return control::error_response(
-            ErrorKind::usage, fmt::format("<{}>: bad recipient address", obs::sanitize(r)));
-      }
-      // A local user may send anywhere (may_relay), as with Postfix's
-      // sendmail; local addresses must exist.
-      if (policy::check_recipient(*parsed, *directory, true) == policy::RcptVerdict::unknown_user) {
-        return control::error_response(
-            ErrorKind::nouser,
-            fmt::format("<{}>: Recipient address rejected: User unknown", obs::sanitize(r)));
-      }
-      envelope.recipients.push_back(Recipient{parsed->mailbox.text(), {}, {}});
-      envelope.smtputf8 = envelope.smtputf8 || has_non_ascii(r);
-    }
-    return std::nullopt;
-  }
-
   asio::awaitable<Response> submit(control::RequestDecoder& decoder, long uid) {
-    Envelope envelope;
-    if (auto refusal = check_envelope(decoder.envelope(), envelope)) {
-      obs::warning("control", "action=submit uid={} result=refused error=\"{}\"", uid,
-                   obs::sanitize(refusal->text));
-      co_return *refusal;
-    }
-    envelope.helo = "local";
-    envelope.client_ip = "";
     control::LocalOrigin origin;
     origin.uid = uid < 0 ? 0 : static_cast<unsigned>(uid);
     origin.hostname = shared.hostname;
@@ -389,9 +335,17 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
         std::chrono::duration_cast<std::chrono::microseconds>(origin.when.time_since_epoch())
             .count();
     origin.unique = fmt::format("{}.{}.{:08x}.sendmail", micros, ++submissions, salt);
-    std::string data = control::prepare_local_message(decoder.message(), origin);
+    auto prepared =
+        control::prepare_local_submission(decoder.envelope(), decoder.message(), origin,
+                                          *shared.directory(), shared.limits.max_recipients);
     decoder.message().clear();
-    envelope.eight_bit = has_non_ascii(data);
+    if (auto* refusal = std::get_if<Response>(&prepared)) {
+      obs::warning("control", "action=submit uid={} result=refused error=\"{}\"", uid,
+                   obs::sanitize(refusal->text));
+      co_return *refusal;
+    }
+    Envelope envelope = std::move(std::get<control::LocalMessage>(prepared).envelope);
+    std::string data = std::move(std::get<control::LocalMessage>(prepared).data);
     const std::string from = envelope.mail_from;
     const std::size_t nrcpt = envelope.recipients.size();
     const std::size_t size = data.size();

@@ -6,6 +6,7 @@ namespace postern::outbound {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using smtp::client::SendBytes;
 
 // QUIT on a connection we are dropping anyway must not hold a delivery
 // thread.

@@ -14,9 +14,11 @@
 #include <vector>
 
 #include "outbound/blocking_stream.hpp"
-#include "outbound/client_session.hpp"
+#include "smtp/client_session.hpp"
 
 namespace postern::outbound {
+
+using smtp::client::ClientSession;
 
 // One connection and the session that speaks on it.
 struct Link {

@@ -8,6 +8,16 @@ namespace postern::outbound {
 
 using delivery::Outcome;
 using delivery::RecipientResult;
+using smtp::client::ClientSession;
+using smtp::client::ClientSettings;
+using smtp::client::Close;
+using smtp::client::Failed;
+using smtp::client::MessageDone;
+using smtp::client::Ready;
+using smtp::client::RecipientReply;
+using smtp::client::SendBytes;
+using smtp::client::StartTls;
+using smtp::client::TlsPolicy;
 using std::chrono::milliseconds;
 
 namespace {

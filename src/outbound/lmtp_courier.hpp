@@ -18,8 +18,11 @@
 #include "config/local_target.hpp"
 #include "delivery/courier.hpp"
 #include "outbound/connection_pool.hpp"
+#include "smtp/client_session.hpp"
 
 namespace postern::outbound {
+
+using smtp::client::OutgoingMessage;
 
 struct LmtpOptions {
   config::LocalTarget target;
@@ -41,7 +44,7 @@ class LmtpCourier final : public delivery::Courier {
   std::size_t open_connections() const { return pool_.open_connections(); }
 
  private:
-  struct Event;
+  struct Event;  // ready, done (one reply per recipient) or failed
   std::unique_ptr<Link> connect(const std::string& queue_id, std::string& error);
   Event drive(Link& link);
   // One attempt on `link`; false when the session broke before an answer.

@@ -17,6 +17,14 @@ namespace {
 
 using delivery::Outcome;
 using delivery::RecipientResult;
+using smtp::client::ClientSettings;
+using smtp::client::Close;
+using smtp::client::Failed;
+using smtp::client::MessageDone;
+using smtp::client::Ready;
+using smtp::client::SendBytes;
+using smtp::client::Stage;
+using smtp::client::StartTls;
 using std::chrono::milliseconds;
 
 std::string lowercase(std::string_view s) {

@@ -20,10 +20,16 @@
 #include "config/config.hpp"
 #include "delivery/courier.hpp"
 #include "dns/resolver.hpp"
-#include "outbound/client_session.hpp"
 #include "outbound/connection_pool.hpp"
+#include "smtp/client_session.hpp"
 
 namespace postern::outbound {
+
+// The client protocol itself is pure and lives in smtp/; the courier drives it.
+using smtp::client::Credentials;
+using smtp::client::OutgoingMessage;
+using smtp::client::RecipientReply;
+using smtp::client::TlsPolicy;
 
 struct CourierTuning {
   // How long an idle connection is kept for the next message.

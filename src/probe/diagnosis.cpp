@@ -41,7 +41,7 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
   return out;
 }
 
-std::string all_text(const outbound::ServerReply& reply) {
+std::string all_text(const smtp::client::ServerReply& reply) {
   std::string out;
   for (const std::string& line : reply.lines) out += line + " ";
   return lower(out);
@@ -69,7 +69,7 @@ std::string host_port(const ProbeResult& r) {
 
 }  // namespace
 
-EhloInfo parse_ehlo(const outbound::ServerReply& reply) {
+EhloInfo parse_ehlo(const smtp::client::ServerReply& reply) {
   EhloInfo info;
   for (std::size_t i = 1; i < reply.lines.size(); ++i) {
     std::string line = upper(reply.lines[i]);
@@ -120,7 +120,7 @@ std::string mail_command(const std::string& sender, const std::vector<std::strin
   return command;
 }
 
-std::string enhanced_code(const outbound::ServerReply& reply) {
+std::string enhanced_code(const smtp::client::ServerReply& reply) {
   if (reply.lines.empty()) return "";
   const std::vector<std::string> words = split_words(reply.lines.front());
   if (words.empty()) return "";
@@ -130,14 +130,14 @@ std::string enhanced_code(const outbound::ServerReply& reply) {
   return shaped ? w : "";
 }
 
-Diagnosis classify_banner(const outbound::ServerReply& reply) {
+Diagnosis classify_banner(const smtp::client::ServerReply& reply) {
   if (reply.code == 220) return Diagnosis::ok;
   if (reply.code >= 400 && reply.code < 500) return Diagnosis::server_busy;
   if (reply.code >= 500 && reply.code < 600) return Diagnosis::banner_rejected;
   return Diagnosis::protocol_error;
 }
 
-Diagnosis classify_auth(const outbound::ServerReply& reply) {
+Diagnosis classify_auth(const smtp::client::ServerReply& reply) {
   if (reply.code == 235) return Diagnosis::ok;
   // 530/538: the server wants TLS before AUTH (RFC 4954 §6).
   if (reply.code == 530 || reply.code == 538) return Diagnosis::auth_not_offered_before_tls;
@@ -147,14 +147,14 @@ Diagnosis classify_auth(const outbound::ServerReply& reply) {
   return Diagnosis::protocol_error;
 }
 
-Diagnosis classify_mail(const outbound::ServerReply& reply) {
+Diagnosis classify_mail(const smtp::client::ServerReply& reply) {
   if (reply.code == 250) return Diagnosis::ok;
   if (reply.code >= 400 && reply.code < 500) return Diagnosis::temporary_rejection;
   if (reply.code >= 500 && reply.code < 600) return Diagnosis::sender_rejected;
   return Diagnosis::protocol_error;
 }
 
-Diagnosis classify_rcpt(const outbound::ServerReply& reply) {
+Diagnosis classify_rcpt(const smtp::client::ServerReply& reply) {
   if (reply.code == 250 || reply.code == 251) return Diagnosis::ok;
   if (reply.code >= 400 && reply.code < 500) return Diagnosis::temporary_rejection;
   if (reply.code >= 500 && reply.code < 600) {
@@ -169,7 +169,7 @@ Diagnosis classify_rcpt(const outbound::ServerReply& reply) {
   return Diagnosis::protocol_error;
 }
 
-Diagnosis classify_data(const outbound::ServerReply& reply) {
+Diagnosis classify_data(const smtp::client::ServerReply& reply) {
   if (reply.code == 250) return Diagnosis::ok;
   if (reply.code >= 400 && reply.code < 500) return Diagnosis::temporary_rejection;
   if (reply.code >= 500 && reply.code < 600) return Diagnosis::message_rejected;

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "outbound/client_session.hpp"
 #include "probe/probe.hpp"
+#include "smtp/client_session.hpp"
 
 namespace postern::probe {
 
@@ -22,7 +22,7 @@ struct EhloInfo {
   bool eightbitmime = false;              // RFC 6152
   bool smtputf8 = false;                  // RFC 6531
 };
-EhloInfo parse_ehlo(const outbound::ServerReply& reply);
+EhloInfo parse_ehlo(const smtp::client::ServerReply& reply);
 
 // The MAIL FROM command for `sender`, with the parameters the server
 // offered and the transaction needs: SIZE (RFC 1870 §6) and BODY=8BITMIME
@@ -32,13 +32,13 @@ std::string mail_command(const std::string& sender, const std::vector<std::strin
                          const std::optional<std::string>& message, const EhloInfo& ehlo);
 
 // "5.7.1" from "554 5.7.1 ..." (RFC 3463), or "".
-std::string enhanced_code(const outbound::ServerReply& reply);
+std::string enhanced_code(const smtp::client::ServerReply& reply);
 
-Diagnosis classify_banner(const outbound::ServerReply& reply);
-Diagnosis classify_auth(const outbound::ServerReply& reply);
-Diagnosis classify_mail(const outbound::ServerReply& reply);
-Diagnosis classify_rcpt(const outbound::ServerReply& reply);
-Diagnosis classify_data(const outbound::ServerReply& reply);
+Diagnosis classify_banner(const smtp::client::ServerReply& reply);
+Diagnosis classify_auth(const smtp::client::ServerReply& reply);
+Diagnosis classify_mail(const smtp::client::ServerReply& reply);
+Diagnosis classify_rcpt(const smtp::client::ServerReply& reply);
+Diagnosis classify_data(const smtp::client::ServerReply& reply);
 
 // The SASL mechanism the walk uses from what the server offers: PLAIN
 // (RFC 4616) before LOGIN; "" when neither is offered.

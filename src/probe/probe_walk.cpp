@@ -14,7 +14,6 @@
 #include "dns/idn.hpp"
 #include "dns/resolver.hpp"
 #include "outbound/blocking_stream.hpp"
-#include "outbound/reply_reader.hpp"
 #include "probe/certificate_check.hpp"
 #include "probe/diagnosis.hpp"
 #include "probe/probe.hpp"
@@ -22,6 +21,7 @@
 #include "probe/transcript.hpp"
 #include "probe/wire_detect.hpp"
 #include "sasl/sasl.hpp"
+#include "smtp/reply_reader.hpp"
 
 namespace postern::probe {
 namespace {
@@ -30,8 +30,8 @@ using Clock = std::chrono::steady_clock;
 using outbound::BlockingStream;
 using outbound::ConnectError;
 using outbound::IoStatus;
-using outbound::ReplyReader;
-using outbound::ServerReply;
+using smtp::client::ReplyReader;
+using smtp::client::ServerReply;
 using std::chrono::milliseconds;
 
 // --tls auto: a plaintext server greets at once (RFC 5321 §3.1 lets it
@@ -623,7 +623,7 @@ class Walk {
       const Diagnosis d = classify_data(reply);
       return fail(Stage::data, d == Diagnosis::ok ? Diagnosis::protocol_error : d, reply.summary());
     }
-    const std::string wire = outbound::encode_data(*o_.message);
+    const std::string wire = smtp::client::encode_data(*o_.message);
     log_.info("(message: " + std::to_string(wire.size()) + " octets, ending with \".\")");
     std::string error;
     if (conn_.stream->write_all(wire, o_.timeout, error) != IoStatus::ok) {

@@ -20,7 +20,7 @@ loses acknowledged messages and this test fails (tried with the spool
 ignoring the fdatasync error, ignoring the folder's fsync error, and
 answering before writing).
 
-What the spool does on such an error (src/spool/wal_spool.cpp, store(),
+What the spool does on such an error (src/spool/wal_writer.cpp, store(),
 append_batch() and create_segment()): the batch is taken back (the segment
 is truncated to where the batch began, or a segment the batch had just
 created is unlinked), every message of the batch is answered 452 4.3.1,

@@ -107,7 +107,7 @@ def test_disk_full_answers_452(small_tmpfs, make_server):
     filler = fill(small_tmpfs)
     try:
         # Larger than the room the open segment has already written ahead
-        # (1 MiB of zeros, src/spool/wal_spool.cpp), which a smaller
+        # (1 MiB of zeros, src/spool/wal_spool.hpp kZeroAhead), which a smaller
         # message may still use, durably, on a full disk.
         reply = try_send(srv, "disk full", body="z" * 1_500_000)
         assert reply.first.startswith("452 4.3.1"), reply

@@ -9,7 +9,7 @@
 
 #include "config/config.hpp"
 #include "config/local_target.hpp"
-#include "temp_dir.hpp"
+#include "tools/temp_dir.hpp"
 
 namespace postern::config {
 namespace {

@@ -3,10 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "cert_maker.hpp"
 #include "config/config.hpp"
-#include "temp_dir.hpp"
 #include "tls/certificate.hpp"
+#include "tools/cert_maker.hpp"
+#include "tools/temp_dir.hpp"
 
 namespace postern::config {
 namespace {

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "config/config.hpp"
-#include "temp_dir.hpp"
+#include "tools/temp_dir.hpp"
 
 namespace postern::config {
 namespace {

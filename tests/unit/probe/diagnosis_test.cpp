@@ -9,8 +9,8 @@
 namespace postern::probe {
 namespace {
 
-outbound::ServerReply reply(int code, std::vector<std::string> lines) {
-  outbound::ServerReply r;
+smtp::client::ServerReply reply(int code, std::vector<std::string> lines) {
+  smtp::client::ServerReply r;
   r.code = code;
   r.lines = std::move(lines);
   return r;

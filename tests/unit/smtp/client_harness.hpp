@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "outbound/client_session.hpp"
+#include "smtp/client_session.hpp"
 
-namespace postern::outbound::test_support {
+namespace postern::smtp::client::test_support {
 
 struct Step {
   std::string server;  // bytes the server sends
@@ -124,4 +124,4 @@ class ScriptedPeer {
   DialogueRun run_;
 };
 
-}  // namespace postern::outbound::test_support
+}  // namespace postern::smtp::client::test_support

@@ -1,13 +1,13 @@
-#include "outbound/client_session.hpp"
+#include "smtp/client_session.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <deque>
 
-#include "outbound/reply_reader.hpp"
 #include "sasl/sasl.hpp"
+#include "smtp/reply_reader.hpp"
 
-namespace postern::outbound {
+namespace postern::smtp::client {
 namespace {
 
 using delivery::Outcome;
@@ -685,4 +685,4 @@ std::size_t ClientSession::messages_sent() const {
   return impl_->sent_messages;
 }
 
-}  // namespace postern::outbound
+}  // namespace postern::smtp::client

@@ -1,4 +1,4 @@
-#include "outbound/client_session.hpp"
+#include "smtp/client_session.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 
 #include "client_harness.hpp"
 
-namespace postern::outbound {
+namespace postern::smtp::client {
 namespace {
 
 using delivery::Outcome;
@@ -510,4 +510,4 @@ TEST(EncodeData, NormalisesLineEndingsAndStuffsDots) {
 }
 
 }  // namespace
-}  // namespace postern::outbound
+}  // namespace postern::smtp::client

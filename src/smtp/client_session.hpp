@@ -27,10 +27,10 @@
 #include <variant>
 #include <vector>
 
+#include "core/delivery_outcome.hpp"
 #include "core/envelope.hpp"
-#include "delivery/courier.hpp"
 
-namespace postern::outbound {
+namespace postern::smtp::client {
 
 enum class TlsPolicy {
   none,           // never STARTTLS (internal relay hub, smarthost_tls = "none")
@@ -153,4 +153,4 @@ class ClientSession {
 // §4.5.2), then the terminating ".\r\n".
 std::string encode_data(std::string_view data);
 
-}  // namespace postern::outbound
+}  // namespace postern::smtp::client

@@ -1,4 +1,4 @@
-#include "cert_maker.hpp"
+#include "tools/cert_maker.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>

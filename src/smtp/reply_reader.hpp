@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "outbound/client_session.hpp"
+#include "smtp/client_session.hpp"
 
-namespace postern::outbound {
+namespace postern::smtp::client {
 
 // RFC 5321 §4.5.3.1.5 allows 512 octets per reply line; real servers send
 // longer ones, so the bounds are generous but keep a hostile server from
@@ -33,4 +33,4 @@ class ReplyReader {
   std::string buffer_;
 };
 
-}  // namespace postern::outbound
+}  // namespace postern::smtp::client

@@ -1,10 +1,8 @@
-#include "net/server.hpp"
+#include "app/server.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/ip/v6_only.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
@@ -22,8 +20,8 @@
 #include "dovecot/dovecot_client.hpp"
 #include "dovecot/dovecot_directory.hpp"
 #include "net/auth_service.hpp"
-#include "net/connection.hpp"
 #include "net/control_server.hpp"
+#include "net/listeners.hpp"
 #include "net/shared_state.hpp"
 #include "net/tls_context.hpp"
 #include "obs/log.hpp"
@@ -32,10 +30,8 @@
 #include "policy/static_directory.hpp"
 #include "spool/spool.hpp"
 
-namespace postern::net {
+namespace postern::app {
 namespace {
-
-using asio::ip::tcp;
 
 // How often the users file is checked for changes made by `postern user`.
 constexpr std::chrono::seconds kUsersPollInterval{2};
@@ -47,32 +43,17 @@ bool needs_tls(const config::Config& config) {
   return false;
 }
 
-std::string bind_hint(const std::error_code& ec, std::uint16_t port) {
-  if (ec == asio::error::address_in_use) {
-    return " (another program listens there: find it with `ss -ltnp 'sport = :" +
-           std::to_string(port) + "'`)";
-  }
-  if (ec == asio::error::access_denied && port < 1024) {
-    return " (ports below 1024 need root or CAP_NET_BIND_SERVICE)";
-  }
-  if (ec == std::errc::address_not_available) {
-    return " (no interface on this machine has that address)";
-  }
-  return "";
-}
-
 }  // namespace
 
 struct Server::Impl {
   config::Config config;
   std::vector<std::unique_ptr<asio::io_context>> loops;
-  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::unique_ptr<net::Listeners> listeners;
   std::unique_ptr<spool::Spool> spool;
   std::unique_ptr<delivery::QueueRunner> runner;
-  std::unique_ptr<ControlServer> control;
-  std::unique_ptr<AuthService> auth;
-  std::unique_ptr<SharedState> shared;
-  std::atomic<std::size_t> next_loop{0};
+  std::unique_ptr<net::ControlServer> control;
+  std::unique_ptr<net::AuthService> auth;
+  std::unique_ptr<net::SharedState> shared;
 
   explicit Impl(config::Config c) : config(std::move(c)) {}
 
@@ -88,29 +69,7 @@ struct Server::Impl {
 
   void load_tls() {
     if (!needs_tls(config)) return;
-    shared->set_tls(make_server_tls_context(config.tls.cert, config.tls.key));
-  }
-
-  asio::io_context& pick_loop() {
-    return *loops[next_loop.fetch_add(1, std::memory_order_relaxed) % loops.size()];
-  }
-
-  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, const config::ListenerConfig& l) {
-    for (;;) {
-      asio::io_context& loop = pick_loop();
-      std::error_code ec;
-      tcp::socket socket =
-          co_await acceptor.async_accept(loop, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec == asio::error::operation_aborted) co_return;
-      if (ec) {
-        // Out of descriptors or similar: say so, pause briefly, keep going.
-        obs::error("accept", "listener={} error=\"{}\"", l.address, ec.message());
-        asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
-        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        continue;
-      }
-      asio::co_spawn(loop, serve_connection(std::move(socket), l, *shared), asio::detached);
-    }
+    shared->set_tls(net::make_server_tls_context(config.tls.cert, config.tls.key));
   }
 
   asio::awaitable<void> watch_users_file() {
@@ -121,28 +80,6 @@ struct Server::Impl {
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;
       if (auth->reload_if_changed()) rebuild_directory();
-    }
-  }
-
-  void open_listeners() {
-    for (const auto& l : config.listeners) {
-      std::error_code ec;
-      const auto address = asio::ip::make_address(l.host, ec);
-      if (ec) throw std::runtime_error("listener " + l.address + ": bad address " + l.host);
-      tcp::endpoint endpoint(address, l.port);
-      auto acceptor = std::make_unique<tcp::acceptor>(*loops[0]);
-      acceptor->open(endpoint.protocol(), ec);
-      if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-      if (!ec && address.is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
-      if (!ec) acceptor->bind(endpoint, ec);
-      if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-      if (ec) {
-        throw std::runtime_error("cannot listen on " + l.address + ": " + ec.message() +
-                                 bind_hint(ec, l.port));
-      }
-      obs::event("listen", "address={} role={} tls={}", l.address, to_string(l.role),
-                 to_string(l.tls));
-      acceptors.push_back(std::move(acceptor));
     }
   }
 };
@@ -180,8 +117,8 @@ int Server::run() {
                dovecot_client->options().auth_socket.string(),
                dovecot_client->options().userdb_socket.string());
   }
-  s.auth = std::make_unique<AuthService>(config.auth.users_file, 1, dovecot_client);
-  s.shared = std::make_unique<SharedState>(config, *s.auth, *s.spool);
+  s.auth = std::make_unique<net::AuthService>(config.auth.users_file, 1, dovecot_client);
+  s.shared = std::make_unique<net::SharedState>(config, *s.auth, *s.spool);
   s.shared->set_dovecot(dovecot_client);
   s.rebuild_directory();
   s.load_tls();
@@ -210,7 +147,7 @@ int Server::run() {
       return;
     }
     obs::event("stop", "signal={}", signo == SIGTERM ? "TERM" : "INT");
-    for (auto& a : s.acceptors) a->close();
+    s.listeners->close();
     s.control->close();
     for (auto& loop : s.loops) loop->stop();
   };
@@ -249,15 +186,13 @@ int Server::run() {
 
   asio::co_spawn(*s.loops[0], s.watch_users_file(), asio::detached);
   // `postern queue` and `postern sendmail` reach the server here.
-  s.control = std::make_unique<ControlServer>(*s.loops[0], config.data_dir / control::kSocketName,
-                                              *s.shared, *s.runner);
+  s.control = std::make_unique<net::ControlServer>(
+      *s.loops[0], config.data_dir / control::kSocketName, *s.shared, *s.runner);
   s.control->start();
   // Listening last: once a port accepts, everything behind it is ready.
-  s.open_listeners();
-  for (std::size_t i = 0; i < s.acceptors.size(); ++i) {
-    asio::co_spawn(*s.loops[0], s.accept_loop(*s.acceptors[i], config.listeners[i]),
-                   asio::detached);
-  }
+  s.listeners = std::make_unique<net::Listeners>(config.listeners, s.loops, *s.shared);
+  s.listeners->open();
+  s.listeners->start();
 
   // A client that vanishes mid-write must not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
@@ -276,7 +211,7 @@ int Server::run() {
   // already durable.
   guards.clear();
   signals.reset();
-  s.acceptors.clear();
+  s.listeners.reset();
   // The runner stops first so that no operator change still waits for a
   // delivery attempt; then the control thread ends before the loop it
   // answers on goes away.
@@ -292,4 +227,4 @@ int Server::run() {
   return 0;
 }
 
-}  // namespace postern::net
+}  // namespace postern::app

@@ -8,8 +8,8 @@
 
 #include <fstream>
 
-#include "cert_maker.hpp"
-#include "temp_dir.hpp"
+#include "tools/cert_maker.hpp"
+#include "tools/temp_dir.hpp"
 
 namespace postern::tls {
 namespace {

@@ -1,8 +1,8 @@
-#include "outbound/reply_reader.hpp"
+#include "smtp/reply_reader.hpp"
 
 #include <gtest/gtest.h>
 
-namespace postern::outbound {
+namespace postern::smtp::client {
 namespace {
 
 using Result = ReplyReader::Result;
@@ -66,4 +66,4 @@ TEST(ReplyReader, BoundsLineLengthAndLineCount) {
 }
 
 }  // namespace
-}  // namespace postern::outbound
+}  // namespace postern::smtp::client

@@ -7,9 +7,9 @@
 #include <gtest/gtest.h>
 
 #include "client_harness.hpp"
-#include "outbound/client_session.hpp"
+#include "smtp/client_session.hpp"
 
-namespace postern::outbound {
+namespace postern::smtp::client {
 namespace {
 
 using delivery::Outcome;
@@ -142,4 +142,4 @@ TEST(LmtpSession, ConnectionLostAtEveryByte) {
 }
 
 }  // namespace
-}  // namespace postern::outbound
+}  // namespace postern::smtp::client

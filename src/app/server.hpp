@@ -8,7 +8,7 @@
 
 #include "config/config.hpp"
 
-namespace postern::net {
+namespace postern::app {
 
 class Server {
  public:
@@ -26,4 +26,4 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace postern::net
+}  // namespace postern::app

@@ -1,6 +1,6 @@
-#include "outbound/reply_reader.hpp"
+#include "smtp/reply_reader.hpp"
 
-namespace postern::outbound {
+namespace postern::smtp::client {
 namespace {
 
 bool is_digit(char c) {
@@ -47,4 +47,4 @@ void ReplyReader::clear() {
   buffer_.clear();
 }
 
-}  // namespace postern::outbound
+}  // namespace postern::smtp::client

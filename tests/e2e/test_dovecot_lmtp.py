@@ -143,3 +143,31 @@ def test_dovecot_down_messages_stay_queued_then_delivered_once(make_server, dc):
 def imap_subjects_wait(dc, user, count):
     messages = dc.wait_imap_messages(user, count, timeout=20 * SLOW)
     return [email.message_from_bytes(body)["Subject"] for _, body in messages]
+
+
+def test_lmtp_4xx_for_one_recipient_is_retried_alone(make_server):
+    # Dave's mailbox is full: Dovecot answers 452 4.2.2 for him after the
+    # data (quota_full_tempfail) and 250 for carol. Carol's copy is
+    # delivered once; dave's is retried with backoff until he has room.
+    mail = tempfile.mkdtemp(prefix="dovecot-mail-")
+    dc = dovecot.Dovecot(mail_root=mail, users=DOVECOT_USERS, quota=True)
+    dc.set_quota(DAVE, "100B")
+    dc.own_mail_tree()
+    dc.start()
+    try:
+        srv = lmtp_server(make_server, dc, f"lmtp:unix:{dc.lmtp_socket}")
+        send(srv.port("relay"), "someone@remote.example", [CAROL, DAVE], "quota",
+             body="z" * 400 + "\r\n")
+        dc.wait_imap_messages(CAROL, 1, timeout=15 * SLOW)
+        srv.wait_for_log(f"to=<{DAVE}> attempts=2", timeout=15)
+        log = srv.log_text()
+        assert "deferred id=" in log and "452 4.2.2" in log, log
+        assert "bounced" not in log and "failed id=" not in log
+        assert dc.imap_messages(DAVE) == []
+        dc.set_quota(DAVE, "10M")
+        [(_, to_dave)] = dc.wait_imap_messages(DAVE, 1, timeout=20 * SLOW)
+        assert b"Subject: quota" in to_dave
+        srv.wait_spool_empty(timeout=15)
+        assert len(dc.imap_messages(CAROL)) == 1  # never sent to carol again
+    finally:
+        dc.cleanup()

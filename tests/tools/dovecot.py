@@ -66,12 +66,16 @@ def password_hash(scheme, password):
 
 class Dovecot:
     def __init__(self, mail_root, users, schemes=("SHA512-CRYPT", "ARGON2ID"),
-                 mail_user="nobody", workdir=None, hashes=None):
+                 mail_user="nobody", workdir=None, hashes=None, quota=False):
         """users: {"user@domain": password}; the hash scheme of each user
         cycles through `schemes`, so two users cover both. hashes:
         {"user@domain": "{SCHEME}hash"} written as given instead (e.g. the
-        argon2id hash from postern's users file)."""
+        argon2id hash from postern's users file). quota: Dovecot's quota
+        plugin with a full mailbox answered 452 4.2.2 (quota_full_tempfail);
+        set_quota(user, "100B") limits one user."""
         self.hashes = dict(hashes or {})
+        self.quota = quota
+        self.quotas = {}
         self.dir = pathlib.Path(workdir or tempfile.mkdtemp(prefix="dovecot-e2e-"))
         # Dovecot's auth process runs unprivileged and must read the
         # passwd-file; the login processes enter base_dir/login.
@@ -95,18 +99,31 @@ class Dovecot:
         self.proc = None
         self.state_dir.mkdir(mode=0o755)
         self.base_dir.mkdir(mode=0o755)
-        self._write_passwd(schemes)
+        self.schemes = schemes
+        self.hashed = {}
+        self._write_passwd()
         self.conf_path.write_text(self.config_text())
 
-    def _write_passwd(self, schemes):
+    def set_quota(self, user, storage):
+        """Sets a user's mailbox quota ("100B", "10M"); Dovecot rereads the
+        passwd-file when it changes."""
+        self.quotas[user] = storage
+        self._write_passwd()
+
+    def _write_passwd(self):
+        schemes = self.schemes
         lines = []
         for i, (user, password) in enumerate(self.users.items()):
             scheme = schemes[i % len(schemes)]
             # user:password:uid:gid:(gecos):home:(shell):extra fields
-            hashed = self.hashes.get(user) or password_hash(scheme, password)
-            lines.append(f"{user}:{hashed}::::::")
-        self.passwd_path.write_text("\n".join(lines) + "\n")
-        os.chmod(self.passwd_path, 0o644)
+            if user not in self.hashed:
+                self.hashed[user] = self.hashes.get(user) or password_hash(scheme, password)
+            extra = f"userdb_quota_rule=*:storage={self.quotas[user]}" if user in self.quotas else ""
+            lines.append(f"{user}:{self.hashed[user]}::::::{extra}")
+        tmp = self.passwd_path.with_suffix(".tmp")
+        tmp.write_text("\n".join(lines) + "\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, self.passwd_path)
 
     def config_text(self):
         internal = _existing_user("dovecot", "nobody")
@@ -134,7 +151,7 @@ mail_fsync = always
 lmtp_save_to_detail_mailbox = no
 # No index files beside the Maildirs: postern's tree stays as postern made it.
 mail_location = maildir:{self.mail_root}/%d/%n:INDEX=MEMORY
-namespace inbox {{
+{self._quota_text()}namespace inbox {{
   inbox = yes
   separator = .
 }}
@@ -202,6 +219,18 @@ service stats {{
             if parent == pathlib.Path(tempfile.gettempdir()) or parent == pathlib.Path("/"):
                 break
             os.chmod(parent, os.stat(parent).st_mode | 0o011)
+
+    def _quota_text(self):
+        if not self.quota:
+            return ""
+        # A full mailbox is a temporary failure (452 4.2.2), as an operator
+        # who wants mail kept until the user makes room configures it.
+        return """mail_plugins = $mail_plugins quota
+quota_full_tempfail = yes
+plugin {
+  quota = maildir:User quota
+}
+"""
 
     # -- process ------------------------------------------------------------
     def start(self, timeout=20.0):

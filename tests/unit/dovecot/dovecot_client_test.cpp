@@ -17,68 +17,16 @@
 #include <string>
 #include <thread>
 
+#include "tools/fake_dovecot.hpp"
+
 namespace postern::dovecot {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Accepts connections on a UNIX socket; for each, reads until the request
-// line it waits for has arrived, then writes `answer` (or nothing) and
-// closes (or holds the connection open until stopped).
-class FakeDovecot {
- public:
-  FakeDovecot(std::filesystem::path path, std::string greeting, std::string wait_for,
-              std::string answer, bool hold = false)
-      : path_(std::move(path)) {
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path_.c_str());
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(fd_, 8), 0);
-    thread_ = std::thread([this, greeting, wait_for, answer, hold] {
-      for (;;) {
-        const int c = ::accept(fd_, nullptr, nullptr);
-        if (c < 0) return;
-        ++connections;
-        if (!greeting.empty()) (void)!::write(c, greeting.data(), greeting.size());
-        std::string got;
-        char buf[512];
-        while (got.find(wait_for) == std::string::npos) {
-          const ssize_t n = ::read(c, buf, sizeof buf);
-          if (n <= 0) break;
-          got.append(buf, static_cast<std::size_t>(n));
-        }
-        received = got;
-        if (!answer.empty()) (void)!::write(c, answer.data(), answer.size());
-        if (hold) {
-          while (!stopping) std::this_thread::sleep_for(10ms);
-        }
-        ::close(c);
-      }
-    });
-  }
-  ~FakeDovecot() {
-    stopping = true;
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    thread_.join();
-    std::filesystem::remove(path_);
-  }
+using postern::testing::FakeDovecot;
 
-  std::atomic<int> connections{0};
-  std::atomic<bool> stopping{false};
-  std::string received;
-
- private:
-  std::filesystem::path path_;
-  int fd_ = -1;
-  std::thread thread_;
-};
-
-const std::string kAuthHello =
-    "VERSION\t1\t2\nMECH\tPLAIN\tplaintext\nMECH\tLOGIN\tplaintext\nSPID\t1\nCUID\t1\n"
-    "COOKIE\tabc\nDONE\n";
+const std::string& kAuthHello = postern::testing::kDovecotAuthHello;
 
 class DovecotClientTest : public ::testing::Test {
  protected:

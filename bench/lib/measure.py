@@ -12,7 +12,7 @@ import time
 
 from report import Row
 from servers import (LOOPBACK, BenchError, BlackHole, Postern, Postfix, SServer, SmtpSink,
-                     tail)
+                     free_port, spawn, stop_process, tail)
 
 SENDER = "bench@source.test"
 RELAY_RCPT = "user@relay.test"
@@ -88,9 +88,10 @@ class Context:
         p.start(self.registry)
         return p
 
-    def postfix(self, name, mode, sink_port=None, process_limit=None):
+    def postfix(self, name, mode, sink_port=None, process_limit=None, transports=None):
         pf = Postfix(self.registry, self.work, name, mode, sink_port,
-                     process_limit=process_limit or self.args.postfix_process_limit)
+                     process_limit=process_limit or self.args.postfix_process_limit,
+                     transports=transports)
         self.started(pf, pf.stop)
         pf.start(self.registry)
         return pf
@@ -317,5 +318,103 @@ def idle(ctx):
     return [plain, tls_row]
 
 
+TARPIT_DESTINATIONS = 50
+
+
+def send_spread(port, recipients, clients, timeout):
+    """Sends one 4 KiB message to each recipient from `clients` smtplib
+    sessions in parallel; returns an error or None."""
+    import smtplib
+    import threading
+    body = ("Subject: bench\r\n\r\n" + "x" * 76 + "\r\n") * 53
+    todo = list(recipients)
+    lock = threading.Lock()
+    errors = []
+
+    def client():
+        try:
+            with smtplib.SMTP(LOOPBACK, port, timeout=timeout) as s:
+                while True:
+                    with lock:
+                        if not todo:
+                            return
+                        rcpt = todo.pop()
+                    s.sendmail(SENDER, [rcpt], body)
+        except (OSError, smtplib.SMTPException) as e:
+            errors.append(str(e))
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return errors[0] if errors else None
+
+
+def tarpit(ctx):
+    """7. One destination of 50 is a tarpit (accepts, never answers): 1,000
+    messages spread evenly over the 50 domains (c=10); time until the other
+    49 destinations have all of theirs. Postfix runs with its default
+    destination concurrency and timeouts; postern with its defaults too
+    (max_connections 20, 4 per destination). Lower is better."""
+    a = ctx.args
+    n = 200 if a.quick else 1000
+    per = n // TARPIT_DESTINATIONS
+    domains = [f"d{i:02d}.tarpit-bench.test" for i in range(TARPIT_DESTINATIONS)]
+    hosts = [f"127.0.1.{10 + i}" for i in range(TARPIT_DESTINATIONS)]
+    tarpit_host = hosts[-1]
+    good = [h for h in hosts if h != tarpit_host]
+    recipients = [f"user{k}@{d}" for k in range(per) for d in domains]
+    want = per * (TARPIT_DESTINATIONS - 1)
+    root = a.root
+    row = Row("1,000 msgs to 50 destinations, one a tarpit: seconds until the other 49 "
+              "have theirs (lower is better)" if not a.quick else
+              f"{n} msgs to 50 destinations, one a tarpit: seconds until the other 49",
+              "s", "Postfix")
+    for rep in range(a.reps):
+        for who in ordered(rep, ["postern", "postfix"]):
+            port = free_port()
+            sink_log = ctx.work / f"multi-sink-{who}-{rep}.log"
+            sink = spawn(ctx.registry, ["/usr/bin/python3", str(root / "bench" / "lib" /
+                                                                  "multi_sink.py"),
+                                        "--port", str(port), "--addresses", ",".join(good),
+                                        "--tarpit", tarpit_host, "--max-messages", str(want)],
+                         sink_log)
+            ctx.started(sink, lambda p=sink: stop_process(p, timeout=5))
+            if not wait_until(lambda: "ready" in sink_log.read_text(), 20):
+                raise BenchError(f"multi_sink.py did not start: {tail(sink_log)}")
+            if who == "postern":
+                zone = ctx.work / f"zone-{rep}"
+                zone.write_text("".join(f"{d} MX 10 mx.{d}\nmx.{d} A {h}\n"
+                                        for d, h in zip(domains, hosts)))
+                dns_log = ctx.work / f"fake-dns-{rep}.log"
+                dns = spawn(ctx.registry, ["/usr/bin/python3",
+                                           str(root / "tests" / "tools" / "fake_dns.py"),
+                                           "--zone", str(zone), "--port", "0"], dns_log)
+                ctx.started(dns, lambda p=dns: stop_process(p, timeout=5))
+                def first_line():
+                    return dns_log.read_text().split("\n", 1)[0].strip()
+                if not wait_until(lambda: first_line().isdigit(), 20):
+                    raise BenchError(f"fake_dns.py did not start: {tail(dns_log)}")
+                dns_port = int(first_line())
+                server = ctx.postern(f"postern-tarpit-{rep}", delivery=(
+                    f'resolver = "127.0.0.1:{dns_port}"', f"remote_port = {port}"))
+            else:
+                server = ctx.postfix(f"postfix-tarpit-{rep}", "transport",
+                                     transports={d: f"{h}:{port}" for d, h in zip(domains, hosts)})
+            t0 = time.monotonic()
+            err = send_spread(server.port, recipients, a.relay_concurrency, a.timeout)
+            try:
+                sink.wait(timeout=max(1, a.timeout - (time.monotonic() - t0)))
+            except subprocess.TimeoutExpired:
+                err = err or f"the other 49 destinations did not get all {want} within {a.timeout}s"
+            dt = time.monotonic() - t0
+            row.add("postern" if who == "postern" else "ref", dt, err)
+            row.extra.append(f"{who}: {tail(sink_log, 1)}")
+            ctx.stop_all()
+        progress(row.progress())
+    return [row]
+
+
 ALL = {"accept": accept, "relay": relay, "local": local, "ceiling": ceiling, "tls": tls,
-       "idle": idle}
+       "idle": idle, "tarpit": tarpit}

@@ -186,9 +186,12 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 """
 
-    def __init__(self, registry, work, name, mode, sink_port=None, process_limit=256):
+    def __init__(self, registry, work, name, mode, sink_port=None, process_limit=256,
+                 transports=None):
         """mode: "hold" (accepted mail goes to the hold queue), "relay"
-        (everything to [127.0.0.1]:sink_port) or "local" (virtual Maildirs)."""
+        (everything to [127.0.0.1]:sink_port), "local" (virtual Maildirs) or
+        "transport" (each domain of `transports`, {domain: "host:port"}, to
+        its own nexthop: one destination each, as MX delivery would make)."""
         self.root = pathlib.Path(work) / name
         self.conf = self.root / "conf"
         self.queue = self.root / "queue"
@@ -233,6 +236,13 @@ postlog   unix-dgram n  -       n       -       1       postlogd
             main.append("smtpd_data_restrictions = check_client_access static:HOLD")
         elif mode == "relay":
             main.append(f"relayhost = [{LOOPBACK}]:{sink_port}")
+        elif mode == "transport":
+            # Postfix's own defaults for destination concurrency and
+            # timeouts stay as shipped: that is what is compared.
+            entries = ", ".join(f"{d}=smtp:[{hp.rsplit(':', 1)[0]}]:{hp.rsplit(':', 1)[1]}"
+                                for d, hp in sorted(transports.items()))
+            main += [f"transport_maps = inline:{{ {entries} }}",
+                     f"relay_domains = {', '.join(sorted(transports))}"]
         elif mode == "local":
             main += [
                 "virtual_mailbox_domains = local.test",
@@ -299,7 +309,7 @@ class Postern:
     (127.0.0.0/8 may relay), optionally an implicit-TLS listener."""
 
     def __init__(self, binary, work, name, users_file, cert, key, smarthost=None,
-                 unsafe=False, tls=False, held=False):
+                 unsafe=False, tls=False, held=False, delivery=()):
         self.binary = binary
         self.root = pathlib.Path(work) / name
         self.data = self.root / "data"
@@ -342,7 +352,7 @@ class Postern:
             # queue is held: one connection per worker, all to it.
             lines += ["max_connections = 2", "max_connections_per_destination = 2",
                       'connect_timeout = "1h"', 'command_timeout = "1h"']
-        lines += ['retry_initial = "1h"', 'retry_max = "1h"']
+        lines += ['retry_initial = "1h"', 'retry_max = "1h"', *delivery]
         if unsafe:
             lines += ["", "[spool]", "unsafe_ack_before_fsync = true"]
         self.config.write_text("\n".join(lines) + "\n")

@@ -160,6 +160,11 @@ int Server::run() {
   runner_settings.retry_max = config.delivery.retry_max;
   runner_settings.max_queue_lifetime = config.delivery.max_queue_lifetime;
   runner_settings.hostname = config.hostname;
+  runner_settings.limits.max_connections = config.delivery.max_connections;
+  runner_settings.limits.max_per_destination = config.delivery.max_connections_per_destination;
+  runner_settings.limits.dead_backoff_initial = config.delivery.retry_initial;
+  runner_settings.limits.dead_backoff_max = config.delivery.retry_max;
+  runner_settings.smarthost = !config.delivery.smarthost.empty();
   dns::ResolverOptions resolver_options;
   resolver_options.server = config.delivery.resolver;
   runner_settings.remote = std::make_shared<outbound::SmtpCourier>(

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "cli/commands.hpp"
@@ -19,6 +20,7 @@
 #include "control/control_client.hpp"
 #include "control/control_protocol.hpp"
 #include "control/message_text.hpp"
+#include "delivery/destination.hpp"
 #include "spool/spool.hpp"
 
 namespace postern::cli {
@@ -172,6 +174,72 @@ std::unique_ptr<spool::Spool> open_spool(const config::Config& config, bool& mis
   }
 }
 
+// Per destination (as the scheduler counts them, delivery/destination.hpp):
+// how many recipients wait, when the next try is, and the reason the most
+// recently tried one gave. A destination the server has marked dead shows
+// here as its recipients' shared reason; the log says when it was marked.
+void print_destinations(const config::Config& config,
+                        const std::vector<spool::QueuedMessage>& messages, Clock::time_point now) {
+  struct Row {
+    std::size_t pending = 0;
+    std::size_t held = 0;
+    Clock::time_point next = Clock::time_point::max();
+    std::string reason;
+    int attempts = -1;
+  };
+  std::map<std::string, Row> rows;
+  const bool smarthost = !config.delivery.smarthost.empty();
+  for (const auto& m : messages) {
+    for (const auto& r : m.recipients) {
+      if (r.state != spool::RecipientState::pending) continue;
+      Row& row =
+          rows[delivery::destination_for(r.recipient.address, config.local_domains, smarthost)];
+      ++row.pending;
+      if (m.held) {
+        ++row.held;
+        continue;
+      }
+      row.next = std::min(row.next, m.next_attempt);
+      if (!r.last_reply.empty() && r.attempts >= row.attempts) {
+        row.attempts = r.attempts;
+        row.reason = r.last_reply;
+      }
+    }
+  }
+  if (rows.empty()) return;
+  std::cout << fmt::format("\n{:<28}  {:>7}  {:<8}  {}\n", "DESTINATION", "PENDING", "NEXT",
+                           "LAST REASON");
+  for (const auto& [name, row] : rows) {
+    std::string next =
+        row.held == row.pending ? "held"
+        : row.next <= now
+            ? "due"
+            : "in " +
+                  short_duration(std::chrono::duration_cast<std::chrono::seconds>(row.next - now));
+    std::cout << fmt::format("{:<28}  {:>7}  {:<8}  {}\n", printable(name), row.pending, next,
+                             printable(row.reason.substr(0, 120)));
+  }
+}
+
+// What the running server's scheduler has in flight and which destinations
+// it considers dead (STATUS on the control socket); nothing when it does
+// not run.
+void print_scheduler(const config::Config& config) {
+  const auto result =
+      control::call(control_socket(config),
+                    control::format_request(control::Request{control::Verb::status, {}, 0, 0}),
+                    std::chrono::seconds(5));
+  if (result.status != control::CallResult::Status::answered || !result.response.ok) return;
+  std::cout << "\nin flight now (running server):\n";
+  std::string_view text = result.response.text;
+  while (!text.empty()) {
+    const std::size_t end = text.find("; ");
+    std::cout << "  " << printable(text.substr(0, end)) << "\n";
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 2);
+  }
+}
+
 int run_list(const config::Config& config, const QueueOptions& o) {
   bool missing = false;
   auto spool = open_spool(config, missing);
@@ -216,6 +284,8 @@ int run_list(const config::Config& config, const QueueOptions& o) {
       std::cout << line << "\n";
     }
   }
+  print_destinations(config, messages, now);
+  print_scheduler(config);
   std::cout << fmt::format("-- {} message(s), {} recipient(s) pending\n", messages.size(), pending);
   return kExitOk;
 }

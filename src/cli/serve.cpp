@@ -7,6 +7,7 @@
 #include "auth/user_store.hpp"
 #include "cli/commands.hpp"
 #include "config/config.hpp"
+#include "spool/data_dir_lock.hpp"
 #include "tls/certificate.hpp"
 
 namespace postern::cli {
@@ -54,6 +55,19 @@ void print_problems(const std::vector<config::Problem>& problems) {
   }
 }
 
+// One server per data_dir, decided before anything in it is created,
+// recovered or delivered (spool/data_dir_lock.hpp). Throws, naming the
+// running server's pid, when another one holds it.
+std::unique_ptr<spool::DataDirLock> lock_data_dir(const config::Config& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    throw std::runtime_error("cannot create data_dir " + config.data_dir.string() + ": " +
+                             ec.message());
+  }
+  return spool::DataDirLock::acquire(config.data_dir);
+}
+
 }  // namespace
 
 Command add_serve(CLI::App& app) {
@@ -63,8 +77,12 @@ Command add_serve(CLI::App& app) {
                   "Configuration file (TOML); without it the embedded default runs");
   return {sub, [config_path]() -> int {
             config::Config config;
+            std::unique_ptr<spool::DataDirLock> lock;
             if (config_path->empty()) {
               config = config::embedded_default(std::filesystem::current_path());
+              // The first start writes a certificate and a user into the
+              // data_dir: only the server that owns it may do that.
+              lock = lock_data_dir(config);
               prepare_embedded_default(config);
             } else {
               auto loaded = config::load_file(*config_path);
@@ -85,6 +103,7 @@ Command add_serve(CLI::App& app) {
               std::cerr << "postern: not starting: the configuration has errors\n";
               return 1;
             }
+            if (!lock) lock = lock_data_dir(config);
             app::Server server(std::move(config));
             return server.run();
           }};

@@ -14,9 +14,10 @@ struct VerbName {
   std::string_view word;
 };
 
-constexpr std::array<VerbName, 6> kVerbs = {{
+constexpr std::array<VerbName, 7> kVerbs = {{
     {Verb::ping, "PING"},
     {Verb::flush, "FLUSH"},
+    {Verb::status, "STATUS"},
     {Verb::remove, "DELETE"},
     {Verb::hold, "HOLD"},
     {Verb::release, "RELEASE"},
@@ -78,6 +79,7 @@ std::string format_request(const Request& request) {
   switch (request.verb) {
     case Verb::ping:
     case Verb::flush:
+    case Verb::status:
       break;
     case Verb::remove:
     case Verb::hold:
@@ -119,6 +121,7 @@ ParsedRequestLine parse_request_line(std::string_view line, std::size_t max_mess
   switch (r.verb) {
     case Verb::ping:
     case Verb::flush:
+    case Verb::status:
       if (line.size() != word.size()) return fail(std::string(word) + " takes no argument");
       break;
     case Verb::remove:

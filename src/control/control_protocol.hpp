@@ -38,7 +38,9 @@ inline constexpr std::size_t kMaxEnvelopeLine = 1024;
 // limit after decoding).
 inline constexpr std::size_t kMaxEnvelopeBlock = 1001 * kMaxEnvelopeLine;
 
-enum class Verb { ping, flush, remove, hold, release, submit };
+// STATUS answers one line: the delivery scheduler per destination
+// (delivery::format_destinations), for `postern queue list`.
+enum class Verb { ping, flush, status, remove, hold, release, submit };
 
 // What went wrong, as a fixed word on the wire, so that `postern sendmail`
 // can pick its exit status (sysexits.h) without parsing prose.
@@ -51,7 +53,7 @@ enum class ErrorKind {
   software,  // anything else on the server's side          -> EX_SOFTWARE 70
 };
 
-// The wire word: "PING", "FLUSH", "DELETE", "HOLD", "RELEASE", "SUBMIT".
+// The wire word: "PING", "FLUSH", "STATUS", "DELETE", "HOLD", "RELEASE", "SUBMIT".
 std::string_view to_string(Verb verb);
 
 struct Request {

@@ -23,6 +23,9 @@ class Courier {
   virtual std::vector<RecipientResult> deliver(const spool::QueuedMessage& message,
                                                std::string_view data,
                                                const std::vector<std::size_t>& recipients) = 0;
+  // Makes every deliver() in progress, and any started later, give up soon
+  // with transient results (the server is stopping). Thread-safe.
+  virtual void cancel() {}
 };
 
 }  // namespace postern::delivery

@@ -6,7 +6,10 @@ namespace postern::delivery {
 
 std::vector<RecipientResult> LocalCourier::deliver(const spool::QueuedMessage& message,
                                                    std::string_view data,
-                                                   const std::vector<std::size_t>& recipients) {
+                                                   const std::vector<std::size_t>& recipients,
+                                                   bool unrecorded) {
+  const auto arrival =
+      std::chrono::duration_cast<std::chrono::seconds>(message.arrival.time_since_epoch()).count();
   std::vector<RecipientResult> results;
   results.reserve(recipients.size());
   for (const std::size_t i : recipients) {
@@ -22,7 +25,11 @@ std::vector<RecipientResult> LocalCourier::deliver(const spool::QueuedMessage& m
       continue;
     }
     r.where = mailbox.string();
-    const MaildirResult m = deliver_to_maildir(mailbox, message.envelope.mail_from, address, data);
+    // The file name is fixed by the queue id and the recipient's place in
+    // the message, so a second attempt finds the first one's file.
+    const MaildirResult m =
+        deliver_once_to_maildir(mailbox, maildir_unique_name(arrival, message.id, i), unrecorded,
+                                message.envelope.mail_from, address, data);
     if (m.error) {
       // Disk full, permissions, I/O errors: the operator can fix these, so
       // the message waits (RFC 3463 4.3.0: other mail system problem).
@@ -30,7 +37,8 @@ std::vector<RecipientResult> LocalCourier::deliver(const spool::QueuedMessage& m
       r.reply = "4.3.0 cannot write to mailbox: " + m.error.message();
     } else {
       r.outcome = Outcome::delivered;
-      r.reply = "2.0.0 delivered to maildir";
+      r.reply = m.already ? "2.0.0 delivered to maildir (found from an earlier attempt)"
+                          : "2.0.0 delivered to maildir";
     }
     results.push_back(std::move(r));
   }

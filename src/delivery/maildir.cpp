@@ -111,18 +111,11 @@ fs::path maildir_for(const fs::path& mail_root, std::string_view address) {
   return mail_root / domain / std::string(local);
 }
 
-MaildirResult deliver_to_maildir(const fs::path& mailbox, std::string_view return_path,
-                                 std::string_view delivered_to, std::string_view data) {
-  MaildirResult result;
-  if (mailbox.empty()) {
-    result.error = std::make_error_code(std::errc::invalid_argument);
-    return result;
-  }
-  for (const char* sub : {"cur", "new", "tmp"}) {
-    if ((result.error = make_dirs(mailbox / sub))) return result;
-  }
+namespace {
 
-  // Maildir readers expect LF line ends; SMTP gave us CRLF.
+// Maildir readers expect LF line ends; SMTP gave us CRLF.
+std::string maildir_content(std::string_view return_path, std::string_view delivered_to,
+                            std::string_view data) {
   std::string content = fmt::format("Return-Path: <{}>\nDelivered-To: {}\n", one_line(return_path),
                                     one_line(delivered_to));
   content.reserve(content.size() + data.size());
@@ -130,6 +123,77 @@ MaildirResult deliver_to_maildir(const fs::path& mailbox, std::string_view retur
     if (data[i] == '\r' && i + 1 < data.size() && data[i + 1] == '\n') continue;
     content += data[i];
   }
+  return content;
+}
+
+std::error_code make_maildir(const fs::path& mailbox) {
+  for (const char* sub : {"cur", "new", "tmp"}) {
+    if (const std::error_code ec = make_dirs(mailbox / sub)) return ec;
+  }
+  return {};
+}
+
+enum class Placed { linked, exists, failed };
+
+// Writes `content` to tmp/<name>, fsyncs it and links it to new/<name>.
+// The link fails rather than overwrite, which tells the caller that the
+// name is taken.
+Placed place(const fs::path& mailbox, const std::string& name, std::string_view content,
+             bool exclusive_tmp, std::error_code& ec) {
+  const fs::path tmp = mailbox / "tmp" / name;
+  const fs::path dest = mailbox / "new" / name;
+  // A deterministic name may meet the tmp file of an attempt that died
+  // half-way (kill -9): that one was never linked and is overwritten.
+  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive_tmp ? O_EXCL : O_TRUNC);
+  const int fd = ::open(tmp.c_str(), flags, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return Placed::exists;
+    ec = errno_code();
+    return Placed::failed;
+  }
+  ec = write_all(fd, content);
+  if (!ec && ::fsync(fd) != 0) ec = errno_code();
+  if (::close(fd) != 0 && !ec) ec = errno_code();
+  if (!ec && ::link(tmp.c_str(), dest.c_str()) != 0) ec = errno_code();
+  ::unlink(tmp.c_str());
+  if (ec == std::errc::file_exists) {
+    ec.clear();
+    return Placed::exists;
+  }
+  if (ec) return Placed::failed;
+  if ((ec = fsync_dir(mailbox / "new"))) {
+    // Not known to be durable: take it back so a retry does not duplicate.
+    ::unlink(dest.c_str());
+    return Placed::failed;
+  }
+  return Placed::linked;
+}
+
+// A file in cur/ whose name is `name` followed by the info part (":2,...",
+// the Maildir convention for flags set by a reader).
+fs::path find_in_cur(const fs::path& mailbox, std::string_view name) {
+  std::error_code ec;
+  for (fs::directory_iterator it(mailbox / "cur", ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string file = it->path().filename().string();
+    if (file.size() > name.size() && file.compare(0, name.size(), name) == 0 &&
+        file[name.size()] == ':') {
+      return it->path();
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+MaildirResult deliver_to_maildir(const fs::path& mailbox, std::string_view return_path,
+                                 std::string_view delivered_to, std::string_view data) {
+  MaildirResult result;
+  if (mailbox.empty()) {
+    result.error = std::make_error_code(std::errc::invalid_argument);
+    return result;
+  }
+  if ((result.error = make_maildir(mailbox))) return result;
+  const std::string content = maildir_content(return_path, delivered_to, data);
 
   static const std::string host = maildir_hostname();
   static std::atomic<unsigned long> counter{0};
@@ -141,34 +205,64 @@ MaildirResult deliver_to_maildir(const fs::path& mailbox, std::string_view retur
     const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(now - secs);
     const std::string name = fmt::format("{}.M{}P{}Q{}.{},S={}", secs.count(), usec.count(),
                                          ::getpid(), counter.fetch_add(1), host, content.size());
-    const fs::path tmp = mailbox / "tmp" / name;
-    const fs::path dest = mailbox / "new" / name;
-
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      if (errno == EEXIST) continue;
-      result.error = errno_code();
-      return result;
+    switch (place(mailbox, name, content, true, result.error)) {
+      case Placed::linked:
+        result.file = mailbox / "new" / name;
+        return result;
+      case Placed::exists:
+        continue;
+      case Placed::failed:
+        return result;
     }
-    std::error_code ec = write_all(fd, content);
-    if (!ec && ::fsync(fd) != 0) ec = errno_code();
-    if (::close(fd) != 0 && !ec) ec = errno_code();
-    if (!ec && ::link(tmp.c_str(), dest.c_str()) != 0) ec = errno_code();
-    ::unlink(tmp.c_str());
-    if (ec == std::errc::file_exists) continue;
-    if (ec) {
-      result.error = ec;
-      return result;
-    }
-    if ((result.error = fsync_dir(mailbox / "new"))) {
-      // Not known to be durable: take it back so a retry does not duplicate.
-      ::unlink(dest.c_str());
-      return result;
-    }
-    result.file = dest;
-    return result;
   }
   result.error = std::make_error_code(std::errc::file_exists);
+  return result;
+}
+
+std::string maildir_unique_name(std::int64_t arrival_seconds, std::string_view queue_id,
+                                std::size_t recipient_index) {
+  static const std::string host = maildir_hostname();
+  return fmt::format("{}.{}_{}.{}", arrival_seconds, queue_id, recipient_index, host);
+}
+
+MaildirResult deliver_once_to_maildir(const fs::path& mailbox, std::string_view unique,
+                                      bool look_in_cur, std::string_view return_path,
+                                      std::string_view delivered_to, std::string_view data) {
+  MaildirResult result;
+  if (mailbox.empty() || unique.empty() || unique.find('/') != std::string_view::npos ||
+      unique.find(':') != std::string_view::npos) {
+    result.error = std::make_error_code(std::errc::invalid_argument);
+    return result;
+  }
+  if ((result.error = make_maildir(mailbox))) return result;
+  const std::string content = maildir_content(return_path, delivered_to, data);
+  const std::string name = fmt::format("{},S={}", unique, content.size());
+
+  // Checked before writing, so a redelivery costs a stat, not the message.
+  struct stat st {};
+  if (::stat((mailbox / "new" / name).c_str(), &st) == 0) {
+    result.already = true;
+    result.file = mailbox / "new" / name;
+    return result;
+  }
+  if (look_in_cur) {
+    if (fs::path seen = find_in_cur(mailbox, name); !seen.empty()) {
+      result.already = true;
+      result.file = std::move(seen);
+      return result;
+    }
+  }
+  switch (place(mailbox, name, content, false, result.error)) {
+    case Placed::linked:
+      result.file = mailbox / "new" / name;
+      break;
+    case Placed::exists:
+      result.already = true;
+      result.file = mailbox / "new" / name;
+      break;
+    case Placed::failed:
+      break;
+  }
   return result;
 }
 

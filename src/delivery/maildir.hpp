@@ -3,6 +3,8 @@
 // Mailbox path: <mail_root>/<domain>/<local>/ with the domain lowercased.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -16,7 +18,8 @@ std::filesystem::path maildir_for(const std::filesystem::path& mail_root, std::s
 
 struct MaildirResult {
   std::error_code error;
-  std::filesystem::path file;  // the delivered file in new/
+  std::filesystem::path file;  // the delivered file in new/ (or cur/ when already there)
+  bool already = false;        // an earlier delivery of the same `unique` name was found
 };
 
 // Delivers `data` (a complete message with CRLF line endings) prepended with
@@ -24,5 +27,25 @@ struct MaildirResult {
 // endings as Maildir readers expect.
 MaildirResult deliver_to_maildir(const std::filesystem::path& mailbox, std::string_view return_path,
                                  std::string_view delivered_to, std::string_view data);
+
+// Exactly-once delivery of one queued message to one recipient. The file
+// name is `unique` (derived from the queue id and the recipient, see
+// maildir_unique_name) plus ",S=<size>", the same on every attempt, so an
+// attempt after a crash that came between the link into new/ and the
+// queue's record of it finds the earlier file and writes nothing. new/ is
+// always checked (one stat); cur/, where a reader moves messages it has
+// seen (appending ":2,<flags>"), is scanned only when `look_in_cur` is set,
+// because that costs a directory read: the queue runner sets it for
+// messages whose results may not have been recorded (resumed at start-up,
+// or after a failed queue update).
+MaildirResult deliver_once_to_maildir(const std::filesystem::path& mailbox, std::string_view unique,
+                                      bool look_in_cur, std::string_view return_path,
+                                      std::string_view delivered_to, std::string_view data);
+
+// "<arrival seconds>.<queue id>_<recipient index>.<host>": the Maildir
+// convention time.unique.host, with nothing in it that changes between
+// attempts.
+std::string maildir_unique_name(std::int64_t arrival_seconds, std::string_view queue_id,
+                                std::size_t recipient_index);
 
 }  // namespace postern::delivery

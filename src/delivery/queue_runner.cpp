@@ -1,14 +1,19 @@
 #include "delivery/queue_runner.hpp"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "delivery/bouncer.hpp"
+#include "delivery/destination.hpp"
 #include "delivery/local_courier.hpp"
 #include "obs/log.hpp"
 
@@ -32,91 +37,28 @@ std::string lowercase(std::string_view s) {
   return out;
 }
 
-std::string domain_of(std::string_view address) {
-  const std::size_t at = address.rfind('@');
-  return at == std::string_view::npos ? std::string() : lowercase(address.substr(at + 1));
+// A transient result that says the destination itself did not answer:
+// RFC 3463 X.4.1 "no answer from host", X.4.2 "bad connection". The
+// couriers use these for refused and timed-out connections and for hosts
+// that fail before taking a command.
+bool unreachable_reply(std::string_view reply) {
+  return reply.starts_with("4.4.1") || reply.starts_with("4.4.2");
 }
 
-// Which messages are due when. Shared with the spool's on_committed
-// callback, which may outlive the runner, hence held by shared_ptr.
-class Schedule {
- public:
-  void add(const std::string& id, Clock::time_point when) {
-    std::lock_guard lock(mutex_);
-    const auto it = due_.find(id);
-    if (it != due_.end()) {
-      if (it->second <= when) return;
-      order_.erase({it->second, id});
-    }
-    due_[id] = when;
-    order_.insert({when, id});
-    // All: an operator change waiting in claim() shares the variable.
-    cv_.notify_all();
-  }
+constexpr std::size_t kMessageLocks = 64;
 
-  // Takes `id` away from the workers for an operator change: waits while a
-  // worker has it, then marks it busy and unschedules it (`was_due` says
-  // when it had been due, if it was scheduled). False once stopping.
-  bool claim(const std::string& id, std::optional<Clock::time_point>& was_due) {
-    std::unique_lock lock(mutex_);
-    cv_.wait(lock, [&] { return stopping_ || !busy_.contains(id); });
-    if (stopping_) return false;
-    was_due.reset();
-    const auto it = due_.find(id);
-    if (it != due_.end()) {
-      was_due = it->second;
-      order_.erase({it->second, id});
-      due_.erase(it);
-    }
-    busy_.insert(id);
-    return true;
+struct JobLess {
+  bool operator()(const Job& a, const Job& b) const {
+    return std::tie(a.message_id, a.destination) < std::tie(b.message_id, b.destination);
   }
+};
 
-  // Blocks until a message is due (returns its id) or the schedule stops
-  // (returns empty). A message is never handed to two workers at once.
-  std::string next() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      if (stopping_) return {};
-      auto it = std::find_if(order_.begin(), order_.end(),
-                             [this](const auto& e) { return !busy_.contains(e.second); });
-      if (it == order_.end()) {
-        cv_.wait(lock);
-        continue;
-      }
-      if (it->first > Clock::now()) {
-        // A copy: the entry may be erased by another thread while we wait.
-        const Clock::time_point wake = it->first;
-        cv_.wait_until(lock, wake);
-        continue;
-      }
-      std::string id = it->second;
-      order_.erase(it);
-      due_.erase(id);
-      busy_.insert(id);
-      return id;
-    }
-  }
-
-  void done(const std::string& id) {
-    std::lock_guard lock(mutex_);
-    busy_.erase(id);
-    cv_.notify_all();
-  }
-
-  void stop() {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-    cv_.notify_all();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::map<std::string, Clock::time_point> due_;
-  std::set<std::pair<Clock::time_point, std::string>> order_;
-  std::set<std::string> busy_;
-  bool stopping_ = false;
+// The spool's commit callback may run (on the spool's thread) while the
+// runner goes away; it reaches the runner only through this, under its lock.
+template <typename T>
+struct Bridge {
+  std::mutex mutex;
+  T* target = nullptr;
 };
 
 }  // namespace
@@ -133,23 +75,129 @@ struct QueueRunner::Impl {
       : spool(s),
         settings(std::move(r)),
         local(settings.mail_root),
-        bouncer(spool, settings.hostname) {
+        bouncer(spool, settings.hostname),
+        core(settings.limits) {
     for (std::string& d : settings.local_domains) d = lowercase(d);
   }
 
-  bool is_local(const std::string& address) const {
-    const std::string domain = domain_of(address);
-    return std::find(settings.local_domains.begin(), settings.local_domains.end(), domain) !=
-           settings.local_domains.end();
+  // The destination a recipient's job goes to; empty when there is no
+  // courier for it (remote mail without a remote courier).
+  std::string destination_of(const std::string& address) const {
+    std::string d = destination_for(address, settings.local_domains, settings.smarthost);
+    if (!settings.remote && d != kLocalDestination) d.clear();
+    return d;
+  }
+
+  // ---- scheduling (all under `mutex`) --------------------------------------
+
+  // Queues a job per destination that still has pending recipients.
+  void schedule_locked(const QueuedMessage& m, Clock::time_point due) {
+    std::set<std::string> seen;
+    bool unroutable = false;
+    for (const auto& r : m.recipients) {
+      if (r.state != RecipientState::pending) continue;
+      const std::string d = destination_of(r.recipient.address);
+      if (d.empty()) {
+        unroutable = true;
+        continue;
+      }
+      if (!seen.insert(d).second) continue;
+      add_locked(Job{m.id, d}, due);
+    }
+    // Remote recipients without a courier get their reason recorded once
+    // by a job of their own.
+    if (unroutable && seen.empty()) add_locked(Job{m.id, kLocalDestination}, due);
+  }
+
+  void add_locked(const Job& job, Clock::time_point due) {
+    if (claimed.contains(job.message_id)) {
+      auto [it, fresh] = parked.try_emplace(job, due);
+      if (!fresh) it->second = std::min(it->second, due);
+      return;
+    }
+    core.add(job, due);
+    cv.notify_all();
+  }
+
+  void schedule(const QueuedMessage& m, Clock::time_point due) {
+    std::lock_guard lock(mutex);
+    if (stopping) return;
+    schedule_locked(m, due);
   }
 
   void worker() {
-    for (;;) {
-      const std::string id = schedule->next();
-      if (id.empty()) return;
-      attempt(id);
-      schedule->done(id);
+    std::unique_lock lock(mutex);
+    while (!stopping) {
+      const auto now = Clock::now();
+      std::optional<Job> job = core.next(now);
+      if (!job) {
+        const auto wake = core.wake_time(now);
+        if (wake == Clock::time_point::max()) {
+          cv.wait(lock);
+        } else {
+          cv.wait_until(lock, wake);
+        }
+        continue;
+      }
+      const bool unrecorded_hint = unrecorded.contains(job->message_id);
+      lock.unlock();
+      JobResult result = run(*job, unrecorded_hint);
+      lock.lock();
+      for (const DestinationEvent& e :
+           core.finished(*job, result.verdict, result.reason, Clock::now())) {
+        log_event(e);
+      }
+      if (result.retry_at && !stopping) core.add(*job, *result.retry_at);
+      if (result.recorded_local) unrecorded.erase(job->message_id);
+      if (result.record_failed) unrecorded.insert(job->message_id);
+      cv.notify_all();
     }
+  }
+
+  void log_event(const DestinationEvent& e) {
+    const auto in = std::chrono::duration_cast<std::chrono::seconds>(e.retry_at - Clock::now());
+    switch (e.kind) {
+      case DestinationEvent::Kind::down:
+        obs::warning("destination",
+                     "destination={} state=dead reason=\"{}\" retry_in={}s "
+                     "note=\"one connection at a time until it answers\"",
+                     obs::sanitize(e.destination), obs::sanitize(e.reason), in.count());
+        break;
+      case DestinationEvent::Kind::still_down:
+        obs::warning("destination", "destination={} state=dead reason=\"{}\" retry_in={}s",
+                     obs::sanitize(e.destination), obs::sanitize(e.reason), in.count());
+        break;
+      case DestinationEvent::Kind::up:
+        obs::event("destination", "destination={} state=alive", obs::sanitize(e.destination));
+        break;
+    }
+  }
+
+  // ---- one job ---------------------------------------------------------------
+
+  struct JobResult {
+    Verdict verdict = Verdict::answered;
+    std::string reason;
+    std::optional<Clock::time_point> retry_at;
+    bool recorded_local = false;  // local results are durable in the queue
+    bool record_failed = false;
+  };
+
+  std::mutex& lock_for(const std::string& id) {
+    return message_locks[std::hash<std::string>{}(id) % kMessageLocks];
+  }
+
+  // Changes the queued message under its lock, on a fresh copy, so that
+  // jobs of the same message to other destinations (which record their
+  // own recipients) are not overwritten. `change` returns false to leave
+  // the record as it is. False when the message is gone or the spool
+  // refused the update.
+  bool modify(const std::string& id, const std::function<bool(QueuedMessage&)>& change) {
+    std::lock_guard lock(lock_for(id));
+    std::optional<QueuedMessage> m = spool.load(id);
+    if (!m) return false;
+    if (!change(*m)) return true;
+    return record(*m);
   }
 
   // A recipient that failed in an earlier attempt whose bounce is not yet
@@ -158,74 +206,113 @@ struct QueueRunner::Impl {
     return r.state == RecipientState::pending && owed_bounce(r.last_reply).has_value();
   }
 
-  // One delivery attempt for every pending recipient of one message.
-  void attempt(const std::string& id) {
+  JobResult run(const Job& job, bool unrecorded_hint) {
+    JobResult out;
+    const std::string& id = job.message_id;
     std::optional<QueuedMessage> loaded = spool.load(id);
-    if (!loaded || loaded->held) return;  // gone, or held until released
-    // The schedule decides when: a message woken early (flush) goes now.
+    if (!loaded || loaded->held) return out;  // gone, or held until released
     QueuedMessage& m = *loaded;
-    const auto now = Clock::now();
 
     std::vector<std::size_t> owed;
-    std::vector<std::size_t> local_rcpts;
-    std::vector<std::size_t> remote_rcpts;
-    bool changed = false;
+    std::vector<std::size_t> rcpts;
+    std::vector<std::size_t> unroutable;
     for (std::size_t i = 0; i < m.recipients.size(); ++i) {
-      auto& r = m.recipients[i];
+      const auto& r = m.recipients[i];
       if (r.state != RecipientState::pending) continue;
-      if (owes_bounce(r)) {
-        owed.push_back(i);
-      } else if (is_local(r.recipient.address)) {
-        local_rcpts.push_back(i);
-      } else if (settings.remote) {
-        remote_rcpts.push_back(i);
-      } else if (r.last_reply != kNoRemote) {
-        // Recorded once so `postern queue` can say why it waits; without a
-        // courier there is nothing to retry, so it is not rescheduled.
-        r.last_reply = kNoRemote;
-        changed = true;
-        obs::event("deferred", "id={} to=<{}> reason=\"{}\"", id,
-                   obs::sanitize(r.recipient.address), kNoRemote);
+      const std::string d = destination_of(r.recipient.address);
+      if (d.empty()) {
+        if (job.destination == kLocalDestination && r.last_reply != kNoRemote) {
+          unroutable.push_back(i);
+        }
+        continue;
       }
+      if (d != job.destination) continue;
+      (owes_bounce(r) ? owed : rcpts).push_back(i);
     }
-    if (owed.empty() && local_rcpts.empty() && remote_rcpts.empty()) {
-      if (changed) record(m);
-      return;
+    if (!unroutable.empty()) {
+      // Recorded once so `postern queue` can say why it waits; without a
+      // courier there is nothing to retry, so it is not rescheduled.
+      modify(id, [&](QueuedMessage& fresh) {
+        for (const std::size_t i : unroutable) {
+          fresh.recipients[i].last_reply = std::string(kNoRemote);
+          obs::event("deferred", "id={} to=<{}> reason=\"{}\"", id,
+                     obs::sanitize(fresh.recipients[i].recipient.address), kNoRemote);
+        }
+        return true;
+      });
     }
+    if (owed.empty() && rcpts.empty()) return out;
 
     std::string data;
     if (!spool.read_data(id, data)) {
       if (spool.load(id)) {
         obs::error("deferred", "id={} reason=\"cannot read the queued message\"", id);
-        schedule->add(id, now + settings.retry_initial);
+        out.retry_at = Clock::now() + settings.retry_initial;
       }
-      return;
+      return out;
     }
 
     // First finish the bounce an earlier attempt left owed (a restart or a
     // spool error came in between), as its own report.
     if (!owed.empty()) {
       if (!bounce(m, data, owed, true)) {
-        schedule->add(id, Clock::now() + settings.retry_initial);
-        return;
+        out.retry_at = Clock::now() + settings.retry_initial;
+        return out;
       }
-      if (local_rcpts.empty() && remote_rcpts.empty()) return;
+      if (rcpts.empty()) return out;
     }
 
-    Courier& local_courier = settings.local ? *settings.local : local;
-    apply(m, local_rcpts, local_courier.deliver(m, data, local_rcpts), "mailbox", false);
-    if (!remote_rcpts.empty()) {
-      apply(m, remote_rcpts, settings.remote->deliver(m, data, remote_rcpts), "relay", true);
-    }
+    const bool remote = job.destination != kLocalDestination;
+    // The courier seam: every courier is scheduled alike; only the
+    // built-in Maildir one can use the hint that an earlier attempt may
+    // have delivered unrecorded (its file names find such deliveries).
+    std::vector<RecipientResult> results = remote ? settings.remote->deliver(m, data, rcpts)
+                                           : settings.local
+                                               ? settings.local->deliver(m, data, rcpts)
+                                               : local.deliver(m, data, rcpts, unrecorded_hint);
+    results.resize(rcpts.size(),
+                   RecipientResult{Outcome::transient, "4.3.0 courier returned no result", {}});
 
-    // The next try waits for the recipient that has failed most often, but
-    // not past the end of the queue lifetime, so expiry is punctual.
-    int worst = 0;
-    bool retry = false;
+    // An attempt cut short by stop() records what it settled; its temporary
+    // failures say nothing (the peer was not given the time), so they are
+    // not counted and the message stays due for the next start.
+    const bool interrupted = stopping_flag.load();
+    if (interrupted) {
+      std::vector<std::size_t> kept_rcpts;
+      std::vector<RecipientResult> kept;
+      for (std::size_t k = 0; k < rcpts.size(); ++k) {
+        if (results[k].outcome == Outcome::transient) continue;
+        kept_rcpts.push_back(rcpts[k]);
+        kept.push_back(results[k]);
+      }
+      rcpts = std::move(kept_rcpts);
+      results = std::move(kept);
+      out.verdict = Verdict::interrupted;
+      out.reason = "stopping";
+    } else if (remote) {
+      // The destination is dead when not one of its hosts answered.
+      bool all_unreachable = !results.empty();
+      for (const auto& r : results) {
+        all_unreachable &= r.outcome == Outcome::transient && unreachable_reply(r.reply);
+      }
+      if (all_unreachable) {
+        out.verdict = Verdict::unreachable;
+        out.reason = results.front().reply.substr(0, 200);
+      }
+    }
+    if (rcpts.empty()) return out;
+
     std::vector<std::size_t> failed_now;
-    for (const auto* group : {&local_rcpts, &remote_rcpts}) {
-      for (const std::size_t i : *group) {
-        const auto& r = m.recipients[i];
+    bool retry = false;
+    Clock::time_point next{};
+    QueuedMessage recorded;
+    const bool ok = modify(id, [&](QueuedMessage& fresh) {
+      apply(fresh, rcpts, results, remote ? "relay" : "mailbox", remote);
+      // The next try waits for the recipient that has failed most often,
+      // but not past the end of the queue lifetime, so expiry is punctual.
+      int worst = 0;
+      for (const std::size_t i : rcpts) {
+        const auto& r = fresh.recipients[i];
         if (owes_bounce(r)) {
           failed_now.push_back(i);
         } else if (r.state == RecipientState::pending) {
@@ -233,51 +320,65 @@ struct QueueRunner::Impl {
           worst = std::max(worst, r.attempts);
         }
       }
-    }
-    if (retry) {
-      const auto deadline = m.arrival + settings.max_queue_lifetime;
-      m.next_attempt =
-          std::min(Clock::now() + retry_delay(worst, settings.retry_initial, settings.retry_max),
-                   std::max(deadline, Clock::now()));
-    }
-    if (!record(m)) {
+      if (retry) {
+        const auto now = Clock::now();
+        const auto deadline = fresh.arrival + settings.max_queue_lifetime;
+        next = std::min(now + retry_delay(worst, settings.retry_initial, settings.retry_max),
+                        std::max(deadline, now));
+        // Another destination of the message may be due sooner; the
+        // record keeps the earliest future time (it is what a restart
+        // and `postern queue list` go by).
+        fresh.next_attempt = fresh.next_attempt > now ? std::min(fresh.next_attempt, next) : next;
+      }
+      recorded = fresh;
+      return true;
+    });
+    if (!ok) {
+      if (!spool.load(id)) return out;  // deleted meanwhile
       // The results are not durable; trying again later may deliver twice
-      // to the recipients that succeeded, which beats losing track.
-      schedule->add(id, Clock::now() + settings.retry_initial);
-      return;
+      // to the remote recipients that succeeded (local ones are found by
+      // their file name), which beats losing track.
+      out.record_failed = true;
+      out.retry_at = Clock::now() + settings.retry_initial;
+      return out;
     }
-    if (!failed_now.empty() && !bounce(m, data, failed_now, false)) {
+    if (!remote) out.recorded_local = true;
+    if (!failed_now.empty() && !bounce(recorded, data, failed_now, false)) {
       // The failures are recorded as owed: the next attempt sends the
       // bounce (and only the bounce, for them).
-      schedule->add(id, Clock::now() + settings.retry_initial);
-      return;
+      out.retry_at = Clock::now() + settings.retry_initial;
+      return out;
     }
-    if (retry) schedule->add(id, m.next_attempt);
+    if (retry && !interrupted) out.retry_at = next;
+    return out;
   }
 
   // Queues one bounce for the recipients at `indexes` (all owed), then
   // records them as failed. False when either step did not work; the owed
   // marks then stay for the next attempt.
-  bool bounce(QueuedMessage& m, std::string_view data, const std::vector<std::size_t>& indexes,
-              bool recovering) {
+  bool bounce(const QueuedMessage& m, std::string_view data,
+              const std::vector<std::size_t>& indexes, bool recovering) {
     std::vector<BounceRecipient> failed;
     for (const std::size_t i : indexes) {
       const auto owed = owed_bounce(m.recipients[i].last_reply);
-      failed.push_back(BounceRecipient{i, owed->reply, owed->where});
+      if (owed) failed.push_back(BounceRecipient{i, owed->reply, owed->where});
     }
+    if (failed.empty()) return true;
     // Never for the null sender (fail() does not mark those), but a queue
     // written by hand must not make a bounce to nobody.
     const std::string bounce_id =
         m.envelope.mail_from.empty() ? "none" : bouncer.send(m, data, failed, recovering);
     if (bounce_id.empty()) return false;
-    for (const auto& f : failed) {
-      auto& r = m.recipients[f.index];
-      r.state = RecipientState::failed;
-      r.last_reply = f.reply;
-    }
     obs::event("bounced", "id={} to=<{}> bounce_id={} recipients={}", m.id,
                obs::sanitize(m.envelope.mail_from), bounce_id, failed.size());
-    return record(m);
+    return modify(m.id, [&](QueuedMessage& fresh) {
+      for (const auto& f : failed) {
+        auto& r = fresh.recipients[f.index];
+        r.state = RecipientState::failed;
+        r.last_reply = f.reply;
+      }
+      return true;
+    });
   }
 
   // A recipient that failed for good: owed a bounce, or failed at once
@@ -308,12 +409,10 @@ struct QueueRunner::Impl {
     const bool expired = now - m.arrival >= settings.max_queue_lifetime;
     for (std::size_t k = 0; k < indexes.size(); ++k) {
       auto& r = m.recipients[indexes[k]];
-      RecipientResult result;
-      if (k < results.size()) {
-        result = results[k];
-      } else {
-        result.reply = "4.3.0 courier returned no result";
-      }
+      // Settled meanwhile (an operator change cannot overlap a job, but a
+      // record written by hand may): never undo a final state.
+      if (r.state != RecipientState::pending) continue;
+      const RecipientResult& result = results[k];
       ++r.attempts;
       const std::string to = obs::sanitize(r.recipient.address);
       const std::string where = remote ? result.where : std::string();
@@ -351,28 +450,56 @@ struct QueueRunner::Impl {
     return true;
   }
 
+  // ---- operator changes ------------------------------------------------------
+
   enum class Change { hold, release, remove };
 
   std::error_code change(const std::string& id, Change what) {
-    std::optional<Clock::time_point> was_due;
-    if (!schedule->claim(id, was_due)) return std::make_error_code(std::errc::operation_canceled);
+    std::vector<std::pair<Job, Clock::time_point>> was_queued;
+    {
+      std::unique_lock lock(mutex);
+      // One change of a message at a time, and none while a job of it runs.
+      cv.wait(lock, [&] { return stopping || (!core.busy(id) && !claimed.contains(id)); });
+      if (stopping) return std::make_error_code(std::errc::operation_canceled);
+      was_queued = core.remove_message(id);
+      claimed.insert(id);
+    }
     std::error_code ec;
-    std::optional<QueuedMessage> m = spool.load(id);
-    if (!m) {
-      ec = std::make_error_code(std::errc::no_such_file_or_directory);
-    } else if (what == Change::remove) {
-      ec = spool.remove(id);
-    } else {
-      m->held = what == Change::hold;
-      if (what == Change::release) m->next_attempt = Clock::now();
-      ec = spool.update(*m);
+    std::optional<QueuedMessage> m;
+    {
+      std::lock_guard message_lock(lock_for(id));
+      m = spool.load(id);
+      if (!m) {
+        ec = std::make_error_code(std::errc::no_such_file_or_directory);
+      } else if (what == Change::remove) {
+        ec = spool.remove(id);
+      } else {
+        m->held = what == Change::hold;
+        if (what == Change::release) m->next_attempt = Clock::now();
+        ec = spool.update(*m);
+      }
     }
-    schedule->done(id);
+    std::lock_guard lock(mutex);
+    claimed.erase(id);
+    std::map<Job, Clock::time_point, JobLess> back;
+    for (auto it = parked.begin(); it != parked.end();) {
+      if (it->first.message_id == id) {
+        back.emplace(it->first, it->second);
+        it = parked.erase(it);
+      } else {
+        ++it;
+      }
+    }
     if (!ec && what == Change::release) {
-      schedule->add(id, m->next_attempt);
-    } else if (ec && was_due) {
-      schedule->add(id, *was_due);  // nothing changed: it keeps its turn
+      schedule_locked(*m, m->next_attempt);
+    } else if (ec) {
+      for (const auto& [job, due] : was_queued) core.add(job, due);  // it keeps its turn
     }
+    if (!ec && what == Change::hold) back.clear();
+    if (what != Change::remove || ec) {
+      for (const auto& [job, due] : back) core.add(job, due);
+    }
+    cv.notify_all();
     return ec;
   }
 
@@ -380,9 +507,22 @@ struct QueueRunner::Impl {
   RunnerSettings settings;
   LocalCourier local;
   Bouncer bouncer;
-  std::shared_ptr<Schedule> schedule = std::make_shared<Schedule>();
+
+  mutable std::mutex mutex;
+  std::condition_variable cv;
+  Scheduler core;
+  bool stopping = false;
+  std::atomic<bool> stopping_flag{false};
+  // Messages whose local deliveries may have happened without the queue
+  // knowing: resumed at start-up, or a record that failed.
+  std::set<std::string> unrecorded;
+  // Operator changes in progress, and jobs added for them meanwhile.
+  std::set<std::string> claimed;
+  std::map<Job, Clock::time_point, JobLess> parked;
+  std::array<std::mutex, kMessageLocks> message_locks;
   std::vector<std::thread> workers;
   bool started = false;
+  std::shared_ptr<Bridge<Impl>> bridge = std::make_shared<Bridge<Impl>>();
 };
 
 QueueRunner::QueueRunner(spool::Spool& spool, RunnerSettings settings)
@@ -393,35 +533,58 @@ QueueRunner::~QueueRunner() {
 }
 
 void QueueRunner::start() {
-  if (impl_->started) return;
-  impl_->started = true;
+  Impl& s = *impl_;
+  if (s.started) return;
+  s.started = true;
   // Subscribe first so that nothing committed between the listing and the
   // subscription is missed (a message seen twice is scheduled once).
-  std::weak_ptr<Schedule> weak = impl_->schedule;
-  impl_->spool.on_committed([weak](const QueuedMessage& m) {
-    if (auto s = weak.lock()) s->add(m.id, m.next_attempt);
+  s.bridge->target = &s;
+  s.spool.on_committed([bridge = s.bridge](const QueuedMessage& m) {
+    std::lock_guard lock(bridge->mutex);
+    if (bridge->target) bridge->target->schedule(m, m.next_attempt);
   });
   std::size_t resumed = 0;
-  for (const QueuedMessage& m : impl_->spool.list()) {
-    if (m.held) continue;
-    impl_->schedule->add(m.id, m.next_attempt);
-    ++resumed;
+  {
+    std::lock_guard lock(s.mutex);
+    for (const QueuedMessage& m : s.spool.list()) {
+      // A delivery of it may have happened just before a crash, unrecorded.
+      s.unrecorded.insert(m.id);
+      if (m.held) continue;
+      s.schedule_locked(m, m.next_attempt);
+      ++resumed;
+    }
   }
-  obs::event("queue", "resumed={} workers={}", resumed,
-             std::max<std::size_t>(1, impl_->settings.workers));
-  for (std::size_t i = 0; i < std::max<std::size_t>(1, impl_->settings.workers); ++i) {
-    impl_->workers.emplace_back([this] { impl_->worker(); });
+  const SchedulerLimits& l = s.settings.limits;
+  const std::size_t threads =
+      std::max<std::size_t>(1, l.max_connections) + std::max<std::size_t>(1, l.local_concurrency);
+  obs::event("queue", "resumed={} max_connections={} per_destination={} local={}", resumed,
+             l.max_connections, l.max_per_destination, l.local_concurrency);
+  for (std::size_t i = 0; i < threads; ++i) {
+    s.workers.emplace_back([this] { impl_->worker(); });
   }
 }
 
 void QueueRunner::stop() {
-  impl_->schedule->stop();
-  for (std::thread& t : impl_->workers) t.join();
-  impl_->workers.clear();
+  Impl& s = *impl_;
+  {
+    std::lock_guard lock(s.mutex);
+    s.stopping = true;
+    s.stopping_flag = true;
+    s.cv.notify_all();
+  }
+  if (s.settings.remote) s.settings.remote->cancel();
+  if (s.settings.local) s.settings.local->cancel();
+  for (std::thread& t : s.workers) t.join();
+  s.workers.clear();
+  // The spool callback must not reach a runner that is going away.
+  std::lock_guard lock(s.bridge->mutex);
+  s.bridge->target = nullptr;
 }
 
 void QueueRunner::wake(const std::string& queue_id) {
-  impl_->schedule->add(queue_id, Clock::now());
+  if (std::optional<QueuedMessage> m = impl_->spool.load(queue_id); m && !m->held) {
+    impl_->schedule(*m, Clock::now());
+  }
 }
 
 std::size_t QueueRunner::wake_all() {
@@ -429,7 +592,7 @@ std::size_t QueueRunner::wake_all() {
   const auto now = Clock::now();
   for (const QueuedMessage& m : impl_->spool.list()) {
     if (m.held) continue;
-    impl_->schedule->add(m.id, now);
+    impl_->schedule(m, now);
     ++n;
   }
   return n;
@@ -445,6 +608,11 @@ std::error_code QueueRunner::release(const std::string& queue_id) {
 
 std::error_code QueueRunner::remove(const std::string& queue_id) {
   return impl_->change(queue_id, Impl::Change::remove);
+}
+
+std::vector<DestinationStatus> QueueRunner::destinations() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->core.status(Clock::now());
 }
 
 }  // namespace postern::delivery

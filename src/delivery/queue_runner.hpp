@@ -2,6 +2,15 @@
 // SMTP sessions. Local recipients go into Maildirs; remote recipients go to
 // the remote courier when one is set, and otherwise stay queued.
 //
+// Scheduling (scheduler.hpp, docs/delivery.md): each message is split into
+// one job per destination (its recipient domains, or the smarthost, and
+// the local mailboxes). Jobs run on delivery threads, as many at once as
+// the scheduler allows: max_connections remote jobs overall, at most
+// max_per_destination per destination (one while it is dead), and the local
+// lane on its own. Jobs of one message to different destinations run in
+// parallel; their results are merged into the message's queue record one
+// at a time.
+//
 // Retries: a recipient that failed transiently is tried again after
 // retry_initial, doubling with each attempt up to retry_max (1 min, 2, 4,
 // ... capped at 1 h by default). A recipient still failing transiently
@@ -20,6 +29,7 @@
 #include <vector>
 
 #include "delivery/courier.hpp"
+#include "delivery/scheduler.hpp"
 #include "spool/spool.hpp"
 
 namespace postern::delivery {
@@ -27,12 +37,16 @@ namespace postern::delivery {
 struct RunnerSettings {
   std::filesystem::path mail_root;         // <data_dir>/mail
   std::vector<std::string> local_domains;  // lowercased
-  std::size_t workers = 2;                 // delivery threads
+  // Bounds on what is in flight (max_connections, per destination, local
+  // lane) and the backoff of a dead destination.
+  SchedulerLimits limits;
+  // Remote mail all goes through one smarthost: one destination for all.
+  bool smarthost = false;
   // Delivers to non-local domains; when null they stay pending with
   // last_reply "remote delivery is not available yet" and are not retried.
   std::shared_ptr<Courier> remote;
-  // Delivers to local mailboxes instead of the Maildir writer under
-  // mail_root when set ([delivery] local = "lmtp:...", SPEC §1.12).
+  // Delivers to local mailboxes instead of the built-in Maildir courier
+  // (e.g. LMTP to Dovecot). Scheduled the same way: the "local" lane.
   std::shared_ptr<Courier> local;
   std::chrono::seconds retry_initial{60};
   std::chrono::seconds retry_max{3600};
@@ -54,8 +68,14 @@ class QueueRunner {
   QueueRunner& operator=(const QueueRunner&) = delete;
   // Resumes every queued message and subscribes to new commits.
   void start();
-  // Finishes the delivery in progress, then returns.
+  // Stops promptly: no new attempt starts, attempts in progress are told to
+  // give up (Courier::cancel) and are waited for. What an interrupted
+  // attempt delivered or refused for good is recorded; its temporary
+  // failures are not, so the message is due at once after a restart.
   void stop();
+  // What the scheduler knows per destination (in flight, queued, dead,
+  // next try), for `postern queue destinations` and tests.
+  std::vector<DestinationStatus> destinations() const;
   // Makes a queued message due now (e.g. `postern queue flush`, or a
   // remote courier that became available).
   void wake(const std::string& queue_id);

@@ -28,6 +28,7 @@
 #include "control/control_protocol.hpp"
 #include "control/local_envelope.hpp"
 #include "control/request_decoder.hpp"
+#include "delivery/destination.hpp"
 #include "net/async_bridge.hpp"
 #include "obs/log.hpp"
 
@@ -269,6 +270,8 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
         obs::event("control", "action=flush uid={} messages={}", uid, n);
         co_return control::ok_response(fmt::format("{} message(s) due now", n));
       }
+      case control::Verb::status:
+        co_return control::ok_response(delivery::format_destinations(runner.destinations()));
       case control::Verb::remove:
       case control::Verb::hold:
       case control::Verb::release:

@@ -43,7 +43,8 @@ std::string openssl_error_text() {
 
 std::unique_ptr<BlockingStream> BlockingStream::connect(const std::string& ip, std::uint16_t port,
                                                         std::chrono::milliseconds timeout,
-                                                        ConnectError& kind, std::string& error) {
+                                                        ConnectError& kind, std::string& error,
+                                                        int cancel_fd) {
   sockaddr_storage addr{};
   socklen_t len = 0;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
@@ -67,7 +68,7 @@ std::unique_ptr<BlockingStream> BlockingStream::connect(const std::string& ip, s
     error = std::strerror(errno);
     return nullptr;
   }
-  std::unique_ptr<BlockingStream> stream(new BlockingStream(fd));
+  std::unique_ptr<BlockingStream> stream(new BlockingStream(fd, cancel_fd));
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
@@ -98,7 +99,7 @@ std::unique_ptr<BlockingStream> BlockingStream::connect(const std::string& ip, s
 std::unique_ptr<BlockingStream> BlockingStream::connect_unix(const std::string& path,
                                                              std::chrono::milliseconds timeout,
                                                              ConnectError& kind,
-                                                             std::string& error) {
+                                                             std::string& error, int cancel_fd) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) {
@@ -113,7 +114,7 @@ std::unique_ptr<BlockingStream> BlockingStream::connect_unix(const std::string& 
     error = std::strerror(errno);
     return nullptr;
   }
-  std::unique_ptr<BlockingStream> stream(new BlockingStream(fd));
+  std::unique_ptr<BlockingStream> stream(new BlockingStream(fd, cancel_fd));
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     const int err = errno;
     if (err != EINPROGRESS && err != EAGAIN) {
@@ -153,8 +154,10 @@ void BlockingStream::close() {
 
 IoStatus BlockingStream::wait(bool want_write, Clock::time_point deadline) {
   for (;;) {
-    pollfd p{fd_, static_cast<short>(want_write ? POLLOUT : POLLIN), 0};
-    const int n = ::poll(&p, 1, remaining_ms(deadline));
+    pollfd p[2] = {{fd_, static_cast<short>(want_write ? POLLOUT : POLLIN), 0},
+                   {cancel_fd_, POLLIN, 0}};
+    const int n = ::poll(p, cancel_fd_ >= 0 ? 2 : 1, remaining_ms(deadline));
+    if (n > 0 && cancel_fd_ >= 0 && (p[1].revents & POLLIN) != 0) return IoStatus::error;
     if (n > 0) return IoStatus::ok;  // errors and hang-ups surface in the next call
     if (n == 0) return IoStatus::timeout;
     if (errno != EINTR) return IoStatus::error;

@@ -30,14 +30,20 @@ class BlockingStream {
  public:
   // Connects to ip:port within `timeout`. On failure returns null and says
   // why in `error` and `kind`.
+  // `cancel_fd`, when not -1, is a descriptor that becomes readable when
+  // every wait should end at once (the server is stopping): connect, reads,
+  // writes and handshakes then fail with IoStatus::error. It must outlive
+  // the stream.
   static std::unique_ptr<BlockingStream> connect(const std::string& ip, std::uint16_t port,
                                                  std::chrono::milliseconds timeout,
-                                                 ConnectError& kind, std::string& error);
+                                                 ConnectError& kind, std::string& error,
+                                                 int cancel_fd = -1);
   // The same on a UNIX stream socket (LMTP to Dovecot's lmtp socket). A
   // missing socket or nobody listening is `refused`.
   static std::unique_ptr<BlockingStream> connect_unix(const std::string& path,
                                                       std::chrono::milliseconds timeout,
-                                                      ConnectError& kind, std::string& error);
+                                                      ConnectError& kind, std::string& error,
+                                                      int cancel_fd = -1);
   ~BlockingStream();
   BlockingStream(const BlockingStream&) = delete;
   BlockingStream& operator=(const BlockingStream&) = delete;
@@ -57,11 +63,12 @@ class BlockingStream {
   void close();
 
  private:
-  explicit BlockingStream(int fd) : fd_(fd) {}
+  BlockingStream(int fd, int cancel_fd) : fd_(fd), cancel_fd_(cancel_fd) {}
   // Waits until the socket is readable (want_write false) or writable.
   IoStatus wait(bool want_write, std::chrono::steady_clock::time_point deadline);
 
   int fd_ = -1;
+  int cancel_fd_ = -1;
   SSL* ssl_ = nullptr;
 };
 

@@ -3,6 +3,8 @@
 #include "dns/idn.hpp"
 
 #include <openssl/err.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <fstream>
@@ -78,6 +80,11 @@ SmtpCourier::SmtpCourier(const config::Config& config, std::shared_ptr<dns::Reso
                          CourierTuning tuning)
     : hostname_(config.hostname),
       delivery_(config.delivery),
+      // Set in the file, or (in tests, which fill Config in directly) not
+      // the default.
+      command_timeout_set_(config.lines.contains("delivery.command_timeout") ||
+                           config.delivery.command_timeout !=
+                               config::DeliveryConfig{}.command_timeout),
       resolver_(std::move(resolver)),
       pool_(config.delivery.max_connections, config.delivery.max_connections_per_destination,
             tuning.idle_keep) {
@@ -106,6 +113,8 @@ SmtpCourier::SmtpCourier(const config::Config& config, std::shared_ptr<dns::Reso
     smarthost_tls_ = make_client_context(delivery_.smarthost_ca_file);
   }
   mx_tls_ = make_client_context({});
+  if (cancel_fd_.fd < 0)
+    throw std::runtime_error("cannot create an eventfd for the outbound courier");
   reaper_thread_ = std::thread([this] { reaper(); });
 }
 
@@ -117,10 +126,25 @@ SmtpCourier::~SmtpCourier() {
   reaper_cv_.notify_all();
   reaper_thread_.join();
   if (mx_tls_) SSL_CTX_free(mx_tls_);
+
   if (smarthost_tls_) SSL_CTX_free(smarthost_tls_);
   // pool_ is destroyed after this body and QUITs its idle links; the
   // contexts are no longer needed for that (the SSL objects hold
   // references of their own).
+}
+
+SmtpCourier::CancelFd::CancelFd() : fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+SmtpCourier::CancelFd::~CancelFd() {
+  if (fd >= 0) ::close(fd);
+}
+
+void SmtpCourier::cancel() {
+  cancelled_ = true;
+  const std::uint64_t one = 1;
+  // Never read back: the descriptor stays readable, so every wait from now
+  // on ends at once too.
+  [[maybe_unused]] const ssize_t n = ::write(cancel_fd_.fd, &one, sizeof one);
 }
 
 void SmtpCourier::reaper() {
@@ -141,6 +165,13 @@ TlsPolicy SmtpCourier::policy_for(const std::string& domain) const {
   return mode == "required" ? TlsPolicy::required : TlsPolicy::opportunistic;
 }
 
+milliseconds SmtpCourier::step_timeout(std::chrono::milliseconds rfc_default) const {
+  // An explicit [delivery] command_timeout bounds every step (tests and
+  // impatient operators); otherwise each step has its RFC 5321 default.
+  return command_timeout_set_ ? std::min(rfc_default, milliseconds(delivery_.command_timeout))
+                              : rfc_default;
+}
+
 std::string SmtpCourier::key_of(const Target& t) const {
   return (t.smarthost ? "smarthost " : "mx ") + t.host + " " + t.ip + " " + std::to_string(t.port) +
          " " + std::to_string(static_cast<int>(t.tls)) + (t.implicit_tls ? " implicit" : "");
@@ -150,6 +181,9 @@ std::vector<RecipientResult> SmtpCourier::deliver(const spool::QueuedMessage& me
                                                   std::string_view data,
                                                   const std::vector<std::size_t>& recipients) {
   std::vector<RecipientResult> out(recipients.size());
+  if (cancelled_) {
+    return all_with(recipients.size(), Outcome::transient, "4.3.2 delivery stopped: shutting down");
+  }
   if (!smarthost_host_.empty()) {
     std::vector<std::size_t> indexes;
     for (const std::size_t i : recipients) indexes.push_back(i);
@@ -340,7 +374,8 @@ SmtpCourier::Attempt SmtpCourier::attempt_fresh(const Target& target,
   }
   ConnectError kind = ConnectError::none;
   std::string error;
-  auto stream = BlockingStream::connect(target.ip, target.port, connect_timeout, kind, error);
+  auto stream =
+      BlockingStream::connect(target.ip, target.port, connect_timeout, kind, error, cancel_fd_.fd);
   if (!stream) {
     pool_.release(target.host);
     obs::warning("connect", "id={} host={} error=\"{}\"", message.id, a.where,
@@ -363,7 +398,7 @@ SmtpCourier::Attempt SmtpCourier::attempt_fresh(const Target& target,
   if (target.smarthost) settings.credentials = smarthost_credentials_;
   if (target.implicit_tls) {
     if (!link->stream->start_tls(link->tls_context, link->verify_host,
-                                 milliseconds(delivery_.command_timeout), error)) {
+                                 step_timeout(std::chrono::minutes(5)), error)) {
       obs::warning("tls_outbound", "id={} host={} error=\"{}\"", message.id, a.where,
                    obs::sanitize(error));
       link->stream->close();
@@ -442,15 +477,23 @@ SmtpCourier::Attempt SmtpCourier::send_on(std::unique_ptr<Link> link,
 }
 
 SmtpCourier::Event SmtpCourier::drive(Link& link, const std::string& queue_id) {
-  const milliseconds command_timeout = delivery_.command_timeout;
+  using std::chrono::steady_clock;
+  const milliseconds command_timeout = step_timeout(std::chrono::minutes(5));
   std::optional<Event> event;
+  // Each awaited reply gets its step's time in all (RFC 5321 §4.5.3.2),
+  // counted from when we began to wait for it: bytes that trickle in do
+  // not extend it.
+  std::size_t replies = link.session->replies_received();
+  auto deadline = steady_clock::now() + step_timeout(link.session->reply_timeout());
   for (;;) {
     bool any = false;
     for (auto& action : link.session->take_actions()) {
       any = true;
       if (auto* send = std::get_if<SendBytes>(&action)) {
         std::string error;
-        const IoStatus st = link.stream->write_all(send->bytes, command_timeout, error);
+        const IoStatus st = link.stream->write_all(
+            send->bytes, step_timeout(ClientSession::kDataBlockTimeout), error);
+        deadline = steady_clock::now() + step_timeout(link.session->reply_timeout());
         if (st == IoStatus::timeout) {
           link.session->timeout();
         } else if (st != IoStatus::ok) {
@@ -493,9 +536,18 @@ SmtpCourier::Event SmtpCourier::drive(Link& link, const std::string& queue_id) {
       f.reason = "connection closed";
       return Event{Event::Kind::failed, {}, f};
     }
+    if (link.session->replies_received() != replies) {
+      replies = link.session->replies_received();
+      deadline = steady_clock::now() + step_timeout(link.session->reply_timeout());
+    }
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now());
+    if (left.count() <= 0) {
+      link.session->timeout();
+      continue;
+    }
     std::string bytes;
     std::string error;
-    const IoStatus st = link.stream->read_some(bytes, command_timeout, error);
+    const IoStatus st = link.stream->read_some(bytes, left, error);
     if (st == IoStatus::ok) {
       link.session->feed(bytes);
     } else if (st == IoStatus::timeout) {

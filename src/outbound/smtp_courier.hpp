@@ -50,6 +50,10 @@ class SmtpCourier final : public delivery::Courier {
       const spool::QueuedMessage& message, std::string_view data,
       const std::vector<std::size_t>& recipients) override;
 
+  // The server is stopping: every wait on a peer ends at once (an eventfd
+  // polled beside each socket), and later deliveries give up at once.
+  void cancel() override;
+
   // Connections currently open (idle in the pool or in use); for tests.
   std::size_t open_connections() const { return pool_.open_connections(); }
 
@@ -87,17 +91,28 @@ class SmtpCourier final : public delivery::Courier {
                   const OutgoingMessage& outgoing, bool reused);
   TlsPolicy policy_for(const std::string& domain) const;
   std::string key_of(const Target& target) const;
+  std::chrono::milliseconds step_timeout(std::chrono::milliseconds rfc_default) const;
   void reaper();
 
   std::string hostname_;
   config::DeliveryConfig delivery_;
+  bool command_timeout_set_ = false;
   std::shared_ptr<dns::Resolver> resolver_;
   std::optional<Credentials> smarthost_credentials_;
   std::string smarthost_host_;
   std::uint16_t smarthost_port_ = 0;
   SSL_CTX* mx_tls_ = nullptr;
   SSL_CTX* smarthost_tls_ = nullptr;
+  // Declared before pool_ so that it is closed after the pool's links,
+  // whose streams poll it.
+  struct CancelFd {
+    CancelFd();
+    ~CancelFd();
+    int fd = -1;
+  } cancel_fd_;
   ConnectionPool pool_;
+
+  std::atomic<bool> cancelled_{false};
 
   std::mutex reaper_mutex_;
   std::condition_variable reaper_cv_;

@@ -102,6 +102,13 @@ bool needs_quoting(std::string_view local) {
 
 }  // namespace
 
+std::string normalized_address(const Mailbox& mailbox) {
+  Mailbox m = mailbox;
+  m.domain = ascii_lower(m.domain);
+  if (!m.domain.empty() && m.domain.back() == '.') m.domain.pop_back();
+  return m.text();
+}
+
 std::string Mailbox::text() const {
   std::string out;
   if (quoted && needs_quoting(local)) {

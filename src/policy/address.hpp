@@ -27,6 +27,12 @@ struct Path {
 // Returns nullopt on a syntax error (the caller answers 501 5.1.3 / 5.1.7).
 std::optional<Path> parse_path(std::string_view text, bool utf8);
 
+// The form two recipients are compared in to tell whether they name the
+// same mailbox: the local part as written (RFC 5321 §2.4: it may be case
+// sensitive, and our Maildir names keep it), the domain ASCII-lowercased
+// without a trailing dot.
+std::string normalized_address(const Mailbox& mailbox);
+
 // Lowercases ASCII letters; used for domain comparison.
 std::string ascii_lower(std::string_view text);
 

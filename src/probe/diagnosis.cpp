@@ -4,47 +4,15 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/text.hpp"
+
 namespace postern::probe {
 namespace {
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::vector<std::string> split_words(std::string_view s) {
-  std::vector<std::string> words;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-    std::size_t j = i;
-    while (j < s.size() && s[j] != ' ' && s[j] != '\t') ++j;
-    if (j > i) words.emplace_back(s.substr(i, j - i));
-    i = j;
-  }
-  return words;
-}
-
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const std::string& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
-  }
-  return out;
-}
 
 std::string all_text(const smtp::client::ServerReply& reply) {
   std::string out;
   for (const std::string& line : reply.lines) out += line + " ";
-  return lower(out);
+  return ascii_lower(out);
 }
 
 // The option that selects a mode, as the user would type it.
@@ -69,55 +37,16 @@ std::string host_port(const ProbeResult& r) {
 
 }  // namespace
 
-EhloInfo parse_ehlo(const smtp::client::ServerReply& reply) {
-  EhloInfo info;
-  for (std::size_t i = 1; i < reply.lines.size(); ++i) {
-    std::string line = upper(reply.lines[i]);
-    if (line.starts_with("AUTH=")) line[4] = ' ';  // old servers: "AUTH=PLAIN LOGIN"
-    const std::vector<std::string> words = split_words(line);
-    if (words.empty()) continue;
-    if (words[0] == "STARTTLS") {
-      info.starttls = true;
-    } else if (words[0] == "8BITMIME") {
-      info.eightbitmime = true;
-    } else if (words[0] == "SMTPUTF8") {
-      info.smtputf8 = true;
-    } else if (words[0] == "AUTH") {
-      for (std::size_t w = 1; w < words.size(); ++w) {
-        if (std::find(info.auth.begin(), info.auth.end(), words[w]) == info.auth.end()) {
-          info.auth.push_back(words[w]);
-        }
-      }
-    } else if (words[0] == "SIZE") {
-      info.size = true;
-      if (words.size() < 2) continue;
-      std::size_t limit = 0;
-      const auto [p, ec] =
-          std::from_chars(words[1].data(), words[1].data() + words[1].size(), limit);
-      if (ec == std::errc() && p == words[1].data() + words[1].size()) info.size_limit = limit;
-    }
-  }
-  return info;
-}
-
-namespace {
-
-bool has_eight_bit(std::string_view s) {
-  return std::any_of(s.begin(), s.end(),
-                     [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
-}
-
-}  // namespace
-
 std::string mail_command(const std::string& sender, const std::vector<std::string>& recipients,
-                         const std::optional<std::string>& message, const EhloInfo& ehlo) {
-  std::string command = "MAIL FROM:<" + sender + ">";
-  if (message && ehlo.size) command += " SIZE=" + std::to_string(message->size());
-  if (message && ehlo.eightbitmime && has_eight_bit(*message)) command += " BODY=8BITMIME";
-  bool utf8 = has_eight_bit(sender);
-  for (const std::string& r : recipients) utf8 = utf8 || has_eight_bit(r);
-  if (utf8 && ehlo.smtputf8) command += " SMTPUTF8";
-  return command;
+                         const std::optional<std::string>& message,
+                         const smtp::client::Capabilities& caps) {
+  smtp::client::MailParameters params;
+  if (message) params.size = message->size();
+  params.eight_bit = message && has_non_ascii(*message);
+  bool utf8 = has_non_ascii(sender);
+  for (const std::string& r : recipients) utf8 = utf8 || has_non_ascii(r);
+  params.smtputf8 = utf8 && caps.smtputf8;
+  return smtp::client::mail_from_command(sender, params, caps);
 }
 
 std::string enhanced_code(const smtp::client::ServerReply& reply) {

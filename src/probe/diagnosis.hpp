@@ -9,27 +9,18 @@
 #include <vector>
 
 #include "probe/probe.hpp"
-#include "smtp/client_session.hpp"
+#include "smtp/client_commands.hpp"
 
 namespace postern::probe {
-
-// The EHLO keywords the walk cares about (RFC 5321 §4.1.1.1).
-struct EhloInfo {
-  bool starttls = false;                  // RFC 3207
-  std::vector<std::string> auth;          // RFC 4954, uppercased; "AUTH=" lines too
-  std::optional<std::size_t> size_limit;  // RFC 1870
-  bool size = false;                      // RFC 1870, with or without a limit
-  bool eightbitmime = false;              // RFC 6152
-  bool smtputf8 = false;                  // RFC 6531
-};
-EhloInfo parse_ehlo(const smtp::client::ServerReply& reply);
 
 // The MAIL FROM command for `sender`, with the parameters the server
 // offered and the transaction needs: SIZE (RFC 1870 §6) and BODY=8BITMIME
 // (RFC 6152) when a message is sent, SMTPUTF8 (RFC 6531 §3.4) when an
-// address is not ASCII.
+// address is not ASCII. Spelled by smtp::client::mail_from_command, as
+// delivery spells it.
 std::string mail_command(const std::string& sender, const std::vector<std::string>& recipients,
-                         const std::optional<std::string>& message, const EhloInfo& ehlo);
+                         const std::optional<std::string>& message,
+                         const smtp::client::Capabilities& caps);
 
 // "5.7.1" from "554 5.7.1 ..." (RFC 3463), or "".
 std::string enhanced_code(const smtp::client::ServerReply& reply);

@@ -1,8 +1,11 @@
 // run_probe(): the walk of SPEC §3.1, one step after the other, each timed,
-// stopping at the first broken one. The SMTP dialogue is driven here
-// directly (ClientSession is built to deliver, not to stop and explain at
-// every step); replies are split by the sans-I/O ReplyReader and judged by
-// the pure functions of diagnosis.hpp.
+// stopping at the first broken one. The SMTP dialogue is driven here step
+// by step (ClientSession is built to deliver, not to stop and explain at
+// every step), but from the client protocol's own parts: replies are split
+// by smtp::client::ReplyReader, the EHLO reply is read by
+// parse_capabilities() and MAIL FROM / AUTH PLAIN are spelled by the
+// builders of smtp/client_commands.hpp, exactly as delivery does; the
+// pure functions of diagnosis.hpp judge the replies.
 #include <openssl/ssl.h>
 #include <unistd.h>
 
@@ -11,6 +14,7 @@
 #include <memory>
 
 #include "config/host_port.hpp"
+#include "core/text.hpp"
 #include "dns/idn.hpp"
 #include "dns/resolver.hpp"
 #include "outbound/blocking_stream.hpp"
@@ -19,9 +23,9 @@
 #include "probe/probe.hpp"
 #include "probe/queue_id.hpp"
 #include "probe/transcript.hpp"
-#include "probe/wire_detect.hpp"
 #include "sasl/sasl.hpp"
 #include "smtp/reply_reader.hpp"
+#include "smtp/wire_detect.hpp"
 
 namespace postern::probe {
 namespace {
@@ -30,6 +34,9 @@ using Clock = std::chrono::steady_clock;
 using outbound::BlockingStream;
 using outbound::ConnectError;
 using outbound::IoStatus;
+using smtp::handshake_error_means_plaintext;
+using smtp::looks_like_tls_record;
+using smtp::client::Capabilities;
 using smtp::client::ReplyReader;
 using smtp::client::ServerReply;
 using std::chrono::milliseconds;
@@ -49,15 +56,6 @@ std::string seconds_text(milliseconds ms) {
   const long long tenths = (ms.count() + 50) / 100;
   return std::to_string(tenths / 10) + (tenths % 10 ? "." + std::to_string(tenths % 10) : "") +
          " s";
-}
-
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const std::string& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
-  }
-  return out;
 }
 
 std::string local_hostname() {
@@ -430,7 +428,7 @@ class Walk {
         r_.banner = reply.summary();
         if (send(side, "EHLO " + helo_name()) &&
             read_reply(side, reply, side_wait, error) == ReadOutcome::ok && reply.code == 250) {
-          const EhloInfo info = parse_ehlo(reply);
+          const Capabilities info = smtp::client::parse_capabilities(reply);
           r_.starttls_offered = info.starttls;
           r_.tls_found = info.starttls ? TlsFound::starttls : TlsFound::plaintext;
           r_.auth_mechanisms_before_tls = info.auth;
@@ -457,7 +455,7 @@ class Walk {
       r_.server_reply = reply.summary();
       return fail(Stage::ehlo, Diagnosis::ehlo_rejected, reply.summary());
     }
-    ehlo_ = parse_ehlo(reply);
+    ehlo_ = smtp::client::parse_capabilities(reply);
     if (ehlo_.size_limit) r_.size_limit = ehlo_.size_limit;
     if (after_tls || conn_.stream->tls_active()) {
       r_.auth_mechanisms = ehlo_.auth;
@@ -469,7 +467,7 @@ class Walk {
     std::vector<std::string> seen;
     if (ehlo_.starttls) seen.push_back("STARTTLS");
     seen.push_back(ehlo_.auth.empty() ? "no AUTH" : "AUTH " + join(ehlo_.auth, " "));
-    if (ehlo_.size_limit) seen.push_back("SIZE " + std::to_string(*ehlo_.size_limit));
+    if (ehlo_.size_limit) seen.push_back("SIZE " + std::to_string(ehlo_.size_limit));
     return pass(Stage::ehlo, (after_tls ? "after TLS: " : "") + join(seen, ", "));
   }
 
@@ -557,13 +555,7 @@ class Walk {
     const std::string password = o_.password.value_or("");
     ServerReply reply;
     if (mechanism == "PLAIN") {
-      // RFC 4616 §2: authzid NUL authcid NUL passwd, empty authzid.
-      std::string response;
-      response.push_back('\0');
-      response += user;
-      response.push_back('\0');
-      response += password;
-      if (!exchange(Stage::auth, "AUTH PLAIN " + sasl::base64_encode(response), reply)) {
+      if (!exchange(Stage::auth, smtp::client::auth_plain_command(user, password), reply)) {
         return false;
       }
     } else {
@@ -658,7 +650,7 @@ class Walk {
   ProbeResult r_;
   Transcript log_;
   Connection conn_;
-  EhloInfo ehlo_;
+  Capabilities ehlo_;
   CertificateCollector collector_;
   // Every SSL made from it holds a reference, so the order of release does
   // not matter; the collector outlives the handshakes (they end in quit()).

@@ -5,6 +5,7 @@
 #include <deque>
 
 #include "sasl/sasl.hpp"
+#include "smtp/client_commands.hpp"
 #include "smtp/reply_reader.hpp"
 
 namespace postern::smtp::client {
@@ -34,71 +35,6 @@ Outcome outcome_of(int code) {
   if (code >= 200 && code < 300) return Outcome::delivered;
   if (code >= 500 && code < 600) return Outcome::permanent;
   return Outcome::transient;
-}
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
-
-std::vector<std::string> split_words(std::string_view s) {
-  std::vector<std::string> words;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-    std::size_t j = i;
-    while (j < s.size() && s[j] != ' ' && s[j] != '\t') ++j;
-    if (j > i) words.emplace_back(s.substr(i, j - i));
-    i = j;
-  }
-  return words;
-}
-
-// RFC 5321 §4.1.1.1: the first line greets, each further line is one
-// keyword with optional parameters.
-Capabilities parse_capabilities(const ServerReply& reply) {
-  Capabilities caps;
-  caps.esmtp = true;
-  for (std::size_t i = 1; i < reply.lines.size(); ++i) {
-    std::string line = upper(reply.lines[i]);
-    // Some old servers announce "AUTH=PLAIN LOGIN" besides "AUTH PLAIN LOGIN".
-    if (line.starts_with("AUTH=")) line[4] = ' ';
-    const std::vector<std::string> words = split_words(line);
-    if (words.empty()) continue;
-    const std::string& keyword = words[0];
-    if (keyword == "PIPELINING") {
-      caps.pipelining = true;
-    } else if (keyword == "SIZE") {
-      caps.size = true;
-      if (words.size() > 1) {
-        std::size_t limit = 0;
-        const auto [p, ec] =
-            std::from_chars(words[1].data(), words[1].data() + words[1].size(), limit);
-        if (ec == std::errc() && p == words[1].data() + words[1].size()) caps.size_limit = limit;
-      }
-    } else if (keyword == "STARTTLS") {
-      caps.starttls = true;
-    } else if (keyword == "8BITMIME") {
-      caps.eightbitmime = true;
-    } else if (keyword == "SMTPUTF8") {
-      caps.smtputf8 = true;
-    } else if (keyword == "DSN") {
-      caps.dsn = true;
-    } else if (keyword == "AUTH") {
-      for (std::size_t w = 1; w < words.size(); ++w) {
-        if (std::find(caps.auth.begin(), caps.auth.end(), words[w]) == caps.auth.end())
-          caps.auth.push_back(words[w]);
-      }
-    }
-  }
-  return caps;
-}
-
-bool offers(const Capabilities& caps, std::string_view mechanism) {
-  return std::find(caps.auth.begin(), caps.auth.end(), mechanism) != caps.auth.end();
 }
 
 }  // namespace
@@ -147,6 +83,7 @@ struct ClientSession::Impl {
   State state = State::banner;
   std::vector<ClientAction> actions;
   std::size_t sent_messages = 0;
+  std::size_t replies = 0;  // complete replies read so far
 
   // The transaction in progress.
   OutgoingMessage message;
@@ -217,13 +154,8 @@ struct ClientSession::Impl {
   void start_auth() {
     const Credentials& c = *settings.credentials;
     if (offers(caps, "PLAIN")) {
-      std::string response;
-      response += '\0';
-      response += c.user;
-      response += '\0';
-      response += c.password;
       // The initial response saves a round trip (RFC 4954 §4).
-      send("AUTH PLAIN " + sasl::base64_encode(response) + "\r\n");
+      send(auth_plain_command(c.user, c.password) + "\r\n");
       state = State::auth_plain;
     } else if (offers(caps, "LOGIN")) {
       send("AUTH LOGIN\r\n");
@@ -344,25 +276,17 @@ struct ClientSession::Impl {
   }
 
   std::string mail_command() const {
-    std::string cmd = "MAIL FROM:<" + message.mail_from + ">";
-    if (caps.size) cmd += " SIZE=" + std::to_string(message.data.size());
-    if (message.eight_bit && caps.eightbitmime) cmd += " BODY=8BITMIME";
-    if (message.smtputf8) cmd += " SMTPUTF8";
-    if (caps.dsn) {
-      if (!message.dsn_ret.empty()) cmd += " RET=" + message.dsn_ret;
-      if (!message.dsn_envid.empty()) cmd += " ENVID=" + message.dsn_envid;
-    }
-    return cmd + "\r\n";
+    MailParameters params;
+    params.size = message.data.size();
+    params.eight_bit = message.eight_bit;
+    params.smtputf8 = message.smtputf8;
+    params.dsn_ret = message.dsn_ret;
+    params.dsn_envid = message.dsn_envid;
+    return mail_from_command(message.mail_from, params, caps) + "\r\n";
   }
 
   std::string rcpt_command(std::size_t i) const {
-    const Recipient& r = message.recipients[i];
-    std::string cmd = "RCPT TO:<" + r.address + ">";
-    if (caps.dsn) {
-      if (!r.notify.empty()) cmd += " NOTIFY=" + r.notify;
-      if (!r.orcpt.empty()) cmd += " ORCPT=" + r.orcpt;
-    }
-    return cmd + "\r\n";
+    return rcpt_to_command(message.recipients[i], caps) + "\r\n";
   }
 
   void begin_transaction() {
@@ -592,8 +516,28 @@ struct ClientSession::Impl {
         abort_protocol("malformed reply from the server");
         return;
       }
+      ++replies;
       on_reply(r);
     }
+  }
+
+  // RFC 5321 §4.5.3.2: how long to wait for the reply awaited now.
+  std::chrono::seconds reply_timeout() const {
+    using std::chrono::minutes;
+    if (state == State::transaction && !expected.empty()) {
+      switch (expected.front().first) {
+        case Expect::mail:
+        case Expect::rcpt:
+          return minutes(5);  // §4.5.3.2.2 MAIL, §4.5.3.2.3 RCPT
+        case Expect::data:
+          return minutes(2);  // §4.5.3.2.4 DATA initiation
+        case Expect::body_end:
+          return minutes(10);  // §4.5.3.2.6 DATA termination
+      }
+    }
+    // §4.5.3.2.1 initial 220; EHLO, STARTTLS, AUTH and RSET get the
+    // command timeout of MAIL and RCPT.
+    return minutes(5);
   }
 
   void abort_protocol(const std::string& why) {
@@ -683,6 +627,14 @@ const Capabilities& ClientSession::capabilities() const {
 
 std::size_t ClientSession::messages_sent() const {
   return impl_->sent_messages;
+}
+
+std::chrono::seconds ClientSession::reply_timeout() const {
+  return impl_->reply_timeout();
+}
+
+std::size_t ClientSession::replies_received() const {
+  return impl_->replies;
 }
 
 }  // namespace postern::smtp::client

@@ -19,6 +19,7 @@
 //  6. quit() ends a Ready session politely.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -142,6 +143,15 @@ class ClientSession {
   bool tls_active() const;
   const Capabilities& capabilities() const;
   std::size_t messages_sent() const;  // transactions completed on this connection
+  // How long the reply awaited now may take in all, however its bytes
+  // arrive (RFC 5321 §4.5.3.2: 5 min for the banner and commands, 2 min
+  // for DATA's 354, 10 min after the final dot). The driver starts the
+  // clock when it begins to wait and again whenever replies_received()
+  // grows, so a peer that trickles a byte at a time is still cut off.
+  std::chrono::seconds reply_timeout() const;
+  std::size_t replies_received() const;
+  // §4.5.3.2.5: each block of message data may take this long to send.
+  static constexpr std::chrono::minutes kDataBlockTimeout{3};
 
  private:
   struct Impl;

@@ -8,6 +8,7 @@
 #include "obs/log.hpp"
 #include "smtp/replies.hpp"
 #include "smtp/session_impl.hpp"
+#include "smtp/wire_detect.hpp"
 
 namespace postern::smtp {
 namespace {
@@ -117,6 +118,7 @@ void ServerSession::Impl::close(std::string reason) {
 
 void ServerSession::Impl::reset_transaction() {
   envelope_ = Envelope{};
+  recipients_seen_.clear();
   body_.clear();
   body_.shrink_to_fit();
   decoder_.reset();
@@ -163,12 +165,10 @@ void ServerSession::Impl::process() {
   if (!first_bytes_checked_ && !tls_active_ && !in_.empty()) {
     // A TLS record header is three bytes; with fewer, wait for the rest
     // unless they already cannot be one.
-    const std::string_view head = in_.view();
-    const bool maybe = static_cast<unsigned char>(head[0]) == 0x16 &&
-                       (head.size() < 2 || static_cast<unsigned char>(head[1]) == 0x03);
-    if (head.size() < 3 && maybe) return;
+    const FirstBytes first = tls_client_hello_start(in_.view());
+    if (first == FirstBytes::need_more) return;
     first_bytes_checked_ = true;
-    if (looks_like_tls_client_hello(head)) {
+    if (first == FirstBytes::tls) {
       log("reject",
           "reason=\"implicit TLS sent to a plaintext/STARTTLS port; the client should use "
           "STARTTLS or connect to the implicit TLS port\"",
@@ -334,14 +334,6 @@ bool ServerSession::receiving_message() const {
 }
 std::string_view ServerSession::authenticated_user() const {
   return impl_->user_;
-}
-
-bool looks_like_tls_client_hello(std::string_view bytes) {
-  // TLS record header (RFC 8446 §5.1): content type 22 (handshake), then
-  // legacy_record_version 3.x — 3.0 (SSLv3) to 3.4.
-  return bytes.size() >= 3 && static_cast<unsigned char>(bytes[0]) == 0x16 &&
-         static_cast<unsigned char>(bytes[1]) == 0x03 &&
-         static_cast<unsigned char>(bytes[2]) <= 0x04;
 }
 
 }  // namespace postern::smtp

@@ -152,9 +152,4 @@ class ServerSession {
   std::unique_ptr<Impl> impl_;
 };
 
-// True when `bytes` begin like a TLS ClientHello record (content type 22,
-// version 3.x). Used to recognise implicit TLS sent to a plaintext or
-// STARTTLS port, here and in `postern probe`.
-bool looks_like_tls_client_hello(std::string_view bytes);
-
 }  // namespace postern::smtp

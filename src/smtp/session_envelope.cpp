@@ -102,8 +102,11 @@ std::optional<Reply> ServerSession::Impl::check_rcpt(std::string_view args, Rcpt
   const auto path = policy::parse_path(parts->path, envelope_.smtputf8);
   if (!path || path->null) return replies::bad_recipient_syntax();
   shown = obs::sanitize(path->mailbox.text());
-  // RFC 5321 §4.5.3.1.10: 452 tells the client to send the rest later.
-  if (envelope_.recipients.size() >= s_.limits.max_recipients) {
+  out.normalized = policy::normalized_address(path->mailbox);
+  // RFC 5321 §4.5.3.1.10: 452 tells the client to send the rest later. A
+  // repeat of a recipient we have does not add one.
+  if (envelope_.recipients.size() >= s_.limits.max_recipients &&
+      !recipients_seen_.contains(out.normalized)) {
     return replies::too_many_recipients();
   }
   // Submission clients are authenticated (MAIL required it) and may send
@@ -127,7 +130,11 @@ std::optional<Reply> ServerSession::Impl::check_rcpt(std::string_view args, Rcpt
 }
 
 void ServerSession::Impl::apply_rcpt(RcptCheck rcpt) {
-  envelope_.recipients.push_back(std::move(rcpt.recipient));
+  // A repeated recipient is accepted (the client did nothing wrong) but not
+  // added: the first RCPT's DSN parameters stay.
+  if (recipients_seen_.insert(std::move(rcpt.normalized)).second) {
+    envelope_.recipients.push_back(std::move(rcpt.recipient));
+  }
   state_ = State::rcpt;
   reply(replies::rcpt_ok());
 }

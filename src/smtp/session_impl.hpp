@@ -10,6 +10,7 @@
 
 #include <array>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -130,6 +131,7 @@ struct ServerSession::Impl {
   struct RcptCheck {
     Recipient recipient;
     bool needs_lookup = false;  // the user database must confirm the mailbox
+    std::string normalized;  // policy::normalized_address of the recipient
   };
   std::optional<Reply> check_rcpt(std::string_view args, RcptCheck& out, std::string& shown) const;
   void apply_rcpt(RcptCheck rcpt);
@@ -179,6 +181,10 @@ struct ServerSession::Impl {
   Envelope envelope_;
   std::optional<RcptCheck> pending_rcpt_;  // while waiting_rcpt
   std::string pending_shown_;
+  // Normalised addresses of envelope_.recipients: a recipient named twice
+  // in one transaction is delivered once (as Postfix's duplicate filter
+  // does), so 100 RCPTs of one address cannot write 100 copies.
+  std::set<std::string> recipients_seen_;
   std::string body_;
   DotDecoder decoder_;
   BdatReader bdat_;

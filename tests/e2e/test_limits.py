@@ -6,7 +6,7 @@ import time
 import pytest
 
 from dialogue import Dialogue
-from postern_harness import relay
+from postern_harness import USERS, relay
 
 ALICE = "alice@example.test"
 MAX_SIZE = 20000
@@ -15,7 +15,8 @@ LIMITS = {"max_message_size": MAX_SIZE, "max_recipients": 3, "max_errors": 5}
 
 @pytest.fixture(scope="module")
 def limited(make_module_server):
-    return make_module_server(listeners=[relay("relay", "none")], limits=LIMITS)
+    users = dict(USERS, **{"carol@example.test": "carol-limits-pw-3"})
+    return make_module_server(listeners=[relay("relay", "none")], limits=LIMITS, users=users)
 
 
 def session(srv):
@@ -59,9 +60,11 @@ def test_oversized_body_refused_after_end_of_data_nothing_delivered(limited):
 def test_too_many_recipients(limited):
     with session(limited) as d:
         d.cmd("MAIL FROM:<s@remote.test>", "250")
-        for _ in range(3):
-            d.cmd(f"RCPT TO:<{ALICE}>", "250")
-        d.cmd("RCPT TO:<bob@example.test>", "452 4.5.3")
+        for rcpt in (ALICE, "bob@example.test", "carol@example.test"):
+            d.cmd(f"RCPT TO:<{rcpt}>", "250")
+        # A repeat is accepted but adds no recipient (it is delivered once).
+        d.cmd(f"RCPT TO:<{ALICE}>", "250")
+        d.cmd("RCPT TO:<dave@example.test>", "452 4.5.3")
         d.cmd("RSET", "250")
         d.quit()
 

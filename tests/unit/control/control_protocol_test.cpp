@@ -16,8 +16,9 @@ Request parse_ok(std::string_view line) {
 TEST(RequestLine, EveryVerbRoundTrips) {
   for (const Request& r :
        {Request{Verb::ping, "", 0, 0}, Request{Verb::flush, "", 0, 0},
-        Request{Verb::remove, "0ABCDEFGH123JKMN", 0, 0}, Request{Verb::hold, "X1", 0, 0},
-        Request{Verb::release, "abc", 0, 0}, Request{Verb::submit, "", 17, 1000}}) {
+        Request{Verb::status, "", 0, 0}, Request{Verb::remove, "0ABCDEFGH123JKMN", 0, 0},
+        Request{Verb::hold, "X1", 0, 0}, Request{Verb::release, "abc", 0, 0},
+        Request{Verb::submit, "", 17, 1000}}) {
     const std::string line = format_request(r);
     ASSERT_EQ(line.back(), '\n');
     const Request back = parse_ok(std::string_view(line).substr(0, line.size() - 1));
@@ -32,6 +33,7 @@ TEST(RequestLine, WireWords) {
   EXPECT_EQ(format_request({Verb::remove, "ID1", 0, 0}), "DELETE ID1\n");
   EXPECT_EQ(format_request({Verb::submit, "", 12, 34}), "SUBMIT 12 34\n");
   EXPECT_EQ(format_request({Verb::flush, "", 0, 0}), "FLUSH\n");
+  EXPECT_EQ(format_request({Verb::status, "", 0, 0}), "STATUS\n");
 }
 
 TEST(RequestLine, ToleratesCrlf) {
@@ -43,6 +45,7 @@ TEST(RequestLine, RefusesMalformedLines) {
                           "ping",
                           "PING x",
                           "FLUSH now",
+                          "STATUS x",
                           "HOLD",
                           "HOLD ",
                           "HOLD a b",

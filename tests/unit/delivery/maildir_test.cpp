@@ -109,3 +109,87 @@ TEST(Maildir, ErrorsAreReturnedNotThrown) {
 
 }  // namespace
 }  // namespace postern::delivery
+
+namespace postern::delivery {
+namespace {
+
+namespace fs = std::filesystem;
+using postern::spool::testing::files_in;
+using postern::spool::testing::TempDir;
+
+TEST(MaildirOnce, TheSameNameIsDeliveredOnce) {
+  TempDir dir;
+  const fs::path box = dir.path() / "example.com" / "alice";
+  const std::string unique = maildir_unique_name(1700000000, "1K0WXN8HW9S00VBP", 3);
+  EXPECT_TRUE(unique.starts_with("1700000000.1K0WXN8HW9S00VBP_3."));
+  const MaildirResult first =
+      deliver_once_to_maildir(box, unique, false, "bob@example.org", "alice@example.com", "x\r\n");
+  ASSERT_FALSE(first.error) << first.error.message();
+  EXPECT_FALSE(first.already);
+  EXPECT_EQ(first.file.parent_path(), box / "new");
+  EXPECT_TRUE(first.file.filename().string().starts_with(unique + ",S="));
+  const MaildirResult again =
+      deliver_once_to_maildir(box, unique, false, "bob@example.org", "alice@example.com", "x\r\n");
+  ASSERT_FALSE(again.error);
+  EXPECT_TRUE(again.already);
+  EXPECT_EQ(again.file, first.file);
+  EXPECT_EQ(files_in(box / "new").size(), 1u);
+  EXPECT_TRUE(files_in(box / "tmp").empty());
+  // Another recipient index of the same message is another file.
+  const MaildirResult other = deliver_once_to_maildir(
+      box, maildir_unique_name(1700000000, "1K0WXN8HW9S00VBP", 4), false, "b@x", "a@y", "x\r\n");
+  ASSERT_FALSE(other.error);
+  EXPECT_FALSE(other.already);
+  EXPECT_EQ(files_in(box / "new").size(), 2u);
+}
+
+TEST(MaildirOnce, AMessageAReaderMovedToCurIsFoundWhenAsked) {
+  TempDir dir;
+  const fs::path box = dir.path() / "example.com" / "alice";
+  const std::string unique = maildir_unique_name(1, "Q1", 0);
+  const MaildirResult first = deliver_once_to_maildir(box, unique, false, "b@x", "a@y", "x\r\n");
+  ASSERT_FALSE(first.error);
+  // What Dovecot does once the user has seen it (Maildir info ":2,S").
+  const fs::path seen = box / "cur" / (first.file.filename().string() + ":2,S");
+  fs::rename(first.file, seen);
+  const MaildirResult recovered = deliver_once_to_maildir(box, unique, true, "b@x", "a@y", "x\r\n");
+  ASSERT_FALSE(recovered.error);
+  EXPECT_TRUE(recovered.already);
+  EXPECT_EQ(recovered.file, seen);
+  EXPECT_TRUE(files_in(box / "new").empty());
+  // Without the hint only new/ is looked at (the cheap, common case).
+  const MaildirResult blind = deliver_once_to_maildir(box, unique, false, "b@x", "a@y", "x\r\n");
+  EXPECT_FALSE(blind.already);
+}
+
+TEST(MaildirOnce, AHalfWrittenTmpFileFromACrashIsReplaced) {
+  TempDir dir;
+  const fs::path box = dir.path() / "example.com" / "alice";
+  const std::string unique = maildir_unique_name(1, "Q2", 0);
+  ASSERT_FALSE(deliver_once_to_maildir(box, maildir_unique_name(1, "Q0", 0), false, "b@x", "a@y",
+                                       "x\r\n")
+                   .error);  // creates the folders
+  const std::string content_size =
+      std::to_string(std::string("Return-Path: <b@x>\nDelivered-To: a@y\nx\n").size());
+  {
+    std::ofstream torn(box / "tmp" / (unique + ",S=" + content_size));
+    torn << "Return-Pa";
+  }
+  const MaildirResult r = deliver_once_to_maildir(box, unique, false, "b@x", "a@y", "x\r\n");
+  ASSERT_FALSE(r.error) << r.error.message();
+  EXPECT_FALSE(r.already);
+  EXPECT_EQ(slurp(r.file), "Return-Path: <b@x>\nDelivered-To: a@y\nx\n");
+  EXPECT_TRUE(files_in(box / "tmp").empty());
+}
+
+TEST(MaildirOnce, RefusesNamesThatAreNotOneComponent) {
+  TempDir dir;
+  for (const char* bad : {"", "a/b", "a:2,S"}) {
+    EXPECT_EQ(deliver_once_to_maildir(dir.path() / "box", bad, false, "b@x", "a@y", "x").error,
+              std::errc::invalid_argument)
+        << bad;
+  }
+}
+
+}  // namespace
+}  // namespace postern::delivery

@@ -65,7 +65,6 @@ class RunnerOperator : public ::testing::Test {
     RunnerSettings s;
     s.mail_root = dir_.path() / "mail";
     s.local_domains = {"example.com"};
-    s.workers = 2;
     s.retry_initial = 3600s;  // nothing is retried by itself during a test
     s.retry_max = 3600s;
     s.remote = courier_;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <fstream>
 #include <mutex>
 
@@ -33,7 +36,6 @@ class Runner : public ::testing::Test {
     RunnerSettings s;
     s.mail_root = mail();
     s.local_domains = {"example.com", "Example.NET"};
-    s.workers = 2;
     s.retry_initial = std::chrono::seconds(1);
     s.retry_max = std::chrono::seconds(4);
     return s;
@@ -208,6 +210,159 @@ TEST_F(Runner, StopReturnsPromptlyWithRetriesOutstanding) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
   // The spool can outlive the runner: later commits are ignored safely.
   EXPECT_FALSE(submit_and_wait(*spool, envelope("", {"x@example.com"}), "late").error);
+}
+
+}  // namespace
+}  // namespace postern::delivery
+
+namespace postern::delivery {
+namespace {
+
+// A remote courier whose deliveries to "stuck.test" block until cancel()
+// (a silent peer); every other domain is delivered at once.
+class StuckCourier final : public Courier {
+ public:
+  std::vector<RecipientResult> deliver(const spool::QueuedMessage& m, std::string_view,
+                                       const std::vector<std::size_t>& rcpts) override {
+    const std::string& address = m.recipients[rcpts.at(0)].recipient.address;
+    std::unique_lock lock(mutex_);
+    if (address.ends_with("@stuck.test")) {
+      ++stuck_now_;
+      max_stuck_ = std::max(max_stuck_, stuck_now_);
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return cancelled_; });
+      --stuck_now_;
+      return std::vector<RecipientResult>(
+          rcpts.size(), RecipientResult{Outcome::transient, "4.4.2 connection cut", "mx"});
+    }
+    delivered_.push_back(address);
+    return std::vector<RecipientResult>(rcpts.size(),
+                                        RecipientResult{Outcome::delivered, "250 ok", "mx"});
+  }
+  void cancel() override {
+    std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    cv_.notify_all();
+  }
+  int stuck_now() {
+    std::lock_guard lock(mutex_);
+    return stuck_now_;
+  }
+  int max_stuck() {
+    std::lock_guard lock(mutex_);
+    return max_stuck_;
+  }
+  std::vector<std::string> delivered() {
+    std::lock_guard lock(mutex_);
+    return delivered_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool cancelled_ = false;
+  int stuck_now_ = 0;
+  int max_stuck_ = 0;
+  std::vector<std::string> delivered_;
+};
+
+TEST_F(Runner, AStuckDestinationHoldsOnlyItsOwnSlots) {
+  auto courier = std::make_shared<StuckCourier>();
+  RunnerSettings s = settings();
+  s.remote = courier;
+  s.limits.max_connections = 3;
+  s.limits.max_per_destination = 2;
+  auto spool = Spool::open(spool_dir(), {});
+  std::vector<std::string> stuck_ids;
+  {
+    QueueRunner runner(*spool, s);
+    runner.start();
+    for (int i = 0; i < 5; ++i) {
+      stuck_ids.push_back(
+          submit_and_wait(*spool, envelope("a@example.org", {"x@stuck.test"}), "x\r\n").queue_id);
+    }
+    ASSERT_TRUE(eventually([&] { return courier->stuck_now() == 2; }));
+    // With both of stuck.test's slots taken (and 2 of 3 overall), another
+    // domain and the local mailboxes still go at once.
+    const auto other = submit_and_wait(*spool, envelope("a@example.org", {"y@fine.test"}), "x\r\n");
+    const auto mine =
+        submit_and_wait(*spool, envelope("a@example.org", {"alice@example.com"}), "x\r\n");
+    ASSERT_TRUE(
+        eventually([&] { return !spool->load(other.queue_id) && !spool->load(mine.queue_id); }));
+    EXPECT_EQ(mails_in("example.com", "alice"), 1U);
+    EXPECT_EQ(courier->delivered(), std::vector<std::string>{"y@fine.test"});
+    EXPECT_EQ(courier->max_stuck(), 2);
+    const auto status = runner.destinations();
+    const auto it = std::find_if(status.begin(), status.end(),
+                                 [](const auto& d) { return d.destination == "stuck.test"; });
+    ASSERT_NE(it, status.end());
+    EXPECT_EQ(it->in_flight, 2u);
+    EXPECT_EQ(it->queued, 3u);
+    // stop() cancels the stuck deliveries instead of waiting for them.
+    const auto t0 = std::chrono::steady_clock::now();
+    runner.stop();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  }
+  // The interrupted attempts are not counted: due at once after a restart.
+  for (const auto& id : stuck_ids) {
+    const auto m = spool->load(id);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->recipients[0].attempts, 0) << id;
+    EXPECT_EQ(m->recipients[0].state, RecipientState::pending);
+  }
+}
+
+}  // namespace
+}  // namespace postern::delivery
+
+namespace postern::delivery {
+namespace {
+
+// The queue fails to record a Maildir delivery (as if postern died between
+// the link into new/ and the record): the retry, and a restart, find the
+// file by its name and do not write a second copy.
+TEST_F(Runner, AMaildirDeliveryTheQueueDidNotRecordIsNotRepeated) {
+  std::atomic<int> updates_to_fail{1};
+  spool::SpoolOptions options;
+  options.fault_injector = [&](std::string_view step) {
+    if (step == "update_write" && updates_to_fail.fetch_sub(1) > 0) {
+      return std::make_error_code(std::errc::io_error);
+    }
+    return std::error_code{};
+  };
+  std::string id;
+  {
+    auto spool = Spool::open(spool_dir(), options);
+    QueueRunner runner(*spool, settings());
+    runner.start();
+    id =
+        submit_and_wait(*spool, envelope("a@example.org", {"alice@example.com"}), "x\r\n").queue_id;
+    // The first record fails; the retry (after retry_initial) finds the
+    // file and records it as delivered.
+    ASSERT_TRUE(eventually([&] { return !spool->load(id); }, std::chrono::seconds(5)));
+    EXPECT_EQ(mails_in("example.com", "alice"), 1U);
+    runner.stop();
+  }
+
+  // The same after a restart: the record fails, the runner stops (a crash
+  // would do the same), the next one resumes the message.
+  updates_to_fail = 1;
+  {
+    auto spool = Spool::open(spool_dir(), options);
+    QueueRunner runner(*spool, settings());
+    runner.start();
+    id = submit_and_wait(*spool, envelope("a@example.org", {"bob@example.com"}), "y\r\n").queue_id;
+    ASSERT_TRUE(eventually([&] { return mails_in("example.com", "bob") == 1U; }));
+    ASSERT_TRUE(eventually([&] { return updates_to_fail.load() <= 0; }));
+    runner.stop();
+    ASSERT_TRUE(spool->load(id));  // still queued: the delivery was not recorded
+  }
+  auto spool = Spool::open(spool_dir(), {});
+  QueueRunner runner(*spool, settings());
+  runner.start();
+  ASSERT_TRUE(eventually([&] { return !spool->load(id); }));
+  runner.stop();
+  EXPECT_EQ(mails_in("example.com", "bob"), 1U);
 }
 
 }  // namespace

@@ -116,7 +116,6 @@ class RunnerBounce : public ::testing::Test {
     RunnerSettings s;
     s.mail_root = mail();
     s.local_domains = {"example.com"};
-    s.workers = 2;
     s.retry_initial = std::chrono::seconds(1);
     s.retry_max = std::chrono::seconds(1);
     s.hostname = "mail.example.com";
@@ -368,7 +367,8 @@ TEST_P(RunnerBounceRestart, NeitherLosesNorDuplicates) {
     // One worker: the bounce's own attempt cannot interleave with the
     // steps counted here.
     RunnerSettings s = settings();
-    s.workers = 1;
+    s.limits.max_connections = 1;
+    s.limits.local_concurrency = 1;
     QueueRunner runner(*spool, s);
     runner.start();
     faults.arm(step, nth);

@@ -16,22 +16,11 @@ smtp::client::ServerReply reply(int code, std::vector<std::string> lines) {
   return r;
 }
 
-TEST(Diagnosis, ParseEhlo) {
-  const EhloInfo info = parse_ehlo(reply(250, {"mx.test", "PIPELINING", "SIZE 35882577", "STARTTLS",
-                                               "auth plain login", "AUTH=LOGIN XOAUTH2"}));
-  EXPECT_TRUE(info.starttls);
-  EXPECT_EQ(info.auth, (std::vector<std::string>{"PLAIN", "LOGIN", "XOAUTH2"}));
-  ASSERT_TRUE(info.size_limit);
-  EXPECT_EQ(*info.size_limit, 35882577u);
-  const EhloInfo bare = parse_ehlo(reply(250, {"mx.test STARTTLS AUTH PLAIN"}));
-  EXPECT_FALSE(bare.starttls);  // the greeting line carries no keywords
-  EXPECT_TRUE(bare.auth.empty());
-}
-
 TEST(Diagnosis, MailCommandParameters) {
-  EhloInfo plain;
+  smtp::client::Capabilities plain;
   EXPECT_EQ(mail_command("a@b.test", {"c@d.test"}, std::nullopt, plain), "MAIL FROM:<a@b.test>");
-  EhloInfo rich = parse_ehlo(reply(250, {"mx", "SIZE 1000", "8BITMIME", "SMTPUTF8"}));
+  const smtp::client::Capabilities rich =
+      smtp::client::parse_capabilities(reply(250, {"mx", "SIZE 1000", "8BITMIME", "SMTPUTF8"}));
   EXPECT_TRUE(rich.size && rich.eightbitmime && rich.smtputf8);
   EXPECT_EQ(mail_command("a@b.test", {"c@d.test"}, std::nullopt, rich), "MAIL FROM:<a@b.test>");
   EXPECT_EQ(mail_command("a@b.test", {"c@d.test"}, std::string("hi\r\n"), rich),

@@ -1,40 +1,12 @@
-// Pure helpers of the walk: what the first bytes say, how AUTH lines are
-// masked, which queue id a 250 names.
+// Pure helpers of the walk: how AUTH lines are masked, which queue id a
+// 250 names. (What the first bytes say is smtp/wire_detect, tested there.)
 #include <gtest/gtest.h>
 
 #include "probe/queue_id.hpp"
 #include "probe/transcript.hpp"
-#include "probe/wire_detect.hpp"
 
 namespace postern::probe {
 namespace {
-
-TEST(WireDetect, TlsRecords) {
-  EXPECT_TRUE(looks_like_tls_record(std::string("\x16\x03\x03\x00\x7a", 5)));  // ServerHello
-  EXPECT_TRUE(looks_like_tls_record(std::string("\x15\x03\x01\x00\x02", 5)));  // alert
-  EXPECT_FALSE(looks_like_tls_record("220 mx ESMTP"));
-  EXPECT_FALSE(looks_like_tls_record(std::string("\x16\x03", 2)));
-  EXPECT_FALSE(looks_like_tls_record(std::string("\x17\x03\x03", 3)));  // application data first
-}
-
-TEST(WireDetect, SmtpReplies) {
-  EXPECT_TRUE(looks_like_smtp_reply("220 mx.example.test ESMTP"));
-  EXPECT_TRUE(looks_like_smtp_reply("220-first line"));
-  EXPECT_TRUE(looks_like_smtp_reply("220\r\n"));
-  EXPECT_FALSE(looks_like_smtp_reply("22"));
-  EXPECT_FALSE(looks_like_smtp_reply("HTTP/1.1 400"));
-  EXPECT_FALSE(looks_like_smtp_reply(std::string("\x16\x03\x03\x00", 4)));
-}
-
-TEST(WireDetect, HandshakeErrorsThatMeanPlaintext) {
-  EXPECT_TRUE(handshake_error_means_plaintext("error:0A00010B:SSL routines::wrong version number"));
-  EXPECT_TRUE(
-      handshake_error_means_plaintext("error:0A0000C6:SSL routines::packet length too long"));
-  EXPECT_FALSE(handshake_error_means_plaintext("connection closed during handshake"));
-  EXPECT_FALSE(handshake_error_means_plaintext("handshake timed out"));
-  EXPECT_FALSE(handshake_error_means_plaintext(
-      "error:0A000410:SSL routines::sslv3 alert handshake failure"));
-}
 
 TEST(MaskCommand, AuthArgumentsAreHidden) {
   EXPECT_EQ(mask_command("AUTH PLAIN AGFsaWNlAHNlY3JldA=="), "AUTH PLAIN ****");

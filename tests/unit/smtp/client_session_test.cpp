@@ -511,3 +511,50 @@ TEST(EncodeData, NormalisesLineEndingsAndStuffsDots) {
 
 }  // namespace
 }  // namespace postern::smtp::client
+
+namespace postern::smtp::client {
+namespace {
+
+// RFC 5321 §4.5.3.2: the time each awaited reply may take in all, and the
+// count of complete replies the driver restarts the clock on. A partial
+// reply (a trickle) does not count.
+TEST(ClientSession, ReplyTimeoutFollowsTheStepOfTheDialogue) {
+  using std::chrono::minutes;
+  ClientSession s(plain_settings());
+  EXPECT_EQ(s.reply_timeout(), minutes(5));  // the banner
+  s.feed("220 mx.remote.test ES");
+  EXPECT_EQ(s.replies_received(), 0u);
+  s.feed("MTP\r\n");
+  EXPECT_EQ(s.replies_received(), 1u);
+  EXPECT_EQ(s.reply_timeout(), minutes(5));          // EHLO
+  s.feed("250-mx.remote.test\r\n250 8BITMIME\r\n");  // no PIPELINING: one step at a time
+  ASSERT_TRUE(s.ready());
+  const auto m = message({"bob@remote.test"});
+  s.send_message(m);
+  EXPECT_EQ(s.reply_timeout(), minutes(5));  // MAIL
+  s.feed("250 2.1.0 ok\r\n");
+  EXPECT_EQ(s.reply_timeout(), minutes(5));  // RCPT
+  s.feed("250 2.1.5 ok\r\n");
+  EXPECT_EQ(s.reply_timeout(), minutes(2));  // DATA initiation
+  s.feed("354 go\r\n");
+  EXPECT_EQ(s.reply_timeout(), minutes(10));  // DATA termination
+  EXPECT_EQ(s.replies_received(), 5u);
+  s.feed("250 2.0.0 queued\r\n");
+  EXPECT_TRUE(s.ready());
+}
+
+// A reply line that never ends is refused once it passes the bound, not
+// buffered without end.
+TEST(ClientSession, EndlessBannerLineFailsTheConnection) {
+  ClientSession s(plain_settings());
+  s.feed("220 ");
+  const std::string chunk(4096, 'x');
+  for (int i = 0; i < 8 && !s.closed(); ++i) s.feed(chunk);
+  EXPECT_TRUE(s.closed());
+  bool failed = false;
+  for (auto& a : s.take_actions()) failed |= std::holds_alternative<Failed>(a);
+  EXPECT_TRUE(failed);
+}
+
+}  // namespace
+}  // namespace postern::smtp::client

@@ -74,16 +74,5 @@ TEST(Capabilities, EhloLinesInOrder) {
             "AUTH PLAIN LOGIN");
 }
 
-TEST(TlsClientHello, RecordHeader) {
-  EXPECT_TRUE(looks_like_tls_client_hello(std::string("\x16\x03\x01\x02\x00", 5)));
-  EXPECT_TRUE(looks_like_tls_client_hello(std::string("\x16\x03\x00", 3)));
-  EXPECT_TRUE(looks_like_tls_client_hello(std::string("\x16\x03\x04", 3)));
-  EXPECT_FALSE(looks_like_tls_client_hello(std::string("\x16\x03\x05", 3)));
-  EXPECT_FALSE(looks_like_tls_client_hello(std::string("\x16\x02\x01", 3)));
-  EXPECT_FALSE(looks_like_tls_client_hello(std::string("\x16\x03", 2)));
-  EXPECT_FALSE(looks_like_tls_client_hello("EHLO x\r\n"));
-  EXPECT_FALSE(looks_like_tls_client_hello(""));
-}
-
 }  // namespace
 }  // namespace postern::smtp

@@ -113,6 +113,51 @@ TEST(SessionRcpt, MaxRecipientsAtTheLimitAndOneOver) {
   EXPECT_EQ(o.commits[0].envelope.recipients.size(), 3u);
 }
 
+// A recipient named again in the same transaction, in any case of its
+// domain, is accepted and delivered once; the local
+// part keeps its case (RFC 5321 §2.4), so Alice@ is another recipient.
+TEST(SessionRcpt, RepeatedRecipientIsKeptOnce) {
+  auto s = relay();
+  s.limits.max_recipients = 2;
+  std::vector<std::string> lines = {"C: MAIL FROM:<a@remote.example>", "S: 250",
+                                    "C: RCPT TO:<alice@example.com> NOTIFY=NEVER", "S: 250"};
+  for (int i = 0; i < 100; ++i) {
+    lines.push_back(i % 2 ? "C: RCPT TO:<alice@EXAMPLE.com>" : "C: RCPT TO:<alice@Example.Com>");
+    lines.push_back("S: 250 2.1.5");
+  }
+  for (const char* more : {"C: RCPT TO:<bob@example.com>",
+                           "S: 250 2.1.5",
+                           "C: RCPT TO:<alice@example.com>",
+                           "S: 250 2.1.5",
+                           "C: RCPT TO:<carol@example.org>",
+                           "S: 452 4.5.3",
+                           "C: DATA",
+                           "S: 354",
+                           "C: x",
+                           "C: .",
+                           "S: 250 2.0.0",
+                           "C: MAIL FROM:<a@remote.example>",
+                           "S: 250",
+                           "C: RCPT TO:<alice@example.com>",
+                           "S: 250",
+                           "C: DATA",
+                           "S: 354",
+                           "C: y",
+                           "C: .",
+                           "S: 250 2.0.0"}) {
+    lines.push_back(more);
+  }
+  const auto o = expect_dialogue(s, cat(kEhlo, lines));
+  ASSERT_EQ(o.commits.size(), 2u);
+  const auto& first = o.commits[0].envelope.recipients;
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].address, "alice@example.com");
+  EXPECT_EQ(first[0].notify, "NEVER");  // the first RCPT's parameters stay
+  EXPECT_EQ(first[1].address, "bob@example.com");
+  // The next transaction starts with nobody seen.
+  ASSERT_EQ(o.commits[1].envelope.recipients.size(), 1u);
+}
+
 TEST(SessionData, CommitsWithReceivedHeader) {
   const auto o = expect_dialogue(
       relay(), cat(kEhlo, {"C: MAIL FROM:<a@remote.example> BODY=8BITMIME", "S: 250",

@@ -1,19 +1,37 @@
-#include "probe/wire_detect.hpp"
+#include "smtp/wire_detect.hpp"
 
-namespace postern::probe {
+namespace postern::smtp {
 namespace {
 
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
+bool is_tls_version(unsigned char major, unsigned char minor) {
+  return major == 0x03 && minor <= 0x04;
+}
+
 }  // namespace
+
+bool looks_like_tls_client_hello(std::string_view bytes) {
+  return bytes.size() >= 3 && static_cast<unsigned char>(bytes[0]) == 0x16 &&
+         is_tls_version(static_cast<unsigned char>(bytes[1]), static_cast<unsigned char>(bytes[2]));
+}
 
 bool looks_like_tls_record(std::string_view bytes) {
   if (bytes.size() < 3) return false;
   const auto type = static_cast<unsigned char>(bytes[0]);
-  return (type == 0x15 || type == 0x16) && bytes[1] == '\x03' &&
-         static_cast<unsigned char>(bytes[2]) <= 0x04;
+  return (type == 0x15 || type == 0x16) &&
+         is_tls_version(static_cast<unsigned char>(bytes[1]), static_cast<unsigned char>(bytes[2]));
+}
+
+FirstBytes tls_client_hello_start(std::string_view bytes) {
+  if (bytes.size() >= 3)
+    return looks_like_tls_client_hello(bytes) ? FirstBytes::tls : FirstBytes::other;
+  if (bytes.empty()) return FirstBytes::need_more;
+  if (static_cast<unsigned char>(bytes[0]) != 0x16) return FirstBytes::other;
+  if (bytes.size() == 2 && static_cast<unsigned char>(bytes[1]) != 0x03) return FirstBytes::other;
+  return FirstBytes::need_more;
 }
 
 bool looks_like_smtp_reply(std::string_view bytes) {
@@ -33,4 +51,4 @@ bool handshake_error_means_plaintext(std::string_view error) {
   return false;
 }
 
-}  // namespace postern::probe
+}  // namespace postern::smtp

@@ -1,6 +1,11 @@
 #include "outbound/lmtp_courier.hpp"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cstdint>
 #include <optional>
+#include <stdexcept>
 
 #include "obs/log.hpp"
 
@@ -41,12 +46,33 @@ struct LmtpCourier::Event {
 LmtpCourier::LmtpCourier(LmtpOptions options)
     : options_(std::move(options)),
       where_(options_.target.text()),
-      pool_(options_.max_connections, options_.max_connections, options_.idle_keep) {}
+      pool_(options_.max_connections, options_.max_connections, options_.idle_keep) {
+  if (cancel_fd_.fd < 0) throw std::runtime_error("cannot create an eventfd for the LMTP courier");
+}
+
+LmtpCourier::~LmtpCourier() = default;
+
+LmtpCourier::CancelFd::CancelFd() : fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+LmtpCourier::CancelFd::~CancelFd() {
+  if (fd >= 0) ::close(fd);
+}
+
+void LmtpCourier::cancel() {
+  cancelled_ = true;
+  const std::uint64_t one = 1;
+  // Never read back: every wait from now on ends at once too.
+  [[maybe_unused]] const ssize_t n = ::write(cancel_fd_.fd, &one, sizeof one);
+}
 
 std::vector<RecipientResult> LmtpCourier::deliver(const spool::QueuedMessage& message,
                                                   std::string_view data,
                                                   const std::vector<std::size_t>& recipients) {
   if (recipients.empty()) return {};
+  if (cancelled_) {
+    return all_with(recipients.size(), Outcome::transient, "4.3.2 delivery stopped: shutting down",
+                    where_);
+  }
   pool_.expire();
   OutgoingMessage outgoing;
   outgoing.mail_from = message.envelope.mail_from;
@@ -83,10 +109,10 @@ std::unique_ptr<Link> LmtpCourier::connect(const std::string& queue_id, std::str
   std::unique_ptr<BlockingStream> stream;
   if (options_.target.kind == config::LocalTarget::Kind::lmtp_unix) {
     stream = BlockingStream::connect_unix(options_.target.socket.string(), options_.connect_timeout,
-                                          kind, error);
+                                          kind, error, cancel_fd_.fd);
   } else {
     stream = BlockingStream::connect(options_.target.host, options_.target.port,
-                                     options_.connect_timeout, kind, error);
+                                     options_.connect_timeout, kind, error, cancel_fd_.fd);
   }
   if (!stream) {
     pool_.release(key);

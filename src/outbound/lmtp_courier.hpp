@@ -11,6 +11,7 @@
 // consecutive messages share one LMTP session (RSET, next MAIL).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -37,9 +38,13 @@ struct LmtpOptions {
 class LmtpCourier final : public delivery::Courier {
  public:
   explicit LmtpCourier(LmtpOptions options);
+  ~LmtpCourier() override;
   std::vector<delivery::RecipientResult> deliver(
       const spool::QueuedMessage& message, std::string_view data,
       const std::vector<std::size_t>& recipients) override;
+  // The server is stopping: every wait on an LMTP socket ends at once and
+  // what is not answered stays queued.
+  void cancel() override;
 
   std::size_t open_connections() const { return pool_.open_connections(); }
 
@@ -53,6 +58,14 @@ class LmtpCourier final : public delivery::Courier {
 
   LmtpOptions options_;
   std::string where_;  // "lmtp:unix:/run/dovecot/lmtp", in logs and results
+  // Readable once cancel() ran; every stream polls it. Declared before
+  // pool_ so that it is closed after the pool's links.
+  struct CancelFd {
+    CancelFd();
+    ~CancelFd();
+    int fd = -1;
+  } cancel_fd_;
+  std::atomic<bool> cancelled_{false};
   ConnectionPool pool_;
 };
 

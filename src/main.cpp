@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   const std::vector<postern::cli::Command> commands = {
       postern::cli::add_serve(app), postern::cli::add_check(app),    postern::cli::add_user(app),
       postern::cli::add_queue(app), postern::cli::add_sendmail(app), postern::cli::add_probe(app),
-      postern::cli::add_send(app),
+      postern::cli::add_send(app),  postern::cli::add_dkim(app),     postern::cli::add_dns(app),
   };
   try {
     app.parse(argc, argv);
@@ -44,10 +44,12 @@ int main(int argc, char** argv) {
     const int status = app.exit(e);
     // sendmail callers read sysexits.h codes: EX_USAGE.
     if (status != 0 && argc > 1 && std::string_view(argv[1]) == "sendmail") return 64;
-    // probe and send document 2 for usage errors; their other codes name
-    // the failing stage (docs/troubleshooting.md), so CLI11's 10x must not leak.
+    // probe, send and dns document 2 for usage errors; their other codes
+    // name the failing stage (docs/troubleshooting.md, docs/dns.md), so
+    // CLI11's 10x must not leak.
     if (status != 0 && argc > 1 &&
-        (std::string_view(argv[1]) == "probe" || std::string_view(argv[1]) == "send"))
+        (std::string_view(argv[1]) == "probe" || std::string_view(argv[1]) == "send" ||
+         std::string_view(argv[1]) == "dns"))
       return 2;
     return status;
   }

@@ -1,18 +1,19 @@
-"""The six measurements. Each returns Row objects (see report.py) holding
+"""The seven measurements. Each returns Row objects (see report.py) holding
 every repetition's figure; the report takes medians. postern and its
 reference run in the same repetition loop, alternating which goes first, so
 that drift on a shared machine hits both alike."""
 
 import json
 import os
+import pathlib
 import re
 import subprocess
 import sys
 import time
 
 from report import Row
-from servers import (LOOPBACK, BenchError, BlackHole, Postern, Postfix, SServer, SmtpSink,
-                     free_port, spawn, stop_process, tail)
+from servers import (LOOPBACK, BenchError, BlackHole, OpenDkim, Postern, Postfix, SServer,
+                     SmtpSink, free_port, spawn, stop_process, tail)
 
 SENDER = "bench@source.test"
 RELAY_RCPT = "user@relay.test"
@@ -88,10 +89,11 @@ class Context:
         p.start(self.registry)
         return p
 
-    def postfix(self, name, mode, sink_port=None, process_limit=None, transports=None):
+    def postfix(self, name, mode, sink_port=None, process_limit=None, milter=None,
+                transports=None):
         pf = Postfix(self.registry, self.work, name, mode, sink_port,
                      process_limit=process_limit or self.args.postfix_process_limit,
-                     transports=transports)
+                     milter=milter, transports=transports)
         self.started(pf, pf.stop)
         pf.start(self.registry)
         return pf
@@ -318,6 +320,77 @@ def idle(ctx):
     return [plain, tls_row]
 
 
+def dkim_key(ctx, selector, algorithm):
+    """A key made by `postern dkim keygen` for the sender's domain."""
+    path = ctx.work / "dkim" / f"source.test.{selector}.pem"
+    r = subprocess.run([ctx.args.postern, "dkim", "keygen", "source.test", "--selector", selector,
+                        "--algorithm", algorithm, "--key", str(path)],
+                       capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        raise BenchError(f"postern dkim keygen failed: {r.stdout}{r.stderr}")
+    return path
+
+
+def held_queue_file(pf):
+    for root, _dirs, files in os.walk(pf.queue / "hold"):
+        for f in files:
+            return pathlib.Path(root) / f
+    return None
+
+
+def sign(ctx):
+    """7. DKIM signing (SPEC §1.7) on accept to the durable queue, delivery
+    held, c=10, 4 KiB: postern signing with Ed25519 and with RSA-2048,
+    postern not signing, and Postfix with OpenDKIM (milter, unix socket)
+    signing with RSA-2048, all in the same repetition loop. The From: of
+    smtp-source's messages is the sender, bench@source.test; the clients
+    are in relay_networks / mynetworks / InternalHosts, so all three sign."""
+    a = ctx.args
+    rsa, ed = dkim_key(ctx, "r1", "rsa"), dkim_key(ctx, "e1", "ed25519")
+    pe_rsa = ctx.held_postern("postern-sign-rsa", dkim=[("source.test", "r1", rsa)])
+    pe_ed = ctx.held_postern("postern-sign-ed25519", dkim=[("source.test", "e1", ed)])
+    pe_plain = ctx.held_postern("postern-sign-none")
+    od = OpenDkim(ctx.registry, ctx.work, "source.test", "r1", rsa)
+    ctx.started(od, od.stop)
+    pf = ctx.postfix("postfix-opendkim", "hold", milter=od.socket)
+    c, n = a.relay_concurrency, a.messages
+    rsa_row = Row(f"DKIM signing RSA-2048, c={c} (Postfix + OpenDKIM RSA-2048)", "msg/s",
+                  "Postfix+OpenDKIM", ratio_target=3.0)
+    ed_row = Row(f"DKIM signing Ed25519, c={c} (postern unsigned)", "msg/s", "postern unsigned",
+                 ratio_target=0.9)
+
+    def postern_rate(pe, expect_signed):
+        before = pe.queued()
+        dt, err = smtp_source(pe.port, c, n, RELAY_RCPT, a.size, a.timeout)
+        if not err and not wait_until(lambda: pe.queued() >= before + n, 10):
+            err = f"postern logged {pe.queued() - before} of {n} queued"
+        signed = pe.log.read_text(errors="replace").count(" dkim=source.test/")
+        if not err and expect_signed and signed < before + n:
+            err = f"only {signed} of {before + n} messages were logged as signed"
+        return n / dt, err
+
+    for rep in range(a.reps):
+        for who in ordered(rep, ["rsa", "ed", "plain", "postfix"]):
+            if who == "rsa":
+                rsa_row.add("postern", *postern_rate(pe_rsa, True))
+            elif who == "ed":
+                ed_row.add("postern", *postern_rate(pe_ed, True))
+            elif who == "plain":
+                ed_row.add("ref", *postern_rate(pe_plain, False))
+            else:
+                before = pf.count("hold")
+                dt, err = smtp_source(pf.port, c, n, RELAY_RCPT, a.size, a.timeout)
+                if not err and not wait_until(lambda: pf.count("hold") >= before + n, 10):
+                    err = f"Postfix hold queue has {pf.count('hold') - before} of {n}"
+                held = held_queue_file(pf)
+                if not err and (held is None or b"DKIM-Signature" not in held.read_bytes()):
+                    err = "a held message carries no DKIM-Signature: OpenDKIM did not sign"
+                rsa_row.add("ref", n / dt, err)
+        progress(rsa_row.progress())
+        progress(ed_row.progress())
+    return [rsa_row, ed_row]
+
+
 TARPIT_DESTINATIONS = 50
 
 
@@ -417,4 +490,4 @@ def tarpit(ctx):
 
 
 ALL = {"accept": accept, "relay": relay, "local": local, "ceiling": ceiling, "tls": tls,
-       "idle": idle, "tarpit": tarpit}
+       "idle": idle, "sign": sign, "tarpit": tarpit}

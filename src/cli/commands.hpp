@@ -18,5 +18,7 @@ Command add_queue(CLI::App& app);
 Command add_sendmail(CLI::App& app);
 Command add_probe(CLI::App& app);
 Command add_send(CLI::App& app);
+Command add_dkim(CLI::App& app);
+Command add_dns(CLI::App& app);
 
 }  // namespace postern::cli

@@ -8,11 +8,13 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "probe/egress.hpp"
 #include "probe/port_scan.hpp"
 #include "probe/presets.hpp"
 #include "probe/probe.hpp"
@@ -41,6 +43,8 @@ struct ProbeCliOptions {
   std::string resolver;
   std::string helo;
   bool verbose = false;
+  bool egress = false;
+  std::string egress_target = probe::kDefaultEgressTarget;
 };
 
 probe::TlsChoice tls_choice(const std::string& text) {
@@ -150,7 +154,43 @@ int run_scan(const ProbeCliOptions& c, const probe::ProbeOptions& base, const Re
   return probe::exit_status(report);
 }
 
+// `probe --egress`: only the port-25 egress test (SPEC §1.7). Exit 0 open,
+// 3 the target's name did not resolve, 4 blocked (the connect stage).
+int run_egress(const ProbeCliOptions& c) {
+  const auto timeout = probe::parse_timeout(c.timeout);
+  const auto target = probe::parse_egress_target(c.egress_target);
+  if (!timeout || !target) {
+    std::cerr << "postern probe: "
+              << (!timeout ? "--timeout " + c.timeout + " is not a duration"
+                           : "--egress-target " + c.egress_target + " is not HOST[:PORT]")
+              << "\n";
+    return kExitUsage;
+  }
+  const probe::EgressResult r = probe::test_egress(*target, c.resolver, *timeout);
+  if (c.json) {
+    nlohmann::json out = probe::render_egress_json(r);
+    out["schema"] = 1;
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::cout << probe::render_egress_text(r);
+  }
+  if (r.outcome == probe::EgressOutcome::unresolved) return 3;
+  return probe::egress_blocked(r) ? 4 : 0;
+}
+
 int run_probe_command(const ProbeCliOptions& c) {
+  if (c.egress) {
+    if (!c.target.empty()) {
+      std::cerr << "postern probe: --egress tests outbound port 25 only; give the server with "
+                   "--egress-target, not as the target\n";
+      return kExitUsage;
+    }
+    return run_egress(c);
+  }
+  if (c.target.empty()) {
+    std::cerr << "postern probe: a target is required (HOST[:PORT] or a preset), or --egress\n";
+    return kExitUsage;
+  }
   std::string why;
   const auto target = resolve_target(c.target, why);
   if (!target) {
@@ -209,8 +249,7 @@ Command add_probe(CLI::App& app) {
       "Walk the path to an SMTP server (DNS, connect, banner, EHLO, TLS, certificate, AUTH, "
       "MAIL/RCPT) and say what is wrong");
   sub->add_option("target", options->target,
-                  "HOST[:PORT], [IPv6]:PORT, or a provider preset (gmail, ses:eu-west-1, ...)")
-      ->required();
+                  "HOST[:PORT], [IPv6]:PORT, or a provider preset (gmail, ses:eu-west-1, ...)");
   sub->add_option("--tls", options->tls, "auto (find out), starttls, implicit or none")
       ->check(CLI::IsMember({"auto", "starttls", "implicit", "none"}))
       ->capture_default_str();
@@ -232,6 +271,12 @@ Command add_probe(CLI::App& app) {
   sub->add_option("--helo", options->helo, "name to send in EHLO (default: this host's name)");
   sub->add_flag("-v,--verbose", options->verbose,
                 "print the SMTP transcript (AUTH secrets masked)");
+  sub->add_flag("--egress", options->egress,
+                "only test whether outbound port 25 is open (and print the smarthost set-up if "
+                "not)");
+  sub->add_option("--egress-target", options->egress_target,
+                  "the mail server HOST[:PORT] the --egress test connects to")
+      ->capture_default_str();
   return {sub, [options] { return run_probe_command(*options); }};
 }
 

@@ -13,6 +13,7 @@
 
 #include "core/limits.hpp"
 #include "core/types.hpp"
+#include "mailauth/dkim/key.hpp"
 
 namespace postern::config {
 
@@ -83,6 +84,17 @@ struct DeliveryConfig {
   std::string local = "maildir";
 };
 
+// One [[dkim]] table (SPEC §1.7): a signing key for a domain. Loading the
+// configuration reads and checks the key, so a loaded Config never holds
+// an entry without one.
+struct DkimConfig {
+  std::string domain;  // lowercased
+  std::string selector;
+  std::filesystem::path key;
+  int line = 0;  // of the [[dkim]] table
+  std::optional<mailauth::dkim::PrivateKey> private_key;
+};
+
 struct LogConfig {
   std::string target = "stderr";  // or "syslog"
 };
@@ -99,6 +111,7 @@ struct Config {
   std::vector<ListenerConfig> listeners;
   Limits limits;
   DeliveryConfig delivery;
+  std::vector<DkimConfig> dkim;
   LogConfig log;
   // Benchmark-only: `[spool] unsafe_ack_before_fsync = true`. Never default.
   bool unsafe_ack_before_fsync = false;

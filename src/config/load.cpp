@@ -123,6 +123,7 @@ LoadResult Loader::run(std::string_view text) {
   load_log(root);
   load_spool(root);
   load_dovecot(root);
+  load_dkim(root);
   return finish();
 }
 
@@ -164,8 +165,10 @@ void Loader::check_keys(const toml::table& table, std::string_view section,
     for (const auto& s : kSections) {
       if (s.name == section) continue;
       if (std::find(s.keys.begin(), s.keys.end(), name) != s.keys.end()) {
-        fix = "\"" + std::string(name) + "\" belongs in the [" + std::string(s.name) + "] table" +
-              (s.name == "listener" ? " (a [[listener]] entry)" : "");
+        fix =
+            "\"" + std::string(name) + "\" belongs in the [" + std::string(s.name) + "] table" +
+            (s.name == "listener" || s.name == "dkim" ? " (a [[" + std::string(s.name) + "]] entry)"
+                                                      : "");
         break;
       }
     }

@@ -29,7 +29,7 @@ namespace postern::config {
 // key in the wrong table, and is reported as such.
 inline constexpr std::string_view kTopKeys[] = {
     "hostname", "data_dir", "local_domains", "relay_networks", "tls", "auth", "listener",
-    "limits",   "delivery", "log",           "spool"};
+    "limits",   "delivery", "log",           "spool",          "dkim"};
 inline constexpr std::string_view kTlsKeys[] = {"cert", "key"};
 inline constexpr std::string_view kAuthKeys[] = {"users_file", "backend", "dovecot_auth_socket"};
 inline constexpr std::string_view kListenerKeys[] = {"address", "role", "tls", "insecure"};
@@ -58,18 +58,20 @@ inline constexpr std::string_view kDeliveryKeys[] = {"resolver",
                                                      "local"};
 inline constexpr std::string_view kLogKeys[] = {"target"};
 inline constexpr std::string_view kSpoolKeys[] = {"unsafe_ack_before_fsync"};
+inline constexpr std::string_view kDkimKeys[] = {"domain", "selector", "key"};
 
 struct Section {
   std::string_view name;  // as written in the file: "tls", "listener"
   std::span<const std::string_view> keys;
 };
-inline constexpr std::array<Section, 7> kSections = {{{"tls", kTlsKeys},
+inline constexpr std::array<Section, 8> kSections = {{{"tls", kTlsKeys},
                                                       {"auth", kAuthKeys},
                                                       {"listener", kListenerKeys},
                                                       {"limits", kLimitsKeys},
                                                       {"delivery", kDeliveryKeys},
                                                       {"log", kLogKeys},
-                                                      {"spool", kSpoolKeys}}};
+                                                      {"spool", kSpoolKeys},
+                                                      {"dkim", kDkimKeys}}};
 
 std::string_view type_name(const toml::node& node);
 int line_of(const toml::node& node);
@@ -147,6 +149,8 @@ class Loader {
   // [auth] backend, dovecot_auth_socket and [delivery] local (SPEC §1.12),
   // after load_auth and load_delivery, which accept the keys.
   void load_dovecot(const toml::table& root);
+  // [[dkim]]: each key read and checked (load_dkim.cpp).
+  void load_dkim(const toml::table& root);
 
   std::string source_name_;
   std::filesystem::path base_dir_;

@@ -3,7 +3,9 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
+#include <fmt/format.h>
 #include <array>
+
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
@@ -320,9 +322,33 @@ class Driver {
 
   asio::awaitable<void> commit_message(smtp::CommitMessage& commit) {
     auto ex = co_await asio::this_coro::executor;
-    const std::size_t size = commit.data.size();
     const std::string from = commit.envelope.mail_from;
     const std::size_t nrcpt = commit.envelope.recipients.size();
+    std::string signed_for;
+    if (commit.sign && shared_.dkim && shared_.dkim->active()) {
+      DkimService& dkim = *shared_.dkim;
+      auto sig =
+          co_await await_callback<mailauth::OutgoingSignature>(ex, [&dkim, &commit](auto done) {
+            dkim.sign(commit.data, commit.envelope.mail_from, std::move(done));
+          });
+      using Kind = mailauth::OutgoingSignature::Kind;
+      if (sig.kind == Kind::refused) {
+        session_.message_rejected(sig.reason);
+        co_return;
+      }
+      if (sig.kind == Kind::failed) {
+        obs::error("dkim", "session={} domain={} error=\"{}\" action=\"answered 452\"", id_,
+                   sig.domain, sig.reason);
+        session_.message_failed(sig.reason);
+        co_return;
+      }
+      if (sig.kind == Kind::signed_) {
+        // On top, above our Received: one move of the message, no copy.
+        commit.data.insert(0, sig.header_fields);
+        signed_for = fmt::format(" dkim={}/{}", sig.domain, sig.selectors);
+      }
+    }
+    const std::size_t stored_size = commit.data.size();
     spool::Spool& spool = shared_.spool;
     auto result = co_await await_callback<spool::SubmitResult>(ex, [&spool, &commit](auto done) {
       spool.submit(std::move(commit.envelope), std::move(commit.data), std::move(done));
@@ -335,8 +361,8 @@ class Driver {
       session_.message_failed(result.error.message());
       co_return;
     }
-    obs::event("queued", "id={} session={} from=<{}> nrcpt={} size={}", result.queue_id, id_,
-               obs::sanitize(from), nrcpt, size);
+    obs::event("queued", "id={} session={} from=<{}> nrcpt={} size={}{}", result.queue_id, id_,
+               obs::sanitize(from), nrcpt, stored_size, signed_for);
     session_.message_committed(result.queue_id);
   }
 

@@ -351,9 +351,34 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
     std::string data = std::move(std::get<control::LocalMessage>(prepared).data);
     const std::string from = envelope.mail_from;
     const std::size_t nrcpt = envelope.recipients.size();
-    const std::size_t size = data.size();
 
     auto ex = co_await asio::this_coro::executor;
+    // `postern sendmail` mail leaves on behalf of a local user: signed like
+    // submission (SPEC §1.7).
+    std::string signed_for;
+    if (shared.dkim && shared.dkim->active()) {
+      DkimService& dkim = *shared.dkim;
+      auto sig = co_await await_callback<mailauth::OutgoingSignature>(
+          ex, [&dkim, &data, &envelope](auto done) {
+            dkim.sign(data, envelope.mail_from, std::move(done));
+          });
+      using Kind = mailauth::OutgoingSignature::Kind;
+      if (sig.kind == Kind::refused) {
+        obs::warning("control", "action=submit uid={} result=refused error=\"{}\"", uid,
+                     obs::sanitize(sig.reason));
+        co_return control::error_response(ErrorKind::data, sig.reason);
+      }
+      if (sig.kind == Kind::failed) {
+        obs::error("dkim", "origin=sendmail uid={} domain={} error=\"{}\"", uid, sig.domain,
+                   sig.reason);
+        co_return control::error_response(ErrorKind::tempfail, "cannot sign: " + sig.reason);
+      }
+      if (sig.kind == Kind::signed_) {
+        data.insert(0, sig.header_fields);
+        signed_for = fmt::format(" dkim={}/{}", sig.domain, sig.selectors);
+      }
+    }
+    const std::size_t size = data.size();
     spool::Spool& spool = shared.spool;
     auto result =
         co_await await_callback<spool::SubmitResult>(ex, [&spool, &envelope, &data](auto done) {
@@ -365,8 +390,8 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
       co_return control::error_response(ErrorKind::tempfail,
                                         "cannot store the message: " + result.error.message());
     }
-    obs::event("queued", "id={} origin=sendmail uid={} from=<{}> nrcpt={} size={}", result.queue_id,
-               uid, obs::sanitize(from), nrcpt, size);
+    obs::event("queued", "id={} origin=sendmail uid={} from=<{}> nrcpt={} size={}{}",
+               result.queue_id, uid, obs::sanitize(from), nrcpt, size, signed_for);
     co_return control::ok_response(result.queue_id);
   }
 };

@@ -11,6 +11,7 @@
 #include "config/config.hpp"
 #include "dovecot/dovecot_client.hpp"
 #include "net/auth_service.hpp"
+#include "net/dkim_service.hpp"
 #include "net/session_limiter.hpp"
 #include "policy/directory.hpp"
 #include "spool/spool.hpp"
@@ -33,6 +34,8 @@ class SharedState {
   SessionLimiter limiter;
   AuthService& auth;
   spool::Spool& spool;
+  // Signs outgoing mail (SPEC §1.7); null when no [[dkim]] is configured.
+  DkimService* dkim = nullptr;
 
   std::shared_ptr<const policy::Directory> directory() const {
     std::lock_guard lock(mu_);

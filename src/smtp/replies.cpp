@@ -29,6 +29,8 @@ std::string_view subject_detail(Status status) {
       return "3.4";
     case Status::connection_dropped:
       return "4.2";
+    case Status::media_other:
+      return "6.0";
     case Status::invalid_command:
       return "5.1";
     case Status::syntax_error:
@@ -223,6 +225,9 @@ Reply too_many_recipients() {
 }
 Reply storage_failure() {
   return make_reply(452, Status::system_storage, "Insufficient system storage");
+}
+Reply content_refused(std::string_view why) {
+  return make_reply(550, Status::media_other, std::string(why));
 }
 
 Reply syntax(std::string_view usage) {

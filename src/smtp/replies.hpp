@@ -27,6 +27,7 @@ enum class Status {
   system_storage,          // X.3.1 mail system full
   message_too_big,         // X.3.4 message too big for system
   connection_dropped,      // X.4.2 bad connection
+  media_other,             // X.6.0 other or undefined media error (the content)
   invalid_command,         // X.5.1
   syntax_error,            // X.5.2
   too_many_recipients,     // X.5.3
@@ -98,6 +99,9 @@ Reply recipient_lookup_failed(std::string_view address);
 Reply relay_denied(std::string_view address);
 Reply too_many_recipients();
 Reply storage_failure();
+// 550 5.6.0 <why>: the content itself cannot be accepted (two From: fields
+// when the message is to be DKIM-signed).
+Reply content_refused(std::string_view why);
 
 Reply syntax(std::string_view usage);  // 501 5.5.4 Syntax: <usage>
 Reply unknown_command();

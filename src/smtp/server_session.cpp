@@ -304,6 +304,10 @@ void ServerSession::message_committed(std::string_view queue_id) {
 void ServerSession::message_failed(std::string_view why) {
   impl_->message_failed(why);
 }
+
+void ServerSession::message_rejected(std::string_view why) {
+  impl_->message_rejected(why);
+}
 void ServerSession::timeout() {
   impl_->timeout();
 }

@@ -93,10 +93,14 @@ struct LookupRecipient {
 
 // Make this message durable (spool), then call message_committed() or
 // message_failed(). `data` is the complete message as it will be queued:
-// trace header first, CRLF line endings only, dot-unstuffed.
+// trace header first, CRLF line endings only, dot-unstuffed. With `sign`
+// the driver first DKIM-signs it (SPEC §1.7: mail from submission and
+// relay_networks clients), or calls message_rejected() when the content
+// cannot be signed.
 struct CommitMessage {
   Envelope envelope;
   std::string data;
+  bool sign = false;
 };
 
 struct Close {
@@ -132,6 +136,8 @@ class ServerSession {
   void recipient_result(RecipientLookup result);
   void message_committed(std::string_view queue_id);
   void message_failed(std::string_view why);
+  // The content is refused for good (550 5.6.0 `why`); the session goes on.
+  void message_rejected(std::string_view why);
   void timeout();
   void peer_closed();
   void set_now(std::chrono::system_clock::time_point now);

@@ -152,6 +152,7 @@ struct ServerSession::Impl {
   void commit(std::string data);
   void message_committed(std::string_view id);
   void message_failed(std::string_view why);
+  void message_rejected(std::string_view why);
 
   // ---- members ----------------------------------------------------------------
   SessionSettings s_;

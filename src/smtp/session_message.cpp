@@ -160,7 +160,10 @@ void ServerSession::Impl::commit(std::string data) {
   if (!data.empty() && !data.ends_with("\r\n")) data += "\r\n";
   data.insert(0, headers);  // one buffer, not a second copy of the message
   state_ = State::waiting_commit;
-  actions_.emplace_back(CommitMessage{envelope_, std::move(data)});
+  // Mail that leaves on behalf of our users or trusted networks is signed
+  // (SPEC §1.7); mail arriving from the world for our users is not.
+  const bool sign = s_.role == Role::submission || !user_.empty() || s_.client_in_relay_networks;
+  actions_.emplace_back(CommitMessage{envelope_, std::move(data), sign});
 }
 
 void ServerSession::Impl::message_committed(std::string_view id) {
@@ -170,6 +173,20 @@ void ServerSession::Impl::message_committed(std::string_view id) {
   state_ = State::greeted;
   counting_errors_ = true;
   reply(replies::queued(id));
+  process();
+}
+
+void ServerSession::Impl::message_rejected(std::string_view why) {
+  if (state_ != State::waiting_commit) return;
+  const Reply r = replies::content_refused(why);
+  log("reject",
+      fmt::format("cmd=DATA from={} reason=content reply=\"{}\"",
+                  quote_field("<" + envelope_.mail_from + ">"), r.summary()),
+      true);
+  reset_transaction();
+  state_ = State::greeted;
+  counting_errors_ = true;
+  reply(r);
   process();
 }
 

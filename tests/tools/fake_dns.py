@@ -9,7 +9,12 @@ Zone lines, one record each (names case-insensitive, '#' comments):
     nullmx.test   MX 0 .
     broken.test   SERVFAIL         (every question about the name)
     slow.test     TIMEOUT          (never answered)
-    empty.test    TXT anything     (the name exists; TXT is never served)
+    sel._domainkey.example.test TXT "v=DKIM1; k=rsa; " "p=MIIB..."
+                                   (one TXT record; each quoted string is one
+                                   character-string of at most 255 octets, so
+                                   a test can serve a record split well or
+                                   badly; an unquoted word is one string)
+    10.2.0.192.in-addr.arpa PTR mail.example.test   (reverse DNS)
 
 Unknown names answer NXDOMAIN; a known name without a record of the asked
 type answers NOERROR with no data (as does a name that only has names below
@@ -39,17 +44,22 @@ In-process use:
 import argparse
 import ipaddress
 import os
+import shlex
 import socket
 import socketserver
 import struct
 import sys
 import threading
 
-from dnslib import AAAA, MX, QTYPE, RCODE, RR, A, DNSLabel, DNSRecord
+from dnslib import AAAA, MX, PTR, QTYPE, RCODE, RR, TXT, A, DNSLabel, DNSRecord
 
-# Kinds a zone line may have. A, AAAA and MX are served; TXT only makes the
-# name exist; SERVFAIL and TIMEOUT make every question about the name fail.
-KINDS = {"A": 1, "AAAA": 1, "MX": 2, "TXT": None, "SERVFAIL": 0, "TIMEOUT": 0}
+# Kinds a zone line may have. A, AAAA, MX, PTR and TXT are served; SERVFAIL and
+# TIMEOUT make every question about the name fail.
+KINDS = {"A": 1, "AAAA": 1, "MX": 2, "PTR": 1, "TXT": None, "SERVFAIL": 0, "TIMEOUT": 0}
+
+# Largest UDP reply without EDNS (RFC 1035 §4.2.1); a longer answer is sent
+# with TC set and nothing else, and the client asks again over TCP.
+UDP_LIMIT = 512
 
 
 def _check_value(kind, args, where):
@@ -82,6 +92,13 @@ def parse_zone(zone):
             raise ValueError(f"{where}: expected 'name TYPE value' with TYPE in {sorted(KINDS)}")
         kind = parts[1].upper()
         args = parts[2:]
+        if kind == "TXT":
+            # Quoted strings keep their spaces and semicolons.
+            rest = raw.split("#", 1)[0].strip().split(None, 2)
+            args = shlex.split(rest[2]) if len(rest) > 2 else []
+            if any(len(a.encode()) > 255 for a in args):
+                raise ValueError(f"{where}: a TXT string is longer than 255 octets; "
+                                 "split it into several quoted strings")
         wanted = KINDS[kind]
         if wanted is not None and len(args) != wanted:
             raise ValueError(f"{where}: {kind} takes {wanted} value(s)")
@@ -191,10 +208,31 @@ class FakeDns:
                 elif kind == "MX":
                     target = args[1].rstrip(".")
                     rdata = MX(DNSLabel(target if target else "."), int(args[0]))
+                elif kind == "TXT":
+                    rdata = TXT([a.encode() for a in args])
+                elif kind == "PTR":
+                    rdata = PTR(DNSLabel(args[0].rstrip(".")))
                 else:
                     continue
                 reply.add_answer(RR(request.q.qname, QTYPE.reverse[kind], rdata=rdata, ttl=0))
             return reply.pack()
+
+    @staticmethod
+    def fit_udp(query, out):
+        """The reply, or a truncated one (TC, no records) when it is too long."""
+        limit = UDP_LIMIT
+        try:
+            for rr in DNSRecord.parse(query).ar:
+                if rr.rtype == QTYPE.OPT:
+                    limit = max(UDP_LIMIT, rr.rclass)  # EDNS payload size
+        except Exception:
+            pass
+        if len(out) <= limit:
+            return out
+        reply = DNSRecord.parse(out)
+        reply.rr, reply.auth, reply.ar = [], [], []
+        reply.header.tc = 1
+        return reply.pack()
 
     def start(self):
         fake = self
@@ -204,7 +242,7 @@ class FakeDns:
                 data, sock = self.request
                 out = fake.answer(data)
                 if out is not None:
-                    sock.sendto(out, self.client_address)
+                    sock.sendto(fake.fit_udp(data, out), self.client_address)
 
         class Tcp(socketserver.BaseRequestHandler):
             def handle(self):

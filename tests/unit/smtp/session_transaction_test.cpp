@@ -465,5 +465,59 @@ TEST(SessionFailures, ResultsAfterThePeerLeftSayNothing) {
   EXPECT_TRUE(s.closed());
 }
 
+// DKIM (SPEC §1.7): mail from submission and relay_networks clients is
+// marked for signing; mail from the world is not. Content the signer
+// refuses gets 550 5.6.0 and the session goes on.
+TEST(SessionDkim, SignFlagFollowsWhoSends) {
+  auto commit_of = [](SessionSettings st, bool auth) {
+    ServerSession s(st, directory());
+    s.start();
+    std::string in = "EHLO c\r\n";
+    if (auth) in += "AUTH PLAIN AGFsaWNlQGV4YW1wbGUuY29tAHNlY3JldA==\r\n";
+    s.feed(in);
+    for (auto& a : s.take_actions()) {
+      if (std::holds_alternative<VerifyCredentials>(a)) s.credentials_result(AuthOutcome::ok);
+    }
+    (void)s.take_actions();
+    s.feed("MAIL FROM:<alice@example.com>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nx\r\n.\r\n");
+    for (auto& a : s.take_actions()) {
+      if (auto* c = std::get_if<CommitMessage>(&a)) return std::optional<bool>(c->sign);
+    }
+    return std::optional<bool>();
+  };
+  EXPECT_EQ(commit_of(relay(), false), false);
+  SessionSettings trusted = relay();
+  trusted.client_in_relay_networks = true;
+  EXPECT_EQ(commit_of(trusted, false), true);
+  SessionSettings sub = submission(TlsMode::none);
+  sub.insecure_auth = true;
+  EXPECT_EQ(commit_of(sub, true), true);
+}
+
+TEST(SessionDkim, RejectedContentAnswers550AndTheSessionGoesOn) {
+  Harness h(relay());
+  ServerSession& s = h.session();
+  s.start();
+  (void)s.take_actions();
+  s.feed(
+      "EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n"
+      "From: a@b.example\r\nFrom: c@b.example\r\n\r\nx\r\n.\r\n");
+  (void)s.take_actions();
+  s.message_rejected("the message has 2 From: header fields");
+  std::vector<std::string> replies;
+  for (auto& a : s.take_actions()) {
+    if (auto* r = std::get_if<SendReply>(&a)) replies.push_back(r->bytes);
+  }
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0], "550 5.6.0 the message has 2 From: header fields\r\n");
+  EXPECT_TRUE(s.wants_input());
+  s.feed("MAIL FROM:<a@b.example>\r\n");
+  bool ok = false;
+  for (auto& a : s.take_actions()) {
+    if (auto* r = std::get_if<SendReply>(&a)) ok = r->bytes.starts_with("250 2.1.0");
+  }
+  EXPECT_TRUE(ok);
+}
+
 }  // namespace
 }  // namespace postern::smtp::test

@@ -1,0 +1,150 @@
+#include "mailauth/dkim/canonicalize.hpp"
+
+#include <algorithm>
+
+namespace postern::mailauth::dkim {
+namespace {
+
+bool is_wsp(char c) {
+  return c == ' ' || c == '\t';
+}
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+}  // namespace
+
+void canonicalize_header(Canon canon, std::string_view field, std::string& out) {
+  if (canon == Canon::simple) {
+    // §3.4.1: unchanged. A field that ended the message without a line
+    // break gets one, as it would have had in transit.
+    out.append(field);
+    if (!field.ends_with("\r\n")) {
+      if (field.ends_with("\n")) out.pop_back();
+      out.append("\r\n");
+    }
+    return;
+  }
+  // §3.4.2: lowercase name, no white space around the colon, folding
+  // removed, runs of white space as one SP, none at the end.
+  const std::size_t colon = field.find(':');
+  std::string_view name = field.substr(0, colon);
+  while (!name.empty() && is_wsp(name.back())) name.remove_suffix(1);
+  for (char c : name) out.push_back(lower(c));
+  out.push_back(':');
+  if (colon == std::string_view::npos) {
+    out.append("\r\n");
+    return;
+  }
+  bool wsp = false;
+  bool started = false;
+  for (char c : field.substr(colon + 1)) {
+    if (c == '\r' || c == '\n') continue;  // unfolding: CRLF before WSP goes
+    if (is_wsp(c)) {
+      wsp = true;
+      continue;
+    }
+    if (wsp && started) out.push_back(' ');
+    wsp = false;
+    started = true;
+    out.push_back(c);
+  }
+  out.append("\r\n");
+}
+
+BodyCanonicalizer::BodyCanonicalizer(Canon canon, Sink sink, std::optional<std::uint64_t> limit)
+    : canon_(canon), sink_(std::move(sink)), limit_(limit) {}
+
+void BodyCanonicalizer::emit(std::string_view bytes) {
+  for (char c : bytes) {
+    if (used_ == sizeof buffer_) flush();
+    buffer_[used_++] = c;
+  }
+}
+
+void BodyCanonicalizer::flush() {
+  if (used_ == 0) return;
+  std::string_view out(buffer_, used_);
+  if (limit_) {
+    const std::uint64_t before = length_;
+    const std::uint64_t room = before >= *limit_ ? 0 : *limit_ - before;
+    out = out.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(room, out.size())));
+  }
+  length_ += used_;
+  used_ = 0;
+  if (!out.empty()) sink_(out);
+}
+
+// A character that makes the current line non-empty: the empty lines held
+// back so far were not at the end of the body after all.
+void BodyCanonicalizer::content(char c) {
+  if (!in_line_) {
+    for (; empty_lines_ > 0; --empty_lines_) emit("\r\n");
+    in_line_ = true;
+  }
+  if (pending_wsp_) {
+    emit(" ");
+    pending_wsp_ = false;
+  }
+  emit(std::string_view(&c, 1));
+}
+
+void BodyCanonicalizer::update(std::string_view bytes) {
+  for (char c : bytes) {
+    if (pending_cr_) {
+      pending_cr_ = false;
+      if (c == '\n') {
+        // End of line. Relaxed drops white space before it (§3.4.4 a).
+        pending_wsp_ = false;
+        if (in_line_) {
+          emit("\r\n");
+        } else {
+          ++empty_lines_;
+        }
+        in_line_ = false;
+        continue;
+      }
+      content('\r');  // a bare CR is ordinary content
+    }
+    if (c == '\r') {
+      pending_cr_ = true;
+    } else if (c == '\n') {
+      // A bare LF ends a line as CRLF would.
+      pending_cr_ = true;
+      update("\n");
+    } else if (canon_ == Canon::relaxed && is_wsp(c)) {
+      pending_wsp_ = true;
+    } else {
+      content(c);
+    }
+  }
+}
+
+void BodyCanonicalizer::finish() {
+  if (pending_cr_) {
+    pending_cr_ = false;
+    content('\r');
+  }
+  pending_wsp_ = false;
+  // A last line without its CRLF gets one (§3.4.3, §3.4.4). Empty lines at
+  // the end are dropped; an empty body is CRLF in simple and nothing in
+  // relaxed.
+  if (in_line_) {
+    emit("\r\n");
+  } else if (canon_ == Canon::simple && length_ + used_ == 0) {
+    emit("\r\n");
+  }
+  in_line_ = false;
+  empty_lines_ = 0;
+  flush();
+}
+
+std::string canonicalize_body(Canon canon, std::string_view body) {
+  std::string out;
+  BodyCanonicalizer c(canon, [&out](std::string_view s) { out.append(s); });
+  c.update(body);
+  c.finish();
+  return out;
+}
+
+}  // namespace postern::mailauth::dkim

@@ -101,9 +101,17 @@ std::vector<RecipientResult> LmtpCourier::deliver(const spool::QueuedMessage& me
 
 std::unique_ptr<Link> LmtpCourier::connect(const std::string& queue_id, std::string& error) {
   const std::string key(kKey);
-  if (!pool_.acquire(key, options_.connect_timeout)) {
-    error = "too many LMTP connections";
-    return nullptr;
+  // Every slot may be taken by links that go back to the pool idle (they
+  // keep their slot): wait in short steps and take such a link when one
+  // comes back, rather than waiting for a slot only a close would free.
+  const auto deadline = std::chrono::steady_clock::now() + options_.connect_timeout;
+  for (;;) {
+    if (std::unique_ptr<Link> idle = pool_.take_idle(key)) return idle;
+    if (pool_.acquire(key, milliseconds(100))) break;
+    if (cancelled_ || std::chrono::steady_clock::now() >= deadline) {
+      error = "too many LMTP connections";
+      return nullptr;
+    }
   }
   ConnectError kind = ConnectError::none;
   std::unique_ptr<BlockingStream> stream;

@@ -9,7 +9,7 @@ packages=(build-essential cmake ninja-build pkg-config
           libsodium-dev libunbound-dev libidn2-dev nlohmann-json3-dev openssl)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev python3 python3-pytest swaks
-             python3-dnslib python3-aiosmtpd clang-format iproute2
+             python3-dnslib python3-aiosmtpd clang-format iproute2 fail2ban
              python3-dkim opendkim opendkim-tools python3-spf
              clang libclang-rt-14-dev  # clang + libFuzzer runtime: tests/fuzz/run.sh
              dovecot-core dovecot-imapd dovecot-lmtpd)

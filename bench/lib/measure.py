@@ -159,7 +159,7 @@ def relay(ctx):
     pe = ctx.postern("postern-relay", smarthost=pe_sink)
     pf = ctx.postfix("postfix-relay", "relay", sink_port=pf_sink)
     c, n = a.relay_concurrency, a.messages
-    row = Row(f"relay through to smtp-sink, c={c}", "msg/s", "Postfix", ratio_target=3.0)
+    row = Row(f"relay through to smtp-sink, c={c}", "msg/s", "Postfix", ratio_target=4.0)
     for rep in range(a.reps):
         for who in ordered(rep, ["postern", "postfix"]):
             server, port = (pe, pe_sink) if who == "postern" else (pf, pf_sink)
@@ -184,7 +184,7 @@ def local(ctx):
     pe = ctx.held_postern("postern-local")
     pf = ctx.postfix("postfix-local", "local")
     c, n = a.relay_concurrency, a.messages
-    row = Row(f"local delivery to Maildir, c={c}", "msg/s", "Postfix")
+    row = Row(f"local delivery to Maildir, c={c}", "msg/s", "Postfix", ratio_target=3.0)
     for rep in range(a.reps):
         for who in ordered(rep, ["postern", "postfix"]):
             server = pe if who == "postern" else pf

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <string>
 
+#include "message/line_endings.hpp"
 #include "micro/sample_messages.hpp"
 #include "smtp/dot_decoder.hpp"
 
@@ -55,7 +56,7 @@ BENCHMARK_CAPTURE(BM_DotDecoder, dot_stuffed_512, Form::dot_stuffed, 512);
 void BM_NormalizeLineEndings(benchmark::State& state) {
   const std::string in = bench::wire_message(bench::kMessageSize, LineEnding::bare_lf, false);
   for (auto _ : state) {
-    const std::string out = normalize_line_endings(in);
+    const std::string out = message::normalize_line_endings(in);
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(in.size()));

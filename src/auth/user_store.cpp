@@ -7,20 +7,13 @@
 #include <stdexcept>
 
 #include "core/durable_file.hpp"
+#include "core/text.hpp"
 
 namespace postern::auth {
 namespace {
 
 void ensure_sodium() {
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 bool valid_address(std::string_view a) {
@@ -39,7 +32,7 @@ bool valid_address(std::string_view a) {
 std::string normalize_address(std::string_view address) {
   const auto at = address.rfind('@');
   if (at == std::string_view::npos) return std::string(address);
-  return std::string(address.substr(0, at + 1)) + lower(address.substr(at + 1));
+  return std::string(address.substr(0, at + 1)) + ascii_lower(address.substr(at + 1));
 }
 
 std::string hash_password(std::string_view password) {

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/config_source.hpp"
 #include "config/config.hpp"
 
 namespace postern::cli {
@@ -48,21 +49,41 @@ void print_listeners(std::ostream& out, const config::Config& config) {
   }
 }
 
+// The embedded default with its relative paths made absolute under the
+// current directory: saved anywhere (/etc/postern/postern.toml), the file
+// still means the data directory it was printed for, and it passes
+// `postern check` as it is (the certificate is generated on the first
+// start, config/generated_certificate.hpp).
+std::string default_for_saving() {
+  std::string text = config::embedded_default_toml();
+  const std::string data = (std::filesystem::current_path() / "postern-data").string();
+  const std::string from = "\"postern-data";
+  for (std::size_t at = text.find(from); at != std::string::npos;
+       at = text.find(from, at + data.size())) {
+    text.replace(at + 1, from.size() - 1, data);
+  }
+  return text;
+}
+
 int run_check(const CheckOptions& options) {
   if (options.print_default) {
-    std::cout << config::embedded_default_toml();
+    std::cout << default_for_saving();
     return kExitOk;
   }
   std::vector<config::Problem> problems;
   std::optional<config::Config> config;
-  if (options.config_path.empty()) {
+  const ConfigChoice choice = choose_config(options.config_path);
+  if (choice.origin == ConfigChoice::Origin::embedded) {
     config = config::embedded_default(std::filesystem::current_path());
     if (!options.quiet) {
-      std::cout << "postern check: no --config given, checking the embedded default (data in "
-                << config->data_dir.string() << ")\n";
+      std::cout << "postern check: checking " << describe(choice) << ", data in "
+                << config->data_dir.string() << "\n";
     }
   } else {
-    auto loaded = config::load_file(options.config_path);
+    if (!options.quiet && choice.origin != ConfigChoice::Origin::option) {
+      std::cout << "postern check: checking " << describe(choice) << "\n";
+    }
+    auto loaded = config::load_file(choice.path);
     problems = std::move(loaded.problems);
     if (loaded.unreadable) {
       for (const auto& p : problems) print_problem(std::cout, p);
@@ -107,9 +128,11 @@ Command add_check(CLI::App& app) {
       "check", "Validate and lint the configuration (open relay, AUTH without TLS, certificates)");
   auto options = std::make_shared<CheckOptions>();
   sub->add_option("--config,-c", options->config_path,
-                  "Configuration file (TOML); without it the embedded default is checked");
+                  "Configuration file (TOML); default: $POSTERN_CONFIG, "
+                  "/etc/postern/postern.toml, else the embedded default");
   sub->add_flag("--print-default", options->print_default,
-                "Print the embedded default configuration as TOML and exit");
+                "Print a starting configuration (the embedded default with absolute paths) "
+                "and exit");
   sub->add_flag("--quiet,-q", options->quiet, "Print only the problems");
   return {sub, [options]() -> int { return run_check(*options); }};
 }

@@ -18,6 +18,8 @@ Command add_queue(CLI::App& app);
 Command add_sendmail(CLI::App& app);
 Command add_probe(CLI::App& app);
 Command add_send(CLI::App& app);
+Command add_config(CLI::App& app);
+Command add_log(CLI::App& app);
 Command add_dkim(CLI::App& app);
 Command add_dns(CLI::App& app);
 

@@ -14,14 +14,12 @@
 
 namespace postern::cli {
 
-// Where the configuration comes from, in order: `explicit_path` (--config),
-// the POSTERN_CONFIG environment variable, `system_path` when given and the
-// file exists, and otherwise the embedded default rooted at the current
-// directory (as `postern serve` without --config). On a configuration with
-// errors, prints them prefixed with `who` and returns nullopt.
+// The configuration found as every subcommand finds it (config_source.hpp:
+// --config, $POSTERN_CONFIG, /etc/postern/postern.toml, the embedded
+// default). On a configuration with errors, prints them prefixed with `who`
+// and returns nullopt.
 std::optional<config::Config> load_target_config(std::string_view who,
-                                                 const std::string& explicit_path,
-                                                 const std::filesystem::path& system_path = {});
+                                                 const std::string& explicit_path);
 
 std::filesystem::path control_socket(const config::Config& config);
 

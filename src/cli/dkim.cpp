@@ -144,7 +144,7 @@ int run_keygen(const DkimOptions& o) {
                                : std::string("Ed25519");
   std::cout << "Wrote " << path.string() << " (" << kind << ", mode 0600).\n\n";
   print_record(std::cout, o.selector, domain, dkim::public_key_record(*key.key));
-  std::cout << "\nThen add to the configuration and run `postern reload`:\n\n"
+  std::cout << "\nThen add to the configuration and restart postern (keys are read at start):\n\n"
             << "  [[dkim]]\n"
             << "  domain   = \"" << domain << "\"\n"
             << "  selector = \"" << o.selector << "\"\n"

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -14,6 +15,8 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/config_source.hpp"
+#include "cli/password_input.hpp"
 #include "probe/egress.hpp"
 #include "probe/port_scan.hpp"
 #include "probe/presets.hpp"
@@ -43,6 +46,8 @@ struct ProbeCliOptions {
   std::string resolver;
   std::string helo;
   bool verbose = false;
+  bool smarthost = false;   // probe [delivery] smarthost of the configuration
+  std::string config_path;  // which configuration (config_source.hpp)
   bool egress = false;
   std::string egress_target = probe::kDefaultEgressTarget;
 };
@@ -71,17 +76,11 @@ bool read_password(const ProbeCliOptions& c, probe::ProbeOptions& o) {
   }
   o.user = c.user;
   if (c.password_stdin) {
-    std::string line;
-    std::getline(std::cin, line);
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-    o.password = line;
+    o.password = read_password_stdin("postern probe");
+    if (!o.password) return false;
   } else if (!c.password_env.empty()) {
-    const char* value = std::getenv(c.password_env.c_str());
-    if (value == nullptr) {
-      std::cerr << "postern probe: the environment variable " << c.password_env << " is not set\n";
-      return false;
-    }
-    o.password = value;
+    o.password = read_password_env("postern probe", c.password_env);
+    if (!o.password) return false;
   } else {
     std::cerr << "postern probe: --user needs the password: --password-stdin (on standard "
                  "input) or --password-env VAR\n";
@@ -154,6 +153,47 @@ int run_scan(const ProbeCliOptions& c, const probe::ProbeOptions& base, const Re
   return probe::exit_status(report);
 }
 
+// --smarthost: the target, TLS mode, credentials and trusted CA come from
+// the configuration's [delivery] smarthost keys, so the probe walks exactly
+// the path delivery takes. Options given on the command line still win.
+int from_smarthost(ProbeCliOptions& c, std::string& password) {
+  auto found = find_config("postern probe", c.config_path);
+  if (!found) return 1;
+  const config::DeliveryConfig& d = found->config.delivery;
+  if (d.smarthost.empty()) {
+    std::cerr << "postern probe: --smarthost: " << describe(found->choice)
+              << " sets no [delivery] smarthost\n";
+    return kExitUsage;
+  }
+  if (!c.target.empty()) {
+    std::cerr << "postern probe: give either HOST[:PORT] or --smarthost, not both\n";
+    return kExitUsage;
+  }
+  c.target = d.smarthost;
+  if (c.tls == "auto") c.tls = d.smarthost_tls;
+  if (c.ca_file.empty()) c.ca_file = d.smarthost_ca_file.string();
+  if (c.user.empty() && !d.smarthost_user.empty()) {
+    c.user = d.smarthost_user;
+    password = d.smarthost_password;
+    if (!d.smarthost_password_file.empty()) {
+      std::ifstream in(d.smarthost_password_file);
+      if (!in || !std::getline(in, password)) {
+        std::cerr << "postern probe: cannot read [delivery] smarthost_password_file "
+                  << d.smarthost_password_file.string() << "\n";
+        return 1;
+      }
+      if (!password.empty() && password.back() == '\r') password.pop_back();
+    }
+    if (password.empty()) {
+      std::cerr << "postern probe: " << describe(found->choice) << " sets smarthost_user "
+                << d.smarthost_user << " without a password; nothing was tried\n";
+      return kExitUsage;
+    }
+  }
+  std::cout << "postern probe: the smarthost of " << describe(found->choice) << "\n";
+  return 0;
+}
+
 // `probe --egress`: only the port-25 egress test (SPEC §1.7). Exit 0 open,
 // 3 the target's name did not resolve, 4 blocked (the connect stage).
 int run_egress(const ProbeCliOptions& c) {
@@ -178,7 +218,7 @@ int run_egress(const ProbeCliOptions& c) {
   return probe::egress_blocked(r) ? 4 : 0;
 }
 
-int run_probe_command(const ProbeCliOptions& c) {
+int run_probe_command(ProbeCliOptions& c) {
   if (c.egress) {
     if (!c.target.empty()) {
       std::cerr << "postern probe: --egress tests outbound port 25 only; give the server with "
@@ -187,8 +227,15 @@ int run_probe_command(const ProbeCliOptions& c) {
     }
     return run_egress(c);
   }
-  if (c.target.empty()) {
-    std::cerr << "postern probe: a target is required (HOST[:PORT] or a preset), or --egress\n";
+  std::string configured_password;
+  if (c.smarthost) {
+    if (const int status = from_smarthost(c, configured_password); status != 0) return status;
+  } else if (!c.config_path.empty()) {
+    std::cerr << "postern probe: --config is used with --smarthost only\n";
+    return kExitUsage;
+  } else if (c.target.empty()) {
+    std::cerr << "postern probe: name what to probe: HOST[:PORT], a provider preset, "
+                 "--smarthost or --egress\n";
     return kExitUsage;
   }
   std::string why;
@@ -214,7 +261,12 @@ int run_probe_command(const ProbeCliOptions& c) {
   o.helo_name = c.helo;
   if (!c.from.empty()) o.mail_from = c.from;
   o.rcpt_to = c.to;
-  if (!read_password(c, o)) return kExitUsage;
+  if (!configured_password.empty()) {
+    o.user = c.user;
+    o.password = configured_password;
+  } else if (!read_password(c, o)) {
+    return kExitUsage;
+  }
   if (c.verbose) {
     std::ostream& out = c.json ? std::cerr : std::cout;
     o.transcript = [&out](const probe::TranscriptLine& line) { print_transcript_line(line, out); };
@@ -250,6 +302,12 @@ Command add_probe(CLI::App& app) {
       "MAIL/RCPT) and say what is wrong");
   sub->add_option("target", options->target,
                   "HOST[:PORT], [IPv6]:PORT, or a provider preset (gmail, ses:eu-west-1, ...)");
+  sub->add_flag("--smarthost", options->smarthost,
+                "probe the configuration's [delivery] smarthost with its TLS mode, CA file and "
+                "credentials");
+  sub->add_option("--config,-c", options->config_path,
+                  "configuration for --smarthost (default: $POSTERN_CONFIG, "
+                  "/etc/postern/postern.toml)");
   sub->add_option("--tls", options->tls, "auto (find out), starttls, implicit or none")
       ->check(CLI::IsMember({"auto", "starttls", "implicit", "none"}))
       ->capture_default_str();

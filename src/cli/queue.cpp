@@ -11,11 +11,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <iostream>
 #include <map>
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/config_source.hpp"
 #include "cli/control_target.hpp"
 #include "control/control_client.hpp"
 #include "control/control_protocol.hpp"
@@ -43,6 +45,10 @@ struct QueueOptions {
   std::string action;
   std::string config_path;
   std::vector<std::string> ids;
+  // delete/hold/release by selection instead of ids (postsuper -d ALL)
+  bool all = false;
+  std::string sender;     // envelope sender, or @domain
+  std::string recipient;  // a recipient, or @domain
   bool json = false;
   bool body = false;
 };
@@ -240,13 +246,28 @@ void print_scheduler(const config::Config& config) {
   }
 }
 
-int run_list(const config::Config& config, const QueueOptions& o) {
+int run_list(const FoundConfig& found, const QueueOptions& o) {
+  const config::Config& config = found.config;
   bool missing = false;
   auto spool = open_spool(config, missing);
   std::vector<spool::QueuedMessage> messages;
   if (spool) {
     messages = spool->list();
   } else if (!missing) {
+    return kExitFailed;
+  }
+  if (found.choice.origin != ConfigChoice::Origin::option && !o.json) {
+    // Which spool this is depends on where the configuration came from.
+    std::cerr << "postern queue: spool " << config.spool_dir().string() << " from "
+              << describe(found.choice) << "\n";
+  }
+  if (missing && found.choice.origin == ConfigChoice::Origin::embedded) {
+    // Saying "empty" here would hide a real queue elsewhere: the operator
+    // most likely ran this in a directory the server does not use.
+    std::cerr << "postern queue: no configuration found (no --config, no $" << kConfigEnvironment
+              << ", no " << kSystemConfig << ") and no spool at " << config.spool_dir().string()
+              << "; name the server's configuration with --config FILE or $" << kConfigEnvironment
+              << "\n";
     return kExitFailed;
   }
   std::sort(messages.begin(), messages.end(),
@@ -290,14 +311,18 @@ int run_list(const config::Config& config, const QueueOptions& o) {
   return kExitOk;
 }
 
-int run_show(const config::Config& config, const QueueOptions& o) {
+int run_show(const FoundConfig& found, const QueueOptions& o) {
+  const config::Config& config = found.config;
   bool missing = false;
   auto spool = open_spool(config, missing);
   const std::string& id = o.ids.front();
   std::optional<spool::QueuedMessage> m;
   if (spool) m = spool->load(id);
   if (!m) {
-    if (spool || missing) std::cerr << "postern queue: no message " << id << " in the queue\n";
+    if (spool || missing) {
+      std::cerr << "postern queue: no message " << id << " in the queue at "
+                << config.spool_dir().string() << " (" << describe(found.choice) << ")\n";
+    }
     return kExitFailed;
   }
   std::string data;
@@ -370,28 +395,101 @@ int call_server(const config::Config& config, const control::Request& request,
   return kExitOk;
 }
 
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// "alice@example.com" matches that address; "@example.com" every address
+// in that domain. Case-insensitive, as operators type them.
+bool address_matches(std::string_view address, const std::string& pattern) {
+  const std::string a = lower(address);
+  const std::string p = lower(pattern);
+  if (p.starts_with("@")) return a.size() > p.size() && a.ends_with(p);
+  return a == p;
+}
+
+bool selected(const spool::QueuedMessage& m, const QueueOptions& o) {
+  if (!o.sender.empty() && !address_matches(m.envelope.mail_from, o.sender)) return false;
+  if (!o.recipient.empty()) {
+    return std::any_of(m.recipients.begin(), m.recipients.end(), [&](const auto& r) {
+      return r.state == spool::RecipientState::pending &&
+             address_matches(r.recipient.address, o.recipient);
+    });
+  }
+  return true;
+}
+
+// The ids a selection (--all, --sender, --recipient) names, read from the
+// spool as `list` does; the server then acts on each, so a message that is
+// delivered meanwhile is simply reported as gone.
+std::optional<std::vector<std::string>> select_ids(const FoundConfig& found,
+                                                   const QueueOptions& o) {
+  bool missing = false;
+  auto spool = open_spool(found.config, missing);
+  if (!spool && !missing) return std::nullopt;
+  std::vector<std::string> ids;
+  if (spool) {
+    for (const auto& m : spool->list()) {
+      if (selected(m, o)) ids.push_back(m.id);
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 int run_queue(const QueueOptions& o) {
-  auto config = load_target_config("postern queue", o.config_path);
-  if (!config) return kExitFailed;
-  if (o.action == "list") return run_list(*config, o);
-  if (o.action == "show") return run_show(*config, o);
+  auto found = find_config("postern queue", o.config_path);
+  if (!found) return kExitFailed;
+  const config::Config& config = found->config;
+  if (o.action == "list") return run_list(*found, o);
+  if (o.action == "show") return run_show(*found, o);
   if (o.action == "flush") {
-    return call_server(*config, control::Request{control::Verb::flush, {}, 0, 0}, kFlushTimeout);
+    return call_server(config, control::Request{control::Verb::flush, {}, 0, 0}, kFlushTimeout);
   }
   control::Verb verb = control::Verb::hold;
   if (o.action == "delete") verb = control::Verb::remove;
   if (o.action == "release") verb = control::Verb::release;
+  const bool by_selection = o.all || !o.sender.empty() || !o.recipient.empty();
+  if (by_selection == !o.ids.empty()) {
+    std::cerr << "postern queue " << o.action << ": "
+              << (by_selection ? "give either queue ids or --all/--sender/--recipient, not both"
+                               : "name the messages: queue ids, --all, --sender ADDRESS or "
+                                 "--recipient ADDRESS")
+              << "\n";
+    return kExitUsage;
+  }
+  if (o.all && (!o.sender.empty() || !o.recipient.empty())) {
+    std::cerr << "postern queue " << o.action
+              << ": --all cannot be combined with --sender or --recipient\n";
+    return kExitUsage;
+  }
   for (const auto& id : o.ids) {
     if (!control::is_wire_queue_id(id)) {
       std::cerr << "postern queue: " << printable(id) << " is not a queue id\n";
       return kExitUsage;
     }
   }
+  std::vector<std::string> ids = o.ids;
+  if (by_selection) {
+    auto chosen = select_ids(*found, o);
+    if (!chosen) return kExitFailed;
+    ids = std::move(*chosen);
+    if (ids.empty()) {
+      std::cout << "postern queue " << o.action << ": no message matches (queue at "
+                << config.spool_dir().string() << ", " << describe(found->choice) << ")\n";
+      return kExitOk;
+    }
+  }
   int status = kExitOk;
-  for (const auto& id : o.ids) {
-    const int s = call_server(*config, control::Request{verb, id, 0, 0}, kChangeTimeout);
+  for (const auto& id : ids) {
+    const int s = call_server(config, control::Request{verb, id, 0, 0}, kChangeTimeout);
     if (s == kExitNotRunning) return s;  // the same for every id
     if (s != kExitOk) status = s;
+  }
+  if (by_selection) {
+    std::cout << "postern queue " << o.action << ": " << ids.size() << " message(s)\n";
   }
   return status;
 }
@@ -403,7 +501,8 @@ Command add_queue(CLI::App& app) {
   auto options = std::make_shared<QueueOptions>();
   sub->require_subcommand(1);
   sub->add_option("--config,-c", options->config_path,
-                  "Configuration file (default: $POSTERN_CONFIG, else the embedded default)");
+                  "Configuration file (default: $POSTERN_CONFIG, /etc/postern/postern.toml, "
+                  "else the embedded default)");
   auto add_action = [&](const char* name, const char* help) {
     auto* a = sub->add_subcommand(name, help);
     a->add_option("--config,-c", options->config_path, "Configuration file");
@@ -416,15 +515,17 @@ Command add_queue(CLI::App& app) {
   show->add_option("id", options->ids, "Queue id")->required()->expected(1);
   show->add_flag("--body", options->body, "Show the whole message, not only its headers");
   add_action("flush", "Make every queued message (except held ones) due now");
-  add_action("delete", "Delete messages from the queue (no bounce is sent)")
-      ->add_option("ids", options->ids, "Queue ids")
-      ->required();
-  add_action("hold", "Hold messages: no delivery until released")
-      ->add_option("ids", options->ids, "Queue ids")
-      ->required();
-  add_action("release", "Release held messages; they are due at once")
-      ->add_option("ids", options->ids, "Queue ids")
-      ->required();
+  // The messages to act on: ids, or a selection (postsuper -d ALL).
+  auto add_selection = [&](CLI::App* a) {
+    a->add_option("ids", options->ids, "Queue ids");
+    a->add_flag("--all", options->all, "Every message in the queue");
+    a->add_option("--sender", options->sender, "Messages from this envelope sender (or @domain)");
+    a->add_option("--recipient", options->recipient,
+                  "Messages with this pending recipient (or @domain)");
+  };
+  add_selection(add_action("delete", "Delete messages from the queue (no bounce is sent)"));
+  add_selection(add_action("hold", "Hold messages: no delivery until released"));
+  add_selection(add_action("release", "Release held messages; they are due at once"));
   return {sub, [options] { return run_queue(*options); }};
 }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/password_input.hpp"
 #include "probe/mime_message.hpp"
 #include "probe/presets.hpp"
 #include "probe/probe.hpp"
@@ -92,17 +93,11 @@ bool read_password(const SendCliOptions& c, probe::ProbeOptions& o) {
   }
   o.user = c.user;
   if (c.password_stdin) {
-    std::string line;
-    std::getline(std::cin, line);
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-    o.password = line;
+    o.password = read_password_stdin("postern send");
+    if (!o.password) return false;
   } else if (!c.password_env.empty()) {
-    const char* value = std::getenv(c.password_env.c_str());
-    if (value == nullptr) {
-      std::cerr << "postern send: the environment variable " << c.password_env << " is not set\n";
-      return false;
-    }
-    o.password = value;
+    o.password = read_password_env("postern send", c.password_env);
+    if (!o.password) return false;
   } else {
     std::cerr << "postern send: --user needs the password: --password-stdin (on standard "
                  "input) or --password-env VAR\n";

@@ -35,11 +35,6 @@ constexpr int kExIoErr = 74;
 constexpr int kExTempFail = 75;
 constexpr int kExConfig = 78;
 
-// Where a system-wide installation keeps its configuration; used when
-// neither --config nor POSTERN_CONFIG says otherwise, because applications
-// call sendmail without either.
-constexpr const char* kSystemConfig = "/etc/postern/postern.toml";
-
 // The server answers after its group commit; this only bounds a hung server.
 constexpr std::chrono::seconds kSubmitTimeout{120};
 
@@ -104,7 +99,7 @@ int run_sendmail(const std::vector<std::string>& raw_args) {
     std::cerr << "sendmail: " << args.error << "\n" << kUsage;
     return kExUsage;
   }
-  auto config = load_target_config("sendmail", args.config_path, kSystemConfig);
+  auto config = load_target_config("sendmail", args.config_path);
   if (!config) return kExConfig;
 
   control::SendmailRequest request;

@@ -6,7 +6,9 @@
 #include "auth/password_generator.hpp"
 #include "auth/user_store.hpp"
 #include "cli/commands.hpp"
+#include "cli/config_source.hpp"
 #include "config/config.hpp"
+#include "config/generated_certificate.hpp"
 #include "spool/data_dir_lock.hpp"
 #include "tls/certificate.hpp"
 
@@ -16,6 +18,16 @@ namespace {
 // The embedded default's first user. postmaster is the one address every
 // mail domain must have (RFC 5321 §4.5.1).
 constexpr const char* kFirstUser = "postmaster@localhost";
+
+void generate_certificate(const config::Config& config) {
+  std::filesystem::create_directories(config.tls.cert.parent_path());
+  std::filesystem::create_directories(config.tls.key.parent_path());
+  const std::string err =
+      tls::generate_self_signed(config.tls.cert, config.tls.key, config.hostname);
+  if (!err.empty()) throw std::runtime_error("cannot create a self-signed certificate: " + err);
+  std::cout << "postern: first start: created a self-signed certificate " << config.tls.cert
+            << " for " << config.hostname << "\n";
+}
 
 void prepare_embedded_default(const config::Config& config) {
   std::filesystem::create_directories(config.data_dir);
@@ -74,26 +86,33 @@ Command add_serve(CLI::App& app) {
   auto* sub = app.add_subcommand("serve", "Run the mail server");
   auto config_path = std::make_shared<std::string>();
   sub->add_option("--config,-c", *config_path,
-                  "Configuration file (TOML); without it the embedded default runs");
+                  "Configuration file (TOML); default: $POSTERN_CONFIG, "
+                  "/etc/postern/postern.toml, else the embedded default");
   return {sub, [config_path]() -> int {
             config::Config config;
             std::unique_ptr<spool::DataDirLock> lock;
-            if (config_path->empty()) {
+            const ConfigChoice choice = choose_config(*config_path);
+            std::cout << "postern serve: configuration: " << describe(choice) << std::endl;
+            if (choice.origin == ConfigChoice::Origin::embedded) {
               config = config::embedded_default(std::filesystem::current_path());
               // The first start writes a certificate and a user into the
               // data_dir: only the server that owns it may do that.
               lock = lock_data_dir(config);
               prepare_embedded_default(config);
             } else {
-              auto loaded = config::load_file(*config_path);
+              auto loaded = config::load_file(choice.path);
               if (!loaded.config) {
                 print_problems(loaded.problems);
                 std::cerr << "postern: not starting: fix the errors above (`postern check "
                              "--config "
-                          << *config_path << "` lists them)\n";
+                          << choice.path.string() << "` lists them)\n";
                 return 1;
               }
               config = std::move(*loaded.config);
+              if (config::certificate_generated_on_start(config)) {
+                lock = lock_data_dir(config);  // as for the embedded default's first start
+                generate_certificate(config);
+              }
             }
             auto problems = config::lint(config);
             bool fatal = false;

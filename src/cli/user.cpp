@@ -12,6 +12,7 @@
 #include "auth/password_generator.hpp"
 #include "auth/user_store.hpp"
 #include "cli/commands.hpp"
+#include "cli/config_source.hpp"
 #include "config/config.hpp"
 
 namespace postern::cli {
@@ -32,26 +33,23 @@ struct UserOptions {
 
 struct Target {
   std::filesystem::path users_file;
+  std::optional<ConfigChoice> choice;  // unset with --users-file alone
   std::vector<std::string> local_domains;
 };
 
 std::optional<Target> find_target(const UserOptions& o) {
   Target t;
-  if (!o.config_path.empty()) {
-    auto loaded = config::load_file(o.config_path);
-    if (!loaded.config) {
-      std::cerr << "postern user: cannot use " << o.config_path << "; run `postern check --config "
-                << o.config_path << "` to see why\n";
-      return std::nullopt;
-    }
-    t.users_file = loaded.config->auth.users_file;
-    t.local_domains = loaded.config->local_domains;
-  } else {
-    auto def = config::embedded_default(std::filesystem::current_path());
-    t.users_file = def.auth.users_file;
-    t.local_domains = def.local_domains;
+  if (!o.users_file.empty()) {
+    // --users-file alone needs no configuration (the test harness and
+    // provisioning scripts use it); local_domains then stay unknown.
+    t.users_file = o.users_file;
+    if (o.config_path.empty()) return t;
   }
-  if (!o.users_file.empty()) t.users_file = o.users_file;
+  auto found = find_config("postern user", o.config_path);
+  if (!found) return std::nullopt;
+  if (t.users_file.empty()) t.users_file = found->config.auth.users_file;
+  t.local_domains = found->config.local_domains;
+  t.choice = found->choice;
   return t;
 }
 
@@ -133,6 +131,10 @@ int run_user(const UserOptions& o) {
   }
   for (const auto& p : problems) std::cerr << "postern user: warning: " << p << "\n";
 
+  if (target->choice && target->choice->origin != ConfigChoice::Origin::option) {
+    std::cerr << "postern user: users file " << file.string() << " from "
+              << describe(*target->choice) << "\n";
+  }
   if (o.action == "list") {
     for (const auto& a : store.addresses()) std::cout << a << "\n";
     return kExitOk;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "config/generated_certificate.hpp"
 #include "config/lint_rules.hpp"
 #include "tls/certificate.hpp"
 
@@ -44,9 +45,20 @@ void lint_certificate(const Config& config, std::vector<Problem>& out) {
   const std::string cert_where = config.where("tls.cert");
   const std::string key_where = config.where("tls.key");
 
-  std::error_code ec;
-  if (config.embedded && (!fs::exists(cert, ec) || !fs::exists(key, ec))) {
-    return;  // `postern serve` generates both on the first start.
+  if (certificate_generated_on_start(config)) {
+    // `postern serve` generates both on the first start (the embedded
+    // default, and a file saved from `postern check --print-default`).
+    if (!config.embedded) {
+      out.push_back(warning_at(
+          cert_where,
+          "certificate " + cert.string() + " and key " + key.string() +
+              " do not exist yet; `postern serve` will generate a self-signed pair on the first "
+              "start, which clients that verify certificates refuse",
+          "for real use get a certificate for " + config.hostname +
+              " (e.g. `certbot certonly --standalone -d " + config.hostname +
+              "`) and point [tls] cert and key at its fullchain.pem and privkey.pem"));
+    }
+    return;
   }
 
   const tls::CertificateReport r = tls::inspect(cert, key);

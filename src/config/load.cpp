@@ -71,13 +71,6 @@ bool is_hostname(std::string_view name) {
   return prev != '-' && prev != '.';
 }
 
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 std::string port_hint(std::uint16_t port) {
   switch (port) {
     case 25:

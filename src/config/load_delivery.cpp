@@ -53,7 +53,7 @@ void Loader::load_tls_policy(const toml::table& delivery) {
   }
   for (auto&& [key, value] : *t) {
     const int line = static_cast<int>(key.source().begin.line);
-    std::string domain = lowercase(key.str());
+    std::string domain = ascii_lower(key.str());
     if (!domain.empty() && domain.back() == '.') domain.pop_back();
     if (!is_hostname(domain)) {
       error(line, "delivery.tls_policy key \"" + std::string(key.str()) + "\" is not a domain name",

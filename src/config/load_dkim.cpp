@@ -51,7 +51,7 @@ void Loader::load_dkim(const toml::table& root) {
             "lines)");
       continue;
     }
-    d.domain = lowercase(*domain);
+    d.domain = ascii_lower(*domain);
     if (d.domain.ends_with('.')) d.domain.pop_back();
     if (!is_hostname(d.domain)) {
       error(line_of(*find(t, "domain")), "dkim domain \"" + *domain + "\" is not a domain name",

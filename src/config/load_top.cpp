@@ -8,7 +8,7 @@ namespace postern::config {
 void Loader::load_top(const toml::table& root) {
   if (auto h = get_string(root, "hostname", "hostname", "\"mail.example.com\"")) {
     const int line = config_.lines["hostname"];
-    std::string name = lowercase(*h);
+    std::string name = ascii_lower(*h);
     if (!name.empty() && name.back() == '.') name.pop_back();
     if (!is_hostname(name)) {
       error(line, "hostname \"" + *h + "\" is not a valid host name",
@@ -21,7 +21,7 @@ void Loader::load_top(const toml::table& root) {
     // does for myhostname; `postern check` warns when it is not a FQDN.
     char buf[256] = {};
     if (::gethostname(buf, sizeof buf - 1) == 0 && buf[0] != '\0') {
-      config_.hostname = lowercase(buf);
+      config_.hostname = ascii_lower(buf);
     } else {
       config_.hostname = "localhost";
     }
@@ -43,7 +43,7 @@ void Loader::load_top(const toml::table& root) {
 
   if (auto domains = get_string_array(root, "local_domains", "[\"example.com\"]")) {
     for (auto& [domain, line] : *domains) {
-      std::string d = lowercase(domain);
+      std::string d = ascii_lower(domain);
       if (!d.empty() && d.back() == '.') d.pop_back();
       if (!is_hostname(d)) {
         error(line, "local_domains entry \"" + domain + "\" is not a domain name",

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/text.hpp"
 
 namespace postern::config {
 
@@ -76,7 +77,6 @@ inline constexpr std::array<Section, 8> kSections = {{{"tls", kTlsKeys},
 std::string_view type_name(const toml::node& node);
 int line_of(const toml::node& node);
 bool is_hostname(std::string_view name);
-std::string lowercase(std::string_view s);
 // The listener shape usually meant for a well-known port.
 std::string port_hint(std::uint16_t port);
 

@@ -10,25 +10,12 @@
 #include <cstring>
 #include <system_error>
 
+#include "core/fd.hpp"
+
 namespace postern::control {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Closes a descriptor when the scope ends.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::string errno_text(int err) {
   return std::error_code(err, std::generic_category()).message();

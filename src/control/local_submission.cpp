@@ -1,13 +1,11 @@
 #include "control/local_submission.hpp"
 
 #include "control/message_text.hpp"
+#include "message/date.hpp"
+#include "message/line_endings.hpp"
 
 namespace postern::control {
 namespace {
-
-long long unix_seconds(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
 
 // The hostname goes into header lines: keep it to one printable token.
 std::string clean_token(std::string_view s) {
@@ -22,16 +20,17 @@ std::string clean_token(std::string_view s) {
 }  // namespace
 
 std::string local_received_header(const LocalOrigin& origin) {
+  const std::string id = origin.queue_id.empty() ? "" : " id " + clean_token(origin.queue_id);
   return "Received: from local (uid " + std::to_string(origin.uid) + ")\r\n\tby " +
-         clean_token(origin.hostname) + " (postern sendmail);\r\n\t" +
-         rfc5322_date_utc(unix_seconds(origin.when)) + "\r\n";
+         clean_token(origin.hostname) + " (postern sendmail)" + id + ";\r\n\t" +
+         message::rfc5322_date(origin.when) + "\r\n";
 }
 
 std::string prepare_local_message(std::string_view message, const LocalOrigin& origin) {
-  const std::string body = to_crlf(message);
+  const std::string body = message::to_crlf_lines(message);
   std::string out = local_received_header(origin);
   if (!has_header(body, "Date")) {
-    out += "Date: " + rfc5322_date_utc(unix_seconds(origin.when)) + "\r\n";
+    out += "Date: " + message::rfc5322_date(origin.when) + "\r\n";
   }
   if (!has_header(body, "Message-ID")) {
     out +=

@@ -14,6 +14,9 @@ struct LocalOrigin {
   // Unique per submission, for the Message-ID's left part.
   std::string unique;
   std::chrono::system_clock::time_point when{};
+  // The queue id the message will be stored under (the spool's
+  // allocate_id()), named in Received as Postfix names it; empty: left out.
+  std::string queue_id;
 };
 
 // "Received: from local (uid N)\r\n\tby <hostname> (postern sendmail);

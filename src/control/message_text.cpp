@@ -4,20 +4,10 @@
 #include <cstdio>
 #include <ctime>
 
+#include "core/text.hpp"
+
 namespace postern::control {
 namespace {
-
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 bool is_blank(char c) {
   return c == ' ' || c == '\t';
@@ -81,26 +71,6 @@ std::vector<Field> fields_of(std::string_view message) {
 }
 
 }  // namespace
-
-std::string to_crlf(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 32 + 2);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\r') {
-      out += "\r\n";
-      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-    } else if (c == '\n') {
-      out += "\r\n";
-    } else {
-      out += c;
-    }
-  }
-  if (!out.empty() && (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0)) {
-    out += "\r\n";
-  }
-  return out;
-}
 
 std::size_t header_section_end(std::string_view message) {
   std::size_t pos = 0;
@@ -254,22 +224,6 @@ std::vector<std::string> parse_address_list(std::string_view value) {
     if (!has_blank) clean.push_back(std::move(a));
   }
   return clean;
-}
-
-std::string rfc5322_date_utc(long long unix_seconds) {
-  static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
-                                                       "Thu", "Fri", "Sat"};
-  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%s, %d %s %04d %02d:%02d:%02d +0000",
-                kDays[static_cast<std::size_t>(tm.tm_wday)], tm.tm_mday,
-                kMonths[static_cast<std::size_t>(tm.tm_mon)], tm.tm_year + 1900, tm.tm_hour,
-                tm.tm_min, tm.tm_sec);
-  return buf;
 }
 
 }  // namespace postern::control

@@ -11,11 +11,6 @@
 
 namespace postern::control {
 
-// Every line end (LF, CR or CRLF) becomes CRLF (RFC 5322 §2.1: CR and LF
-// only occur together). A missing final line end is added, so the message
-// always ends in CRLF; an empty message stays empty.
-std::string to_crlf(std::string_view text);
-
 // Where the header section of a CRLF message ends: the offset just after the
 // CRLF of its last field, where the empty separator line (or the end)
 // begins. 0 when the message does not begin with a header field ("name:"),
@@ -37,9 +32,5 @@ std::string remove_header(std::string_view message, std::string_view name);
 // "\"Doe, J\" <a@b>", groups ("team: a@b, c@d;"), comments ("a@b (x)").
 // Empty entries are skipped; the route of obsolete angle-addrs is dropped.
 std::vector<std::string> parse_address_list(std::string_view value);
-
-// RFC 5322 §3.3 date-time in UTC: "Mon, 23 Nov 2026 00:28:32 +0000",
-// independent of the process locale.
-std::string rfc5322_date_utc(long long unix_seconds);
 
 }  // namespace postern::control

@@ -3,17 +3,11 @@
 #include <set>
 
 #include "control/message_text.hpp"
+#include "core/text.hpp"
+#include "message/line_endings.hpp"
 
 namespace postern::control {
 namespace {
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // RFC 5322 §3.2.3 atext plus the space between words: a display name made
 // only of these can go unquoted.
@@ -59,7 +53,7 @@ std::string from_field_value(std::string_view full_name, std::string_view addres
 
 SendmailMessage prepare_sendmail_message(const SendmailRequest& request) {
   SendmailMessage out;
-  std::string message = to_crlf(request.message);
+  std::string message = message::to_crlf_lines(request.message);
 
   std::vector<std::string> wanted = request.recipients;
   if (request.recipients_from_headers) {
@@ -74,7 +68,7 @@ SendmailMessage prepare_sendmail_message(const SendmailRequest& request) {
   }
   std::set<std::string> seen;
   for (std::string& r : wanted) {
-    if (seen.insert(lowercase(r)).second) out.recipients.push_back(std::move(r));
+    if (seen.insert(ascii_lower(r)).second) out.recipients.push_back(std::move(r));
   }
   if (out.recipients.empty()) {
     out.error = request.recipients_from_headers

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <future>
 
+#include "core/text.hpp"
 #include "delivery/dsn.hpp"
 #include "obs/log.hpp"
 
@@ -13,14 +14,6 @@ namespace {
 
 constexpr std::string_view kOwedMark = "bounce pending: ";
 constexpr std::string_view kExpired = "4.4.7 message expired in the queue after ";
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
 
 bool eight_bit(std::string_view s) {
   for (const char c : s) {
@@ -76,7 +69,7 @@ std::optional<OwedBounce> owed_bounce(std::string_view last_reply) {
 
 bool wants_failure_report(std::string_view notify) {
   if (notify.empty()) return true;
-  const std::string n = upper(notify);
+  const std::string n = ascii_upper(notify);
   std::size_t start = 0;
   while (start <= n.size()) {
     std::size_t end = n.find(',', start);

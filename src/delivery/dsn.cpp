@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "message/date.hpp"
+
 namespace postern::delivery {
 namespace {
 
@@ -280,7 +282,7 @@ std::string status_part(const DsnRequest& q, const std::vector<std::string>& sta
   std::string out = header("Reporting-MTA", "dns; " + one_line(q.reporting_mta));
   if (!q.queue_id.empty()) out += header("X-Postern-Queue-ID", one_line(q.queue_id));
   if (!q.envid.empty()) out += header("Original-Envelope-Id", xtext_decode(q.envid));
-  out += header("Arrival-Date", rfc5322_date(q.arrival));
+  out += header("Arrival-Date", message::rfc5322_date(q.arrival));
   for (std::size_t i = 0; i < q.recipients.size(); ++i) {
     const DsnRecipient& r = q.recipients[i];
     out += kCrlf;
@@ -297,7 +299,7 @@ std::string status_part(const DsnRequest& q, const std::vector<std::string>& sta
     }
     const auto last =
         r.last_attempt == std::chrono::system_clock::time_point{} ? q.now : r.last_attempt;
-    out += header("Last-Attempt-Date", rfc5322_date(last));
+    out += header("Last-Attempt-Date", message::rfc5322_date(last));
   }
   return out;
 }
@@ -313,20 +315,6 @@ std::string pick_boundary(const DsnRequest& q, std::string_view original) {
 }
 
 }  // namespace
-
-std::string rfc5322_date(std::chrono::system_clock::time_point when) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(when);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", kDays[tm.tm_wday],
-                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                tm.tm_sec);
-  return buf;
-}
 
 std::string xtext_decode(std::string_view text) {
   auto hex = [](char c) -> int {
@@ -406,7 +394,7 @@ Dsn build_dsn(const DsnRequest& q) {
   out += header("To", q.sender.empty() ? std::string("undisclosed-recipients:;")
                                        : "<" + one_line(q.sender) + ">");
   out += header("Subject", "Undelivered Mail Returned to Sender");
-  out += header("Date", rfc5322_date(q.now));
+  out += header("Date", message::rfc5322_date(q.now));
   out += header("Message-ID", one_line(q.message_id));
   // RFC 3834 §5: automatic responders must not answer this.
   out += header("Auto-Submitted", "auto-replied");

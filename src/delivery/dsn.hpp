@@ -53,7 +53,4 @@ std::string dsn_status(std::string_view reply, bool expired);
 // so that a decoded value cannot break a header line.
 std::string xtext_decode(std::string_view text);
 
-// RFC 5322 date-time in UTC: "Tue, 02 Jan 2024 10:00:00 +0000".
-std::string rfc5322_date(std::chrono::system_clock::time_point when);
-
 }  // namespace postern::delivery

@@ -8,8 +8,14 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
 
 #include <fmt/format.h>
+
+#include "core/durable_file.hpp"
 
 namespace postern::delivery {
 namespace {
@@ -31,13 +37,61 @@ bool safe_component(std::string_view part) {
   return true;
 }
 
-std::error_code fsync_dir(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return errno_code();
-  std::error_code ec;
-  if (::fsync(fd) != 0) ec = errno_code();
-  ::close(fd);
-  return ec;
+// Deliveries that link into the same new/ at about the same time share one
+// fsync of it (group commit, like the spool's): a delivery needs a sync
+// that began after its link(), and one sync covers every link made before
+// it began. While one sync runs, later arrivals wait and the first of them
+// to wake runs the next one for all of them.
+class FolderSyncs {
+ public:
+  std::error_code sync(const fs::path& dir) {
+    std::unique_lock lock(mutex_);
+    Folder& f = folders_[dir.string()];
+    ++f.waiting;
+    // The sync running now (if any) may have begun before our link.
+    const std::uint64_t need = f.started + 1;
+    while (f.completed < need) {
+      if (f.running) {
+        cv_.wait(lock);
+        continue;
+      }
+      f.running = true;
+      const std::uint64_t generation = ++f.started;
+      lock.unlock();
+      const std::error_code ec = fsync_directory(dir);
+      lock.lock();
+      f.running = false;
+      f.completed = generation;
+      if (ec) {
+        f.failed = generation;
+        f.error = ec;
+      }
+      cv_.notify_all();
+    }
+    // Any failure of a sync that was to cover us counts (conservative: the
+    // caller takes its file back and the message is tried again).
+    const std::error_code result = f.failed >= need ? f.error : std::error_code{};
+    if (--f.waiting == 0 && !f.running) folders_.erase(dir.string());
+    return result;
+  }
+
+ private:
+  struct Folder {
+    std::uint64_t started = 0;    // syncs begun
+    std::uint64_t completed = 0;  // the last one that ended (they run one at a time)
+    std::uint64_t failed = 0;     // the last one that failed
+    std::error_code error;
+    bool running = false;
+    std::size_t waiting = 0;
+  };
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::map<std::string, Folder> folders_;
+};
+
+FolderSyncs& folder_syncs() {
+  static FolderSyncs syncs;
+  return syncs;
 }
 
 // mkdir -p with mode 0700; each folder created is made durable in its parent,
@@ -55,7 +109,7 @@ std::error_code make_dirs(const fs::path& dir) {
   if (::mkdir(dir.c_str(), 0700) != 0) {
     return errno == EEXIST ? std::error_code{} : errno_code();
   }
-  return fsync_dir(dir.has_parent_path() ? dir.parent_path() : fs::path("."));
+  return fsync_directory(dir.has_parent_path() ? dir.parent_path() : fs::path("."));
 }
 
 // The Maildir spec asks for '/' and ':' in the host name to be encoded, since
@@ -161,7 +215,7 @@ Placed place(const fs::path& mailbox, const std::string& name, std::string_view 
     return Placed::exists;
   }
   if (ec) return Placed::failed;
-  if ((ec = fsync_dir(mailbox / "new"))) {
+  if ((ec = folder_syncs().sync(mailbox / "new"))) {
     // Not known to be durable: take it back so a retry does not duplicate.
     ::unlink(dest.c_str());
     return Placed::failed;

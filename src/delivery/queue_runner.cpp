@@ -148,7 +148,7 @@ struct QueueRunner::Impl {
         log_event(e);
       }
       if (result.retry_at && !stopping) core.add(*job, *result.retry_at);
-      if (result.recorded_local) unrecorded.erase(job->message_id);
+      if (result.recorded_local || result.message_done) unrecorded.erase(job->message_id);
       if (result.record_failed) unrecorded.insert(job->message_id);
       cv.notify_all();
     }
@@ -181,6 +181,7 @@ struct QueueRunner::Impl {
     std::optional<Clock::time_point> retry_at;
     bool recorded_local = false;  // local results are durable in the queue
     bool record_failed = false;
+    bool message_done = false;  // nothing left pending (or the message is gone)
   };
 
   std::mutex& lock_for(const std::string& id) {
@@ -210,6 +211,7 @@ struct QueueRunner::Impl {
     JobResult out;
     const std::string& id = job.message_id;
     std::optional<QueuedMessage> loaded = spool.load(id);
+    out.message_done = !loaded;
     if (!loaded || loaded->held) return out;  // gone, or held until released
     QueuedMessage& m = *loaded;
 
@@ -343,6 +345,9 @@ struct QueueRunner::Impl {
       return out;
     }
     if (!remote) out.recorded_local = true;
+    out.message_done =
+        std::none_of(recorded.recipients.begin(), recorded.recipients.end(),
+                     [](const auto& r) { return r.state == RecipientState::pending; });
     if (!failed_now.empty() && !bounce(recorded, data, failed_now, false)) {
       // The failures are recorded as owed: the next attempt sends the
       // bounce (and only the bounce, for them).

@@ -1,11 +1,9 @@
 #include "message/header_section.hpp"
 
+#include "core/text.hpp"
+
 namespace postern::message {
 namespace {
-
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 // ftext (RFC 5322 §3.6.8): printable ASCII except ':'.
 bool is_ftext(char c) {
@@ -24,14 +22,6 @@ std::string_view field_name(std::string_view line) {
   return line.substr(0, n);
 }
 
-bool equal_ci(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 bool has_header(std::string_view message, std::string_view name) {
@@ -46,7 +36,7 @@ bool has_header(std::string_view message, std::string_view name) {
         message.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) return false;  // end of the header section
-    if (equal_ci(field_name(line), name)) return true;
+    if (iequals(field_name(line), name)) return true;
     if (eol == std::string_view::npos) break;
     pos = eol + 1;
   }

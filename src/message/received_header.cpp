@@ -47,6 +47,7 @@ std::string received_header(const ReceivedInfo& info) {
                               info.protocol, clean(info.id, false));
   std::string details =
       fmt::format("listener {} role {}", clean(info.listener, false), clean(info.role, false));
+  if (!info.session.empty()) details += " session " + clean(info.session, false);
   if (!info.tls_version.empty()) {
     details += fmt::format("; {} cipher {}", clean(info.tls_version, false),
                            clean(info.tls_cipher, false));

@@ -12,7 +12,8 @@ struct ReceivedInfo {
   std::string client_ip;
   std::string hostname;     // ours
   std::string protocol;     // SMTP, ESMTP, ESMTPS, ESMTPA, ESMTPSA (RFC 3848)
-  std::string id;           // session id
+  std::string id;           // queue id (the session id when none is known)
+  std::string session;      // session id, in the comment; empty: left out
   std::string listener;     // "127.0.0.1:2587"
   std::string role;         // "submission"
   std::string tls_version;  // empty without TLS
@@ -30,7 +31,8 @@ std::string protocol_name(bool esmtp, bool tls, bool authenticated);
 // A complete "Received: ..." header ending in CRLF:
 //   Received: from <helo> ([<ip>])
 //   	by <hostname> (postern) with <protocol> id <id>
-//   	(listener <listener> role <role>[; <tls> cipher <cipher>][; authenticated user <u>])
+//   	(listener <listener> role <role>[ session <s>][; <tls> cipher <cipher>]
+//   	[; authenticated user <u>])
 //   	for <rcpt>; <date>
 // Client-supplied text is cleaned of control characters and of characters
 // that would end a comment early, and bounded, so no line can exceed the

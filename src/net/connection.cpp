@@ -80,12 +80,13 @@ bool in_networks(const std::vector<config::Network>& networks, const std::string
 class Driver {
  public:
   Driver(tcp::socket& socket, const config::ListenerConfig& listener, SharedState& shared,
-         smtp::ServerSession& session, std::string session_id)
+         smtp::ServerSession& session, std::string session_id, std::string client)
       : socket_(socket),
         listener_(listener),
         shared_(shared),
         session_(session),
         id_(std::move(session_id)),
+        client_(std::move(client)),
         timer_(socket.get_executor()),
         watchdog_(socket.get_executor()) {}
 
@@ -107,7 +108,8 @@ class Driver {
       if (!session_.wants_input()) {
         // Every asynchronous action is awaited inside carry_out_actions, so
         // a paused session here is a bug in the session; fail closed.
-        obs::error("internal", "session={} error=\"session paused without an action\"", id_);
+        obs::error("internal", "session={} client={} error=\"session paused without an action\"",
+                   id_, client_);
         break;
       }
       std::error_code ec;
@@ -230,7 +232,7 @@ class Driver {
   asio::awaitable<bool> handshake() {
     auto ctx = shared_.tls();
     if (!ctx) {
-      obs::error("tls", "session={} error=\"no TLS certificate loaded\"", id_);
+      obs::error("tls", "session={} client={} error=\"no TLS certificate loaded\"", id_, client_);
       session_.tls_failed();
       close_reason_ = "tls unavailable";
       co_return false;
@@ -255,7 +257,8 @@ class Driver {
             " hint=\"the client spoke plaintext to a TLS port; it should use implicit TLS here "
             "or the STARTTLS port\"";
       }
-      obs::warning("tls", "session={} result=failed error=\"{}\"{}", id_, obs::sanitize(msg), hint);
+      obs::warning("tls", "session={} client={} result=failed error=\"{}\"{}", id_, client_,
+                   obs::sanitize(msg), hint);
       tls_.reset();  // nothing more can be said on a broken TLS stream
       session_.tls_failed();
       close_reason_ = "tls handshake failed";
@@ -351,18 +354,19 @@ class Driver {
     const std::size_t stored_size = commit.data.size();
     spool::Spool& spool = shared_.spool;
     auto result = co_await await_callback<spool::SubmitResult>(ex, [&spool, &commit](auto done) {
-      spool.submit(std::move(commit.envelope), std::move(commit.data), std::move(done));
+      spool.submit(std::move(commit.envelope), std::move(commit.data), std::move(done),
+                   std::move(commit.queue_id));
     });
     if (result.error) {
       obs::error("spool",
-                 "session={} result=failed error=\"{}\" action=\"answered 452; check "
-                 "disk space and permissions of the spool directory\"",
-                 id_, result.error.message());
+                 "session={} client={} result=failed error=\"{}\" action=\"answered 452; "
+                 "check disk space and permissions of the spool directory\"",
+                 id_, client_, result.error.message());
       session_.message_failed(result.error.message());
       co_return;
     }
-    obs::event("queued", "id={} session={} from=<{}> nrcpt={} size={}{}", result.queue_id, id_,
-               obs::sanitize(from), nrcpt, stored_size, signed_for);
+    obs::event("queued", "id={} session={} client={} from=<{}> nrcpt={} size={}{}", result.queue_id,
+               id_, client_, obs::sanitize(from), nrcpt, stored_size, signed_for);
     session_.message_committed(result.queue_id);
   }
 
@@ -382,6 +386,7 @@ class Driver {
   SharedState& shared_;
   smtp::ServerSession& session_;
   std::string id_;
+  std::string client_;        // the client's address, on every line of the session
   asio::steady_timer timer_;  // the pause after a failed AUTH
   asio::steady_timer watchdog_;
   Clock::time_point deadline_ = Clock::time_point::max();
@@ -417,6 +422,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const config::Listene
   settings.client_port = remote.port();
   settings.client_in_relay_networks = in_networks(shared.relay_networks, ip);
   settings.now = std::chrono::system_clock::now();
+  settings.allocate_queue_id = [&spool = shared.spool] { return spool.allocate_id(); };
 
   const auto admission = shared.limiter.acquire(ip);
   switch (admission) {
@@ -437,7 +443,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const config::Listene
   std::string reason;
   {
     smtp::ServerSession session(std::move(settings), *directory);
-    Driver driver(socket, listener, shared, session, id);
+    Driver driver(socket, listener, shared, session, id, ip);
     co_await (driver.run() || driver.watch());
     reason = std::string(driver.close_reason());
   }

@@ -338,6 +338,7 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
         std::chrono::duration_cast<std::chrono::microseconds>(origin.when.time_since_epoch())
             .count();
     origin.unique = fmt::format("{}.{}.{:08x}.sendmail", micros, ++submissions, salt);
+    origin.queue_id = shared.spool.allocate_id();
     auto prepared =
         control::prepare_local_submission(decoder.envelope(), decoder.message(), origin,
                                           *shared.directory(), shared.limits.max_recipients);
@@ -380,9 +381,10 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
     }
     const std::size_t size = data.size();
     spool::Spool& spool = shared.spool;
-    auto result =
-        co_await await_callback<spool::SubmitResult>(ex, [&spool, &envelope, &data](auto done) {
-          spool.submit(std::move(envelope), std::move(data), std::move(done));
+    auto result = co_await await_callback<spool::SubmitResult>(
+        ex, [&spool, &envelope, &data, &origin](auto done) {
+          spool.submit(std::move(envelope), std::move(data), std::move(done),
+                       std::move(origin.queue_id));
         });
     if (result.error) {
       obs::error("spool", "origin=sendmail uid={} result=failed error=\"{}\"", uid,

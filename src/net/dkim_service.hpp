@@ -3,13 +3,13 @@
 //
 // Where signing runs, decided from measurements (bench/micro
 // dkim_sign_bench, CPU time on the 2-core development machine): a 4 KiB
-// message costs 64 us with Ed25519 and 373 us with RSA-2048, a 64 KiB one
-// 289 us with Ed25519; the body goes through canonicalisation and SHA-256
-// at about 270 MB/s (a 36 MB message: ~130 ms). There is one event loop
+// message costs 58 us with Ed25519 and 366 us with RSA-2048, a 64 KiB one
+// 193 us with Ed25519; the body goes through canonicalisation and SHA-256
+// at about 430 MB/s (a 36 MB message: ~85 ms). There is one event loop
 // per core, so a pool adds no throughput, only fairness; handing a message
 // over costs two thread switches, which for a small Ed25519-signed message
 // is about what the signing costs. So messages up to kInlineBytes signed
-// with Ed25519 keys only are signed on the loop (at most ~0.3 ms); with an
+// with Ed25519 keys only are signed on the loop (at most ~0.2 ms); with an
 // RSA key, or larger, they go to the pool, so the other sessions of the
 // loop do not wait behind them.
 #pragma once

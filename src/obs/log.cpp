@@ -13,7 +13,9 @@ namespace {
 std::shared_ptr<spdlog::logger>& logger() {
   static std::shared_ptr<spdlog::logger> instance = [] {
     auto l = spdlog::stderr_logger_mt("postern");
-    l->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+    // Local time with its UTC offset (ISO 8601): the line says when it
+    // happened without knowing the server's time zone.
+    l->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
     return l;
   }();
   return instance;

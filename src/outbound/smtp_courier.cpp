@@ -430,9 +430,7 @@ SmtpCourier::Attempt SmtpCourier::attempt_fresh(const Target& target,
     pool_.release(target.host);
     a.kind = Attempt::Kind::session_failed;
     a.error = e.failure.reason;
-    a.tls_failure =
-        e.failure.stage == Stage::tls_handshake ||
-        (e.failure.stage == Stage::starttls && !e.failure.reason.starts_with("TLS required"));
+    a.tls_failure = e.failure.stage == Stage::tls_handshake || e.failure.stage == Stage::starttls;
     if (e.failure.stage == Stage::auth && settings.credentials) {
       obs::warning("auth_outbound", "id={} host={} user={} result=failed reason=\"{}\"", message.id,
                    a.where, obs::sanitize(settings.credentials->user), obs::sanitize(a.error));

@@ -126,14 +126,6 @@ std::string Mailbox::text() const {
   return out;
 }
 
-std::string ascii_lower(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 std::optional<Path> parse_path(std::string_view text, bool utf8) {
   if (text.size() < 2 || text.front() != '<' || text.back() != '>') return std::nullopt;
   if (text.size() > kMaxPath + 2) return std::nullopt;

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/text.hpp"
+
 namespace postern::policy {
 
 struct Mailbox {
@@ -33,7 +35,7 @@ std::optional<Path> parse_path(std::string_view text, bool utf8);
 // without a trailing dot.
 std::string normalized_address(const Mailbox& mailbox);
 
-// Lowercases ASCII letters; used for domain comparison.
-std::string ascii_lower(std::string_view text);
+// Lowercases ASCII letters; used for domain comparison (core/text.hpp).
+using postern::ascii_lower;
 
 }  // namespace postern::policy

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <ctime>
 
+#include "message/date.hpp"
+#include "message/line_endings.hpp"
 #include "sasl/sasl.hpp"
 
 namespace postern::probe {
@@ -13,25 +15,6 @@ namespace {
 
 bool is_ascii(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x80 && c != 0; });
-}
-
-// LF or CRLF (or a lone CR) in, CRLF out.
-std::string crlf_lines(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 40);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\r') {
-      out += "\r\n";
-      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-    } else if (c == '\n') {
-      out += "\r\n";
-    } else {
-      out += c;
-    }
-  }
-  if (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0) out += "\r\n";
-  return out;
 }
 
 // Header values must not carry line breaks of their own (header injection).
@@ -83,7 +66,8 @@ std::string text_part_headers(const std::string& body) {
 }
 
 std::string text_part_body(const std::string& body) {
-  const std::string lines = crlf_lines(body);
+  // An empty body is still one (empty) line.
+  const std::string lines = body.empty() ? std::string("\r\n") : message::to_crlf_lines(body);
   return is_ascii(body) ? lines : base64_lines(lines);
 }
 
@@ -115,22 +99,6 @@ std::string encode_header_text(std::string_view text) {
     i = end;
   }
   return out;
-}
-
-std::string rfc5322_date(std::chrono::system_clock::time_point when) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(when);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  static constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
-                                                       "Thu", "Fri", "Sat"};
-  static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000",
-                kDays[static_cast<std::size_t>(tm.tm_wday)], tm.tm_mday,
-                kMonths[static_cast<std::size_t>(tm.tm_mon)], tm.tm_year + 1900, tm.tm_hour,
-                tm.tm_min, tm.tm_sec);
-  return buf;
 }
 
 std::string guess_content_type(std::string_view filename) {
@@ -189,7 +157,7 @@ bool parse_header_option(std::string_view text, std::pair<std::string, std::stri
 
 std::string build_message(const MessageSpec& spec) {
   std::string m;
-  m += "Date: " + rfc5322_date(spec.date) + "\r\n";
+  m += "Date: " + message::rfc5322_date(spec.date) + "\r\n";
   m += "Message-ID: <" + spec.unique + "@" + domain_of(spec.from) + ">\r\n";
   m += "From: " + one_line(spec.from) + "\r\n";
   std::string to;

@@ -38,9 +38,6 @@ std::string build_message(const MessageSpec& spec);
 // inside a UTF-8 sequence; ASCII text comes back unchanged.
 std::string encode_header_text(std::string_view text);
 
-// RFC 5322 §3.3 date-time in UTC: "Mon, 23 Nov 2026 03:45:23 +0000".
-std::string rfc5322_date(std::chrono::system_clock::time_point when);
-
 // The content type for a file name, by extension; application/octet-stream
 // when unknown.
 std::string guess_content_type(std::string_view filename);

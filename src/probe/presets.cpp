@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/text.hpp"
+
 namespace postern::probe {
 namespace {
 
@@ -171,13 +173,6 @@ std::vector<Preset> build() {
   return all;
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 bool all_of(std::string_view s, int (*pred)(int)) {
   return !s.empty() &&
          std::all_of(s.begin(), s.end(), [pred](unsigned char c) { return pred(c) != 0; });
@@ -228,7 +223,7 @@ std::optional<std::uint16_t> port_number(const std::string& text) {
 std::optional<Preset> find_preset(std::string_view text, std::string& why) {
   why.clear();
   // name[:region][:port]
-  std::string name = lower(text);
+  std::string name = ascii_lower(text);
   std::optional<std::uint16_t> port;
   if (const std::size_t last = name.rfind(':'); last != std::string::npos) {
     if (const auto p = port_number(name.substr(last + 1))) {

@@ -21,7 +21,7 @@
 #include "probe/certificate_check.hpp"
 #include "probe/diagnosis.hpp"
 #include "probe/probe.hpp"
-#include "probe/queue_id.hpp"
+#include "probe/reply_queue_id.hpp"
 #include "probe/transcript.hpp"
 #include "sasl/sasl.hpp"
 #include "smtp/reply_reader.hpp"

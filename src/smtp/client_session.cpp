@@ -133,7 +133,8 @@ struct ClientSession::Impl {
         return;
       }
       if (settings.tls == TlsPolicy::required) {
-        fail(Stage::starttls, "TLS required but the server does not offer STARTTLS", false, true);
+        fail(Stage::tls_unavailable, "TLS required but the server does not offer STARTTLS", false,
+             true);
         return;
       }
       if (settings.credentials) {

@@ -94,7 +94,10 @@ struct RecipientReply {
 
 // Where a connection-level failure happened; the courier uses it to decide
 // between the next MX host, a plaintext retry and giving up.
-enum class Stage { banner, ehlo, starttls, tls_handshake, auth, rset, protocol };
+// tls_unavailable: our policy requires TLS and the server does not offer
+// STARTTLS (a verdict on the host, not a failed attempt at TLS, so it is
+// never a reason to retry in plaintext).
+enum class Stage { banner, ehlo, starttls, tls_unavailable, tls_handshake, auth, rset, protocol };
 
 // ---- Actions ---------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 #include "smtp/command_parser.hpp"
 
+#include "core/text.hpp"
+
 #include <algorithm>
 #include <limits>
 
@@ -69,7 +71,7 @@ bool for_each_param(std::string_view text, ParamError& error, F&& handle) {
     const auto eq = item.find('=');
     Param p;
     p.name = item.substr(0, eq);
-    p.keyword = to_upper(p.name);
+    p.keyword = ascii_upper(p.name);
     if (eq != std::string_view::npos) {
       p.value = item.substr(eq + 1);
       p.has_value = true;
@@ -90,25 +92,17 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
-std::string to_upper(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
-
 CommandLine split_command(std::string_view line) {
   const auto space = line.find(' ');
   CommandLine c;
-  c.verb = to_upper(line.substr(0, space));
+  c.verb = ascii_upper(line.substr(0, space));
   if (space != std::string_view::npos) c.args = line.substr(space + 1);
   return c;
 }
 
 bool starts_with_keyword(std::string_view args, std::string_view keyword) {
   args = trim(args);
-  return args.size() >= keyword.size() && to_upper(args.substr(0, keyword.size())) == keyword;
+  return args.size() >= keyword.size() && ascii_upper(args.substr(0, keyword.size())) == keyword;
 }
 
 std::optional<PathArgument> split_path_argument(std::string_view args, std::string_view keyword) {
@@ -153,7 +147,7 @@ std::optional<MailParams> parse_mail_params(std::string_view text, ParamError& e
       if (!n || m.size) return bad();
       m.size = *n;
     } else if (p.keyword == "BODY") {  // RFC 6152 §2
-      const std::string v = to_upper(p.value);
+      const std::string v = ascii_upper(p.value);
       if (seen_body || (v != "7BIT" && v != "8BITMIME")) return bad();
       seen_body = true;
       m.eight_bit = v == "8BITMIME";
@@ -161,7 +155,7 @@ std::optional<MailParams> parse_mail_params(std::string_view text, ParamError& e
       if (p.has_value || m.smtputf8) return bad();
       m.smtputf8 = true;
     } else if (p.keyword == "RET") {  // RFC 3461 §4.3
-      const std::string v = to_upper(p.value);
+      const std::string v = ascii_upper(p.value);
       if (seen_ret || (v != "FULL" && v != "HDRS")) return bad();
       seen_ret = true;
       m.ret = v;
@@ -190,7 +184,7 @@ std::optional<RcptParams> parse_rcpt_params(std::string_view text, ParamError& e
   bool seen_notify = false, seen_orcpt = false;
   const bool ok = for_each_param(text, error, [&](const Param& p) {
     if (p.keyword == "NOTIFY") {  // RFC 3461 §4.1
-      const std::string v = to_upper(p.value);
+      const std::string v = ascii_upper(p.value);
       bool valid = !seen_notify && !v.empty();
       if (valid && v != "NEVER") {
         std::size_t pos = 0;
@@ -236,7 +230,7 @@ std::optional<BdatArgs> parse_bdat_args(std::string_view args) {
   if (!size) return std::nullopt;
   b.size = *size;
   if (space != std::string_view::npos) {
-    if (to_upper(trim(args.substr(space + 1))) != "LAST") return std::nullopt;
+    if (ascii_upper(trim(args.substr(space + 1))) != "LAST") return std::nullopt;
     b.last = true;
   }
   return b;
@@ -247,7 +241,7 @@ std::optional<AuthArgs> parse_auth_args(std::string_view args) {
   if (args.empty()) return std::nullopt;
   const auto space = args.find(' ');
   AuthArgs a;
-  a.mechanism = to_upper(args.substr(0, space));
+  a.mechanism = ascii_upper(args.substr(0, space));
   if (space != std::string_view::npos) {
     const auto initial = trim(args.substr(space + 1));
     if (initial.empty() || initial.find(' ') != std::string_view::npos) return std::nullopt;

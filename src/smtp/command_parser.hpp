@@ -20,7 +20,6 @@ CommandLine split_command(std::string_view line);
 
 // Strips spaces and tabs at both ends.
 std::string_view trim(std::string_view text);
-std::string to_upper(std::string_view text);
 
 // True when `args` (leading blanks ignored) begins with `keyword`,
 // case-insensitively: "from:<a@b>" begins with "FROM:".

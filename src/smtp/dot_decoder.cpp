@@ -90,21 +90,4 @@ std::size_t DotDecoder::feed(std::string_view in, std::string& out, std::size_t 
   return i;
 }
 
-std::string normalize_line_endings(std::string_view in) {
-  std::string out;
-  out.reserve(in.size() + in.size() / 64);
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    const char c = in[i];
-    if (c == '\r') {
-      out += "\r\n";
-      if (i + 1 < in.size() && in[i + 1] == '\n') ++i;
-    } else if (c == '\n') {
-      out += "\r\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 }  // namespace postern::smtp

@@ -30,8 +30,4 @@ class DotDecoder {
   bool overflowed_ = false;
 };
 
-// Replaces every bare CR and bare LF with CRLF (for BDAT content, which has
-// no dot-stuffing but must not carry bare line ends either).
-std::string normalize_line_endings(std::string_view in);
-
 }  // namespace postern::smtp

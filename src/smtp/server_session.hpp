@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -59,6 +60,10 @@ struct SessionSettings {
   // When non-empty the session answers start() with this 421 text and closes
   // (global or per-IP session limit, server shutting down).
   std::string refuse_with;
+  // A fresh queue id for the message being committed, named in the
+  // Received header (the spool's allocate_id()). Unset: the session id is
+  // named instead and the spool picks the queue id.
+  std::function<std::string()> allocate_queue_id;
 };
 
 // ---- Actions: what the driver must do ------------------------------------
@@ -100,6 +105,7 @@ struct LookupRecipient {
 struct CommitMessage {
   Envelope envelope;
   std::string data;
+  std::string queue_id;  // the id the Received header names; empty: the spool picks
   bool sign = false;
 };
 

@@ -133,7 +133,12 @@ void ServerSession::Impl::commit(std::string data) {
   r.client_ip = s_.client_ip;
   r.hostname = s_.hostname;
   r.protocol = message::protocol_name(esmtp_, tls_active_, !user_.empty());
-  r.id = s_.session_id;
+  // The queue id is taken now, before the message is stored, so that the
+  // header can name it (as Postfix's does) and a header leads to the log
+  // lines; the 250 still waits for the commit (SPEC §1.4).
+  std::string queue_id = s_.allocate_queue_id ? s_.allocate_queue_id() : std::string();
+  r.id = queue_id.empty() ? s_.session_id : queue_id;
+  r.session = s_.session_id;
   r.listener = s_.listener;
   r.role = std::string(to_string(s_.role));
   if (tls_active_) {
@@ -163,7 +168,7 @@ void ServerSession::Impl::commit(std::string data) {
   // Mail that leaves on behalf of our users or trusted networks is signed
   // (SPEC §1.7); mail arriving from the world for our users is not.
   const bool sign = s_.role == Role::submission || !user_.empty() || s_.client_in_relay_networks;
-  actions_.emplace_back(CommitMessage{envelope_, std::move(data), sign});
+  actions_.emplace_back(CommitMessage{envelope_, std::move(data), std::move(queue_id), sign});
 }
 
 void ServerSession::Impl::message_committed(std::string_view id) {

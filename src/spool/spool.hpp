@@ -80,8 +80,16 @@ class Spool {
   // thread before submit returns). The callback must not block. After
   // shutdown() (or on a read-only spool) `done` runs at once on the calling
   // thread with an error, since nothing can be stored any more.
-  virtual void submit(Envelope envelope, std::string data,
-                      std::function<void(SubmitResult)> done) = 0;
+  //
+  // `id`, when not empty, comes from allocate_id(): the SMTP session names
+  // the queue id in the Received header it writes (as Postfix does), so the
+  // id must exist before the message is stored. Empty: the spool picks one.
+  virtual void submit(Envelope envelope, std::string data, std::function<void(SubmitResult)> done,
+                      std::string id = {}) = 0;
+
+  // Thread-safe. A fresh queue id, unique and in arrival order like the
+  // ones submit() picks. An id that is never submitted is simply unused.
+  virtual std::string allocate_id() = 0;
 
   // Every message currently in the queue (used at start-up to resume work
   // and by `postern queue list`).

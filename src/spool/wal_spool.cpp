@@ -69,9 +69,10 @@ void WalSpool::start() {
   writer_ = std::thread([this] { writer_loop(); });
 }
 
-void WalSpool::submit(Envelope envelope, std::string data, std::function<void(SubmitResult)> done) {
+void WalSpool::submit(Envelope envelope, std::string data, std::function<void(SubmitResult)> done,
+                      std::string id) {
   Pending p;
-  p.message.id = ids_.next();
+  p.message.id = id.empty() ? ids_.next() : std::move(id);
   p.message.arrival = Clock::now();
   p.message.next_attempt = p.message.arrival;
   p.message.size = data.size();

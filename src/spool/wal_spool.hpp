@@ -20,6 +20,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/fd.hpp"
 #include "obs/log.hpp"
 #include "spool/crc32.hpp"
 #include "spool/queue_id.hpp"
@@ -58,40 +59,6 @@ bool has_pending(const QueuedMessage& m);
 std::error_code pwritev_all(int fd, std::vector<iovec>& iov, std::uint64_t offset);
 std::error_code pwrite_all(int fd, std::string_view bytes, std::uint64_t offset);
 iovec iov_of(std::string_view s);
-
-// Closes a descriptor on scope exit.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd(Fd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = other.fd_;
-      other.fd_ = -1;
-    }
-    return *this;
-  }
-  int get() const { return fd_; }
-  // Closes now, reporting the error (close can report a deferred write error).
-  std::error_code close() {
-    std::error_code ec;
-    if (fd_ >= 0 && ::close(fd_) != 0) ec = errno_code();
-    fd_ = -1;
-    return ec;
-  }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 struct Segment {
   std::string name;         // file name under queue/
@@ -136,7 +103,9 @@ class WalSpool final : public Spool {
   WalSpool& operator=(const WalSpool&) = delete;
 
   void start();
-  void submit(Envelope envelope, std::string data, std::function<void(SubmitResult)> done) override;
+  void submit(Envelope envelope, std::string data, std::function<void(SubmitResult)> done,
+              std::string id) override;
+  std::string allocate_id() override { return ids_.next(); }
   std::vector<QueuedMessage> list() override;
   std::optional<QueuedMessage> load(const std::string& id) override;
   bool read_data(const std::string& id, std::string& out) override;

@@ -17,6 +17,7 @@
 #include <memory>
 
 #include "core/durable_file.hpp"
+#include "core/text.hpp"
 
 namespace postern::tls {
 namespace {
@@ -77,13 +78,6 @@ std::string name_text(const X509_NAME* name) {
   if (!bio) return {};
   X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253);
   return bio_to_string(bio.get());
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 }  // namespace
@@ -251,10 +245,10 @@ CertificateReport inspect(const fs::path& cert_path, const fs::path& key_path) {
 }
 
 bool names_cover(const std::vector<std::string>& names, std::string_view host) {
-  std::string h = lower(host);
+  std::string h = ascii_lower(host);
   if (!h.empty() && h.back() == '.') h.pop_back();
   for (const auto& raw : names) {
-    const std::string n = lower(raw);
+    const std::string n = ascii_lower(raw);
     if (n == h) return true;
     if (n.size() > 2 && n[0] == '*' && n[1] == '.') {
       const auto dot = h.find('.');

@@ -171,7 +171,15 @@ def test_print_default_is_a_working_configuration(tmp_path):
         "127.0.0.1:2025", "127.0.0.1:2587", "127.0.0.1:2465", "127.0.0.1:2525"]
     conf = tmp_path / "postern.toml"
     conf.write_text(result.stdout)
-    # As a file (not embedded) the missing certificate is now an error.
+    # Saved as a file it passes as it is (issue 18): the certificate under
+    # data_dir is generated on the first start, and check says so.
     checked = run_check("--config", str(conf))
+    assert checked.returncode == 0, checked.stdout
+    assert "will generate a self-signed pair on the first start" in checked.stdout
+    # A certificate elsewhere is the operator's: missing, it is an error.
+    elsewhere = tmp_path / "elsewhere.toml"
+    elsewhere.write_text(result.stdout.replace(f'cert = "{parsed["tls"]["cert"]}"',
+                                               f'cert = "{tmp_path}/nowhere/cert.pem"'))
+    checked = run_check("--config", str(elsewhere))
     assert checked.returncode == 1, checked.stdout
     assert "cannot be used: no such file" in checked.stdout

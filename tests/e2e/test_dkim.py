@@ -218,6 +218,15 @@ def test_two_from_fields_are_refused_with_a_clear_reply(world):
     assert w.verify(w.received(1)[0]) == [("e1", "ed25519-sha256", True)]
 
 
+def test_sendmail_with_two_from_fields_exits_65(world):
+    w = world([("example.test", "e1", "ed25519")])
+    out = subprocess.run([POSTERN, "sendmail", "--config", str(w.server.config_path), "-t"],
+                         input=(f"From: {ALICE}\nFrom: x@example.test\nTo: {RCPT}\n\nx\n").encode(),
+                         capture_output=True, timeout=60 * SLOW)
+    assert out.returncode == 65, out
+    assert b"2 From: header fields" in out.stderr, out.stderr
+
+
 def test_mail_from_other_domains_and_unsigned_clients_is_not_signed(world):
     w = world([("example.test", "e1", "ed25519")])
     w.relay_in((f"From: someone@elsewhere.test\r\nSubject: s\r\n\r\nx\r\n").encode(),

@@ -202,3 +202,28 @@ def test_a_crash_leaves_a_stale_socket_that_the_next_start_replaces(make_server)
     assert r.returncode == 3 and "nobody answers on" in r.stderr
     srv.start()
     assert queue(srv, "flush").returncode == 0
+
+
+def test_delete_all_and_by_sender_or_recipient(make_server):
+    srv = make_server()
+    block_mailbox(srv, ALICE)
+    block_mailbox(srv, BOB)
+    for sender, rcpt in (("one@elsewhere.test", ALICE), ("one@elsewhere.test", BOB),
+                         ("two@elsewhere.test", ALICE), ("three@other.test", BOB)):
+        with smtp(srv.port("relay_plain")) as client:
+            client.sendmail(sender, [rcpt], message(sender, rcpt, subject="to delete"))
+    wait_deferred(srv, 4)
+    r = queue(srv, "delete", "--sender", "ONE@elsewhere.test")
+    assert r.returncode == 0 and "2 message(s)" in r.stdout, r.stdout + r.stderr
+    assert sorted(m["sender"] for m in listing(srv)) == ["three@other.test", "two@elsewhere.test"]
+    r = queue(srv, "hold", "--recipient", "@example.test")
+    assert r.returncode == 0 and "2 message(s)" in r.stdout, r.stdout + r.stderr
+    assert all(m["held"] for m in listing(srv))
+    r = queue(srv, "delete", "--recipient", "nobody@example.test")
+    assert r.returncode == 0 and "no message matches" in r.stdout
+    r = queue(srv, "delete", "--all")
+    assert r.returncode == 0 and "2 message(s)" in r.stdout, r.stdout + r.stderr
+    assert listing(srv) == []
+    # Both ways of naming messages at once, or none, is a usage mistake.
+    assert queue(srv, "delete").returncode == 2
+    assert queue(srv, "delete", "--all", "0123456789ABCDEF").returncode == 2

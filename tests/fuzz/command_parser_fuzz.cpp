@@ -3,6 +3,7 @@
 // them: one line of client input.
 #include <cstdint>
 
+#include "core/text.hpp"
 #include "fuzz_input.hpp"
 #include "policy/address.hpp"
 #include "smtp/command_parser.hpp"
@@ -37,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   smtp::parse_bdat_args(cmd.args);
   if (const auto auth = smtp::parse_auth_args(cmd.args)) {
-    FUZZ_CHECK(smtp::to_upper(auth->mechanism) == auth->mechanism);
+    FUZZ_CHECK(ascii_upper(auth->mechanism) == auth->mechanism);
   }
   smtp::starts_with_keyword(cmd.args, "FROM:");
   return 0;

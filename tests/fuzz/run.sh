@@ -16,7 +16,12 @@ build="${POSTERN_FUZZ_BUILD:-$root/build-fuzz}"
 jobs="${POSTERN_FUZZ_JOBS:-2}"
 
 if [[ ! -f "$build/build.ninja" ]]; then
-  CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  # -O1 and line tables only: quick to build, still fast to run, and the
+  # sanitizers' reports name file and line.
+  launcher=()
+  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_CXX_FLAGS_RELEASE="-O1 -gline-tables-only" "${launcher[@]}" \
     -DPOSTERN_FUZZ=ON -DPOSTERN_TESTS=OFF -DPOSTERN_BENCH=OFF >/dev/null
 fi
 

@@ -1,6 +1,7 @@
 #include "mailauth/dkim/canonicalize.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace postern::mailauth::dkim {
 namespace {
@@ -56,9 +57,12 @@ BodyCanonicalizer::BodyCanonicalizer(Canon canon, Sink sink, std::optional<std::
     : canon_(canon), sink_(std::move(sink)), limit_(limit) {}
 
 void BodyCanonicalizer::emit(std::string_view bytes) {
-  for (char c : bytes) {
+  while (!bytes.empty()) {
     if (used_ == sizeof buffer_) flush();
-    buffer_[used_++] = c;
+    const std::size_t n = std::min(bytes.size(), sizeof buffer_ - used_);
+    std::memcpy(buffer_ + used_, bytes.data(), n);
+    used_ += n;
+    bytes.remove_prefix(n);
   }
 }
 
@@ -90,7 +94,29 @@ void BodyCanonicalizer::content(char c) {
 }
 
 void BodyCanonicalizer::update(std::string_view bytes) {
-  for (char c : bytes) {
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const char c = bytes[i];
+    // Fast path: a run of octets that are neither line ends nor (relaxed)
+    // white space is content as it stands, copied in one piece. In relaxed,
+    // a single SP between two such octets stays as it is, so it does not
+    // end the run.
+    if (!pending_cr_ && c != '\r' && c != '\n' && !(canon_ == Canon::relaxed && is_wsp(c))) {
+      std::size_t end = i + 1;
+      while (end < bytes.size()) {
+        const char d = bytes[end];
+        if (d == '\r' || d == '\n') break;
+        if (canon_ == Canon::relaxed && is_wsp(d)) {
+          const bool lone_space = d == ' ' && end + 1 < bytes.size() && !is_wsp(bytes[end + 1]) &&
+                                  bytes[end + 1] != '\r' && bytes[end + 1] != '\n';
+          if (!lone_space) break;
+        }
+        ++end;
+      }
+      content(c);
+      emit(bytes.substr(i + 1, end - i - 1));
+      i = end - 1;
+      continue;
+    }
     if (pending_cr_) {
       pending_cr_ = false;
       if (c == '\n') {

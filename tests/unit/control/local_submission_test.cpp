@@ -29,6 +29,14 @@ TEST(LocalSubmission, AddsReceivedDateAndMessageIdToALfMessage) {
                      "To: bob@example.test\r\nSubject: hi\r\n\r\nline\r\n");
 }
 
+TEST(LocalSubmission, ReceivedNamesTheQueueId) {
+  LocalOrigin o = origin();
+  o.queue_id = "1K21Q8ZZNW200PKW";
+  EXPECT_TRUE(prepare_local_message("Subject: x\n\nbody\n", o)
+                  .starts_with("Received: from local (uid 33)\r\n\tby mx.example.test (postern "
+                               "sendmail) id 1K21Q8ZZNW200PKW;\r\n\t"));
+}
+
 TEST(LocalSubmission, KeepsExistingDateAndMessageId) {
   const std::string in =
       "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\nmessage-id: <x@y>\r\n\r\nbody\r\n";

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "message/date.hpp"
 #include "tools/mime_report.hpp"
 
 namespace postern::delivery {
@@ -232,7 +233,7 @@ TEST(DsnXtext, Decodes) {
 }
 
 TEST(DsnDate, Rfc5322) {
-  EXPECT_EQ(rfc5322_date(Clock::from_time_t(0)), "Thu, 01 Jan 1970 00:00:00 +0000");
+  EXPECT_EQ(message::rfc5322_date(Clock::from_time_t(0)), "Thu, 01 Jan 1970 00:00:00 +0000");
 }
 
 }  // namespace

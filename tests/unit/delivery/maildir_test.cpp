@@ -7,6 +7,7 @@
 #include <mutex>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "unit/spool/spool_test_util.hpp"
 
@@ -189,6 +190,40 @@ TEST(MaildirOnce, RefusesNamesThatAreNotOneComponent) {
               std::errc::invalid_argument)
         << bad;
   }
+}
+
+}  // namespace
+}  // namespace postern::delivery
+
+namespace postern::delivery {
+namespace {
+
+// Concurrent deliveries into one Maildir share the fsyncs of new/ (group
+// commit): every one of them still ends with its file in new/ and nothing
+// left in tmp/.
+TEST(MaildirOnce, ConcurrentDeliveriesIntoOneFolderAllLand) {
+  TempDir dir;
+  const fs::path box = dir.path() / "example.com" / "alice";
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::vector<std::string> errors;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        const MaildirResult r = deliver_once_to_maildir(
+            box, maildir_unique_name(1, "Q" + std::to_string(t), static_cast<std::size_t>(i)),
+            false, "b@x", "a@y", "x\r\n");
+        if (r.error || r.already) {
+          std::lock_guard lock(mu);
+          errors.push_back(r.error ? r.error.message() : "already");
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  EXPECT_EQ(files_in(box / "new").size(), 160u);
+  EXPECT_TRUE(files_in(box / "tmp").empty());
 }
 
 }  // namespace

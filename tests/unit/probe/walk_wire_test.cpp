@@ -2,7 +2,7 @@
 // 250 names. (What the first bytes say is smtp/wire_detect, tested there.)
 #include <gtest/gtest.h>
 
-#include "probe/queue_id.hpp"
+#include "probe/reply_queue_id.hpp"
 #include "probe/transcript.hpp"
 
 namespace postern::probe {

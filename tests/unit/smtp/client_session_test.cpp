@@ -133,7 +133,7 @@ TEST(ClientSession, TlsRequiredButNotOfferedFailsTransiently) {
          {{kBanner, "EHLO mx.example.test\r\n"}, {kEhloPlain, "QUIT\r\n"}},
          [](const DialogueRun& run) {
            ASSERT_TRUE(run.failed);
-           EXPECT_EQ(run.failed->stage, Stage::starttls);
+           EXPECT_EQ(run.failed->stage, Stage::tls_unavailable);
            EXPECT_FALSE(run.failed->permanent);
            EXPECT_NE(run.failed->reason.find("TLS required"), std::string::npos);
            EXPECT_TRUE(run.done.empty());

@@ -1,5 +1,5 @@
-// DotDecoder and normalize_line_endings (RFC 5321 §4.1.1.4, §4.5.2) and the
-// SMTP smuggling variants, both on the decoder and through a whole session.
+// DotDecoder (RFC 5321 §4.1.1.4, §4.5.2; line-end normalising is tested in
+// tests/unit/message) and the SMTP smuggling variants, on the decoder and through a whole session.
 #include "smtp/dot_decoder.hpp"
 
 #include <gtest/gtest.h>
@@ -124,12 +124,6 @@ TEST(DotDecoder, ResetStartsOver) {
   out.clear();
   EXPECT_EQ(d.feed(".\r\n", out, 100), 3u);
   EXPECT_TRUE(d.done());
-}
-
-TEST(NormalizeLineEndings, BareCrAndLf) {
-  EXPECT_EQ(normalize_line_endings("a\nb\rc\r\nd\r"), "a\r\nb\r\nc\r\nd\r\n");
-  EXPECT_EQ(normalize_line_endings("\r\r\n\n"), "\r\n\r\n\r\n");
-  EXPECT_EQ(normalize_line_endings(""), "");
 }
 
 // The same variants through the whole session: the smuggled transaction is

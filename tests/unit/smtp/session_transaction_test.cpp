@@ -113,6 +113,25 @@ TEST(SessionRcpt, MaxRecipientsAtTheLimitAndOneOver) {
   EXPECT_EQ(o.commits[0].envelope.recipients.size(), 3u);
 }
 
+// Postfix names the queue id in its Received header, so a header leads to
+// the log lines; ours is allocated before the commit and handed to the
+// spool with the message, and the 250 still waits for the commit.
+TEST(SessionData, ReceivedNamesTheQueueIdTheSpoolWillUse) {
+  auto s = relay();
+  // The harness replays the dialogue split in many ways; each replay must
+  // see the same id.
+  s.allocate_queue_id = [] { return std::string("0QUEUEID1"); };
+  const auto o = expect_dialogue(
+      s, cat(kEhlo, {"C: MAIL FROM:<a@remote.example>", "S: 250", "C: RCPT TO:<alice@example.com>",
+                     "S: 250", "C: DATA", "S: 354", "C: Subject: hello", "C: ", "C: body", "C: .",
+                     "S: 250 2.0.0 Ok: queued as Q1"}));
+  ASSERT_EQ(o.commits.size(), 1u);
+  EXPECT_EQ(o.commits[0].queue_id, "0QUEUEID1");
+  EXPECT_NE(o.commits[0].data.find("with ESMTP id 0QUEUEID1\r\n"), std::string::npos)
+      << o.commits[0].data;
+  EXPECT_NE(o.commits[0].data.find("session S1"), std::string::npos) << o.commits[0].data;
+}
+
 // A recipient named again in the same transaction, in any case of its
 // domain, is accepted and delivered once; the local
 // part keeps its case (RFC 5321 §2.4), so Alice@ is another recipient.

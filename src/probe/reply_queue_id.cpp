@@ -1,16 +1,12 @@
-#include "probe/queue_id.hpp"
+#include "probe/reply_queue_id.hpp"
 
 #include <cctype>
 #include <vector>
 
+#include "core/text.hpp"
+
 namespace postern::probe {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::vector<std::string_view> words(std::string_view s) {
   std::vector<std::string_view> out;
@@ -67,7 +63,7 @@ bool plausible_id(std::string_view w) {
 }  // namespace
 
 std::string find_queue_id(std::string_view reply_text) {
-  const std::string low = lower(reply_text);
+  const std::string low = ascii_lower(reply_text);
   const std::vector<std::string_view> w = words(reply_text);
   const std::vector<std::string_view> lw = words(low);
 
@@ -102,7 +98,8 @@ std::string find_queue_id(std::string_view reply_text) {
   }
   // Amazon SES and others: "Ok <id>" and nothing else.
   const std::vector<std::string_view> rest = words(strip_codes(reply_text));
-  if (rest.size() == 2 && lower(rest[0]) == "ok" && plausible_id(rest[1]) && rest[1].size() >= 12) {
+  if (rest.size() == 2 && ascii_lower(rest[0]) == "ok" && plausible_id(rest[1]) &&
+      rest[1].size() >= 12) {
     return trim_id(rest[1]);
   }
   return "";

@@ -1,0 +1,161 @@
+#include "config/effective.hpp"
+
+#include <fmt/format.h>
+
+namespace postern::config {
+namespace {
+
+std::string toml_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      out += fmt::format("\\u{:04x}", u);
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string duration(std::chrono::seconds s) {
+  return toml_string(fmt::format("{}s", s.count()));
+}
+
+template <typename T>
+std::string list(const std::vector<T>& items, auto&& render) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += render(items[i]);
+  }
+  return out + "]";
+}
+
+// Collects `key = value` lines of one table, each marked when defaulted.
+class Writer {
+ public:
+  Writer(const Config& config, const EffectiveOptions& options)
+      : config_(config), options_(options) {}
+
+  void table(std::string_view name) {
+    table_ = std::string(name);
+    table_printed_ = false;
+  }
+
+  void key(std::string_view name, const std::string& value) {
+    const std::string full = table_.empty() ? std::string(name) : table_ + "." + std::string(name);
+    const bool set = config_.lines.count(full) > 0 || config_.embedded;
+    if (options_.only_set && !set) return;
+    if (!table_.empty() && !table_printed_) {
+      out_ += "\n[" + table_ + "]\n";
+      table_printed_ = true;
+    }
+    out_ += fmt::format("{} = {}{}\n", name, value, set ? "" : "  # default");
+  }
+
+  // An optional key that is not set: shown as a comment (TOML has no
+  // "unset", and an empty string would not load back).
+  void unset(std::string_view name) {
+    if (options_.only_set) return;
+    if (!table_.empty() && !table_printed_) {
+      out_ += "\n[" + table_ + "]\n";
+      table_printed_ = true;
+    }
+    out_ += fmt::format("# {} is not set  # default\n", name);
+  }
+
+  void optional(std::string_view name, const std::string& value) {
+    if (value.empty()) return unset(name);
+    key(name, toml_string(value));
+  }
+
+  void raw(const std::string& text) { out_ += text; }
+  std::string take() { return std::move(out_); }
+
+ private:
+  const Config& config_;
+  const EffectiveOptions& options_;
+  std::string table_;
+  bool table_printed_ = false;
+  std::string out_;
+};
+
+}  // namespace
+
+std::string render_effective(const Config& c, const EffectiveOptions& options) {
+  Writer w(c, options);
+  w.raw(fmt::format("# postern effective configuration, from {}\n",
+                    c.embedded ? std::string("the embedded default") : c.source.string()));
+  if (!options.only_set) w.raw("# keys marked \"# default\" are not in the file\n");
+  w.key("hostname", toml_string(c.hostname));
+  w.key("data_dir", toml_string(c.data_dir.string()));
+  w.key("local_domains", list(c.local_domains, [](const auto& d) { return toml_string(d); }));
+  w.key("relay_networks",
+        list(c.relay_networks, [](const auto& n) { return toml_string(n.text); }));
+
+  w.table("tls");
+  w.key("cert", toml_string(c.tls.cert.string()));
+  w.key("key", toml_string(c.tls.key.string()));
+
+  w.table("auth");
+  w.key("users_file", toml_string(c.auth.users_file.string()));
+
+  w.table("limits");
+  w.key("max_message_size", std::to_string(c.limits.max_message_size));
+  w.key("max_recipients", std::to_string(c.limits.max_recipients));
+  w.key("idle_timeout", duration(c.limits.idle_timeout));
+  w.key("max_sessions", std::to_string(c.limits.max_sessions));
+  w.key("max_sessions_per_ip", std::to_string(c.limits.max_sessions_per_ip));
+  w.key("max_errors", std::to_string(c.limits.max_errors));
+
+  const DeliveryConfig& d = c.delivery;
+  w.table("delivery");
+  w.optional("resolver", d.resolver);
+  w.key("remote_port", std::to_string(d.remote_port));
+  w.key("tls", toml_string(d.tls));
+  w.key("tls_fallback_plaintext", d.tls_fallback_plaintext ? "true" : "false");
+  w.optional("smarthost", d.smarthost);
+  w.key("smarthost_tls", toml_string(d.smarthost_tls));
+  w.optional("smarthost_user", d.smarthost_user);
+  // The value itself stays out: this output ends up in tickets and chats.
+  if (!d.smarthost_password.empty()) w.key("smarthost_password", "\"(set; not shown)\"");
+  w.optional("smarthost_password_file", d.smarthost_password_file.string());
+  w.optional("smarthost_ca_file", d.smarthost_ca_file.string());
+  w.key("fallback_ports",
+        list(d.fallback_ports, [](std::uint16_t p) { return std::to_string(p); }));
+  w.key("retry_initial", duration(d.retry_initial));
+  w.key("retry_max", duration(d.retry_max));
+  w.key("max_queue_lifetime", duration(d.max_queue_lifetime));
+  w.key("connect_timeout", duration(d.connect_timeout));
+  w.key("command_timeout", duration(d.command_timeout));
+  w.key("max_connections", std::to_string(d.max_connections));
+  w.key("max_connections_per_destination", std::to_string(d.max_connections_per_destination));
+  if (!d.tls_policy.empty()) {
+    w.raw("\n[delivery.tls_policy]\n");
+    for (const auto& [domain, policy] : d.tls_policy) {
+      w.raw(fmt::format("{} = {}\n", toml_string(domain), toml_string(policy)));
+    }
+  }
+
+  w.table("log");
+  w.key("target", toml_string(c.log.target));
+
+  if (c.unsafe_ack_before_fsync) {
+    w.table("spool");
+    w.key("unsafe_ack_before_fsync", "true");
+  }
+
+  for (const auto& l : c.listeners) {
+    w.raw(fmt::format("\n[[listener]]\naddress = {}\nrole    = {}\ntls     = {}\n",
+                      toml_string(l.address), toml_string(to_string(l.role)),
+                      toml_string(to_string(l.tls))));
+    if (l.insecure) w.raw("insecure = true\n");
+  }
+  return w.take();
+}
+
+}  // namespace postern::config

@@ -13,7 +13,8 @@ if [[ "${1:-}" == "--test" ]]; then
              python3-dnslib python3-aiosmtpd clang-format iproute2 fail2ban
              testssl.sh prometheus systemd man-db debhelper dpkg-dev lintian
              python3-dkim opendkim opendkim-tools python3-spf
-             clang libclang-rt-14-dev)  # clang + libFuzzer runtime: tests/fuzz/run.sh
+             clang libclang-rt-14-dev  # clang + libFuzzer runtime: tests/fuzz/run.sh
+             dovecot-core dovecot-imapd dovecot-lmtpd)
 fi
 
 missing=()
@@ -25,4 +26,13 @@ if ((${#missing[@]})); then
   SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # The Dovecot tests start their own instances (tests/tools/dovecot.py);
+  # the system instance the package starts on a systemd machine would only
+  # hold ports 143/993 and /run/dovecot, as the Postfix one would hold 25
+  # (bench/run.sh). Only when we just installed it: an operator's own
+  # Dovecot is left alone.
+  if [[ " ${missing[*]} " == *" dovecot-core "* ]] && command -v systemctl >/dev/null &&
+     [[ -d /run/systemd/system ]]; then
+    $SUDO systemctl disable --now dovecot.service dovecot.socket 2>/dev/null || true
+  fi
 fi

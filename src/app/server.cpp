@@ -29,6 +29,8 @@
 #include "delivery/queue_runner.hpp"
 #include "dns/resolver.hpp"
 #include "metrics/registry.hpp"
+#include "dovecot/dovecot_client.hpp"
+#include "dovecot/dovecot_directory.hpp"
 #include "net/auth_service.hpp"
 #include "net/control_server.hpp"
 #include "net/listeners.hpp"
@@ -36,6 +38,7 @@
 #include "net/shared_state.hpp"
 #include "net/tls_context.hpp"
 #include "obs/log.hpp"
+#include "outbound/lmtp_courier.hpp"
 #include "outbound/smtp_courier.hpp"
 #include "service/descriptors.hpp"
 #include "service/privileges.hpp"
@@ -73,6 +76,19 @@ delivery::RunnerSettings make_runner_settings(const config::Config& config) {
   resolver_options.server = config.delivery.resolver;
   r.remote = std::make_shared<outbound::SmtpCourier>(
       config, std::shared_ptr<dns::Resolver>(dns::Resolver::create(resolver_options)));
+  {
+    std::string why;
+    const auto local = config::parse_local_target(config.delivery.local, why);
+    if (local && local->kind != config::LocalTarget::Kind::maildir) {
+      outbound::LmtpOptions lmtp;
+      lmtp.target = *local;
+      lmtp.hostname = config.hostname;
+      lmtp.connect_timeout = config.delivery.connect_timeout;
+      lmtp.command_timeout = config.delivery.command_timeout;
+      r.local = std::make_shared<outbound::LmtpCourier>(std::move(lmtp));
+      obs::event("delivery", "local={}", local->text());
+    }
+  }
   return r;
 }
 
@@ -108,6 +124,11 @@ struct Server::Impl {
   // server does not start; on reload the previous book stays (SPEC §1.11).
   // Callers hold reload_mu or run before the loops do.
   void rebuild_directory(bool starting = false) {
+    if (shared->dovecot()) {
+      // Mailboxes are Dovecot's users: RCPT asks its userdb (SPEC §1.12).
+      shared->set_directory(std::make_shared<dovecot::DovecotDirectory>(config.local_domains));
+      return;
+    }
     aliases_stamp = addresses::FileStamp::of(config.addresses.aliases_file);
     srs_stamp = addresses::FileStamp::of(config.addresses.srs_secret_file);
     addresses::LoadedBook loaded = addresses::load_address_book(config, auth->addresses());
@@ -368,8 +389,19 @@ int Server::run() {
                  "on a crash; this setting is for benchmarks only\"");
   }
   s.spool = spool::Spool::open(config.spool_dir(), spool_options);
-  s.auth = std::make_unique<net::AuthService>(config.auth.users_file, 1);
+  std::shared_ptr<dovecot::DovecotClient> dovecot_client;
+  if (config.auth.backend == "dovecot") {
+    dovecot::ClientOptions options;
+    options.auth_socket = config.auth.dovecot_auth_socket;
+    options.userdb_socket = dovecot::userdb_socket_beside(options.auth_socket);
+    dovecot_client = std::make_shared<dovecot::DovecotClient>(std::move(options));
+    obs::event("dovecot", "auth_socket={} userdb_socket={}",
+               dovecot_client->options().auth_socket.string(),
+               dovecot_client->options().userdb_socket.string());
+  }
+  s.auth = std::make_unique<net::AuthService>(config.auth.users_file, 1, dovecot_client);
   s.shared = std::make_unique<net::SharedState>(config, max_sessions, *s.auth, *s.spool);
+  s.shared->set_dovecot(dovecot_client);
   // Two signing threads: an RSA signature is a few hundred microseconds of
   // CPU (net/dkim_service.hpp says which messages go to them).
   s.dkim = std::make_unique<net::DkimService>(outgoing_signer(config), 2);
@@ -471,6 +503,7 @@ int Server::run() {
   // Commits still in flight post their results to the (stopped) loops, so
   // the spool finishes before the loops go away.
   s.spool->shutdown();
+  if (auto d = s.shared->dovecot()) d->stop();
   s.loops.clear();
   s.control.reset();
   obs::event("stopped", "hostname={}", config.hostname);

@@ -44,6 +44,10 @@ struct TlsConfig {
 
 struct AuthConfig {
   std::filesystem::path users_file;
+  // "file" (users_file) or "dovecot": credentials and recipients are
+  // checked by Dovecot on dovecot_auth_socket (SPEC §1.12).
+  std::string backend = "file";
+  std::filesystem::path dovecot_auth_socket;
 };
 
 struct DeliveryConfig {
@@ -75,6 +79,9 @@ struct DeliveryConfig {
   // Extra CA certificates (PEM) trusted for the smarthost's certificate, on
   // top of the system store: for a provider or hub with a private CA.
   std::filesystem::path smarthost_ca_file;
+  // Local mailboxes: "maildir" or "lmtp:unix:PATH" / "lmtp:HOST:PORT"
+  // (config/local_target.hpp), relative socket paths already resolved.
+  std::string local = "maildir";
 };
 
 // [addresses] (SPEC §1.9, docs/addresses.md).
@@ -96,6 +103,8 @@ struct AddressesConfig {
                                    const std::vector<std::string>& local_domains) const;
   std::string effective_default_domain(const std::string& hostname,
                                        const std::vector<std::string>& local_domains) const;
+};
+
 // [metrics] address = "127.0.0.1:9325": Prometheus exposition; empty = off.
 struct MetricsConfig {
   std::string address;  // as written

@@ -208,6 +208,7 @@ std::vector<Problem> lint(const Config& config) {
   lint_storage(config, out);
   lint_identity(config, out);
   lint_delivery(config, out);
+  lint_dovecot(config, out);
   lint_dkim(config, out);
   return out;
 }

@@ -32,7 +32,7 @@ inline constexpr std::string_view kTopKeys[] = {
     "hostname", "data_dir", "local_domains", "relay_networks", "tls",  "auth",     "listener",
     "limits",   "delivery", "log",           "spool",          "dkim", "addresses", "user", "metrics"};
 inline constexpr std::string_view kTlsKeys[] = {"cert", "key"};
-inline constexpr std::string_view kAuthKeys[] = {"users_file"};
+inline constexpr std::string_view kAuthKeys[] = {"users_file", "backend", "dovecot_auth_socket"};
 inline constexpr std::string_view kListenerKeys[] = {"address", "role", "tls", "insecure"};
 inline constexpr std::string_view kLimitsKeys[] = {"max_message_size",    "max_recipients",
                                                    "idle_timeout",        "max_sessions",
@@ -55,7 +55,8 @@ inline constexpr std::string_view kDeliveryKeys[] = {"resolver",
                                                      "connect_timeout",
                                                      "command_timeout",
                                                      "max_connections",
-                                                     "max_connections_per_destination"};
+                                                     "max_connections_per_destination",
+                                                     "local"};
 inline constexpr std::string_view kLogKeys[] = {"target"};
 inline constexpr std::string_view kSpoolKeys[] = {"unsafe_ack_before_fsync"};
 inline constexpr std::string_view kAddressesKeys[] = {
@@ -155,6 +156,9 @@ class Loader {
   void load_addresses(const toml::table& root);
   void load_service(const toml::table& root);  // top-level `user`
   void load_metrics(const toml::table& root);
+  // [auth] backend, dovecot_auth_socket and [delivery] local (SPEC §1.12),
+  // after load_auth and load_delivery, which accept the keys.
+  void load_dovecot(const toml::table& root);
   // [[dkim]]: each key read and checked (load_dkim.cpp).
   void load_dkim(const toml::table& root);
 

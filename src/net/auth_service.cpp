@@ -15,6 +15,12 @@ AuthService::AuthService(std::filesystem::path users_file, std::size_t threads)
   reload_if_changed();
 }
 
+AuthService::AuthService(std::filesystem::path users_file, std::size_t threads,
+                         std::shared_ptr<dovecot::DovecotClient> dovecot)
+    : AuthService(std::move(users_file), threads) {
+  dovecot_ = std::move(dovecot);
+}
+
 AuthService::~AuthService() {
   pool_.join();
 }
@@ -52,6 +58,64 @@ std::vector<std::string> AuthService::addresses() const {
 
 void AuthService::verify(std::string client_ip, std::string user, std::string password,
                          std::function<void(Result)> done) {
+  Attempt attempt;
+  attempt.client_ip = std::move(client_ip);
+  attempt.mechanism = "PLAIN";
+  verify(std::move(attempt), std::move(user), std::move(password), std::move(done));
+}
+
+void AuthService::verify(Attempt attempt, std::string user, std::string password,
+                         std::function<void(Result)> done) {
+  if (dovecot_) {
+    // The throttle stands in front of Dovecot exactly as in front of the
+    // users file: a refused client never reaches it, failures count,
+    // a success clears the count. Dovecot's own answer decides the rest.
+    const auto now = auth::AuthThrottle::Clock::now();
+    const auto verdict = throttle_.check(attempt.client_ip, user, now);
+    if (verdict.refused) {
+      sodium_memzero(password.data(), password.size());
+      Result result;
+      result.outcome = smtp::AuthOutcome::throttled;
+      return done(result);
+    }
+    dovecot::AuthRequest request;
+    request.mechanism = attempt.mechanism;
+    request.user = user;
+    request.password = std::move(password);
+    request.client_ip = attempt.client_ip;
+    request.local_ip = attempt.local_ip;
+    request.secured = attempt.secured;
+    sodium_memzero(password.data(), password.size());
+    dovecot_->authenticate(
+        std::move(request), [this, ip = attempt.client_ip, user, delay = verdict.delay,
+                             done = std::move(done)](dovecot::AuthAnswer answer) {
+          Result result;
+          switch (answer.verdict) {
+            case dovecot::AuthVerdict::ok:
+              throttle_.record_success(ip, user);
+              result.outcome = smtp::AuthOutcome::ok;
+              result.user = std::move(answer.user);
+              break;
+            case dovecot::AuthVerdict::invalid:
+              throttle_.record_failure(ip, user, auth::AuthThrottle::Clock::now());
+              result.outcome = smtp::AuthOutcome::invalid;
+              result.delay = delay;
+              break;
+            case dovecot::AuthVerdict::pending:
+            case dovecot::AuthVerdict::temporary:
+              // Dovecot's trouble, not the client's guess: not counted.
+              obs::warning("dovecot",
+                           "what=auth client={} user=\"{}\" result=unavailable error=\"{}\" "
+                           "action=\"answered 454\"",
+                           ip, obs::sanitize(user), obs::sanitize(answer.reason));
+              result.outcome = smtp::AuthOutcome::temporary_failure;
+              break;
+          }
+          done(std::move(result));
+        });
+    return;
+  }
+  const std::string client_ip = std::move(attempt.client_ip);
   std::shared_ptr<const auth::UserStore> store;
   {
     std::lock_guard lock(mu_);

@@ -1,6 +1,8 @@
-// Checks SMTP AUTH credentials off the event loop: argon2id verification is
-// deliberately slow, so it runs on a small thread pool, behind the failure
-// throttle. The users file is re-read when it changes on disk.
+// Checks SMTP AUTH credentials off the event loop, behind the failure
+// throttle. Two backends ([auth] backend): "file", the users file with
+// argon2id (deliberately slow, so on a small thread pool; re-read when it
+// changes on disk), and "dovecot", Dovecot's auth-client socket (SPEC
+// §1.12), asked asynchronously by dovecot::DovecotClient.
 #pragma once
 
 #include <asio/thread_pool.hpp>
@@ -12,6 +14,7 @@
 
 #include "auth/throttle.hpp"
 #include "auth/user_store.hpp"
+#include "dovecot/dovecot_client.hpp"
 #include "smtp/server_session.hpp"
 
 namespace postern::net {
@@ -19,6 +22,9 @@ namespace postern::net {
 class AuthService {
  public:
   AuthService(std::filesystem::path users_file, std::size_t threads);
+  // With a Dovecot client, credentials go to Dovecot instead of the file.
+  AuthService(std::filesystem::path users_file, std::size_t threads,
+              std::shared_ptr<dovecot::DovecotClient> dovecot);
   ~AuthService();
 
   // Re-reads the users file when its modification time changed. Returns true
@@ -29,9 +35,19 @@ class AuthService {
   struct Result {
     smtp::AuthOutcome outcome = smtp::AuthOutcome::invalid;
     std::chrono::milliseconds delay{0};  // answer only after this delay
+    std::string user;  // the verifier's name for the user (Dovecot's user=); may be empty
+  };
+  // What Dovecot is told about the attempt besides the credentials.
+  struct Attempt {
+    std::string client_ip;
+    std::string local_ip;
+    std::string mechanism;  // "PLAIN" or "LOGIN", passed through to Dovecot
+    bool secured = false;   // the session runs over TLS
   };
   // Calls `done` from a pool thread. `password` is moved in and wiped after use.
   void verify(std::string client_ip, std::string user, std::string password,
+              std::function<void(Result)> done);
+  void verify(Attempt attempt, std::string user, std::string password,
               std::function<void(Result)> done);
 
  private:
@@ -41,6 +57,7 @@ class AuthService {
   std::filesystem::file_time_type mtime_{};
   bool had_file_ = false;
   auth::AuthThrottle throttle_;
+  std::shared_ptr<dovecot::DovecotClient> dovecot_;
   asio::thread_pool pool_;
 };
 

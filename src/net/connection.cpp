@@ -193,6 +193,9 @@ class Driver {
         } else if (auto* verify = std::get_if<smtp::VerifyCredentials>(&action)) {
           if (!co_await flush()) co_return false;
           co_await verify_credentials(*verify);
+        } else if (auto* lookup = std::get_if<smtp::LookupRecipient>(&action)) {
+          if (!co_await flush()) co_return false;
+          co_await lookup_recipient(*lookup);
         } else if (auto* commit = std::get_if<smtp::CommitMessage>(&action)) {
           if (!co_await flush()) co_return false;
           co_await commit_message(*commit);
@@ -281,23 +284,59 @@ class Driver {
 
   asio::awaitable<void> verify_credentials(smtp::VerifyCredentials& request) {
     auto ex = co_await asio::this_coro::executor;
-    const std::string ip = ip_text(socket_.remote_endpoint());
+    AuthService::Attempt attempt;
+    std::error_code ec;
+    attempt.client_ip = ip_text(socket_.remote_endpoint(ec));
+    attempt.local_ip = ip_text(socket_.local_endpoint(ec));
+    attempt.mechanism = request.mechanism;
+    attempt.secured = tls_.has_value();
     AuthService& auth = shared_.auth;
     auto result =
-        co_await await_callback<AuthService::Result>(ex, [&auth, &ip, &request](auto done) {
-          auth.verify(ip, std::move(request.user), std::move(request.password), std::move(done));
+        co_await await_callback<AuthService::Result>(ex, [&auth, &attempt, &request](auto done) {
+          auth.verify(std::move(attempt), std::move(request.user), std::move(request.password),
+                      std::move(done));
         });
     if (result.delay.count() > 0) {
       // Slow down a client that keeps guessing (SPEC §1.3).
       timer_.expires_after(result.delay);
-      std::error_code ec;
       co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
     if (result.outcome == smtp::AuthOutcome::throttled) metrics::rate_limit_hit("auth_failures");
     if (result.outcome != smtp::AuthOutcome::temporary_failure) {
       metrics::auth_result(result.outcome == smtp::AuthOutcome::ok);
     }
-    session_.credentials_result(result.outcome);
+    session_.credentials_result(result.outcome, result.user);
+  }
+
+  // RCPT for a local domain whose mailboxes live in Dovecot (SPEC §1.12).
+  asio::awaitable<void> lookup_recipient(const smtp::LookupRecipient& request) {
+    auto client = shared_.dovecot();
+    if (!client) {
+      // A Directory that says "ask" without a client to ask is a wiring
+      // bug; 451 is the answer that cannot lose mail.
+      session_.recipient_result(smtp::RecipientLookup::temporary_failure);
+      co_return;
+    }
+    auto ex = co_await asio::this_coro::executor;
+    const std::string address = request.address;
+    auto answer = co_await await_callback<dovecot::LookupAnswer>(
+        ex, [&client, &address](auto done) { client->lookup_user(address, std::move(done)); });
+    switch (answer.verdict) {
+      case dovecot::UserVerdict::exists:
+        session_.recipient_result(smtp::RecipientLookup::exists);
+        break;
+      case dovecot::UserVerdict::not_found:
+        session_.recipient_result(smtp::RecipientLookup::not_found);
+        break;
+      case dovecot::UserVerdict::pending:
+      case dovecot::UserVerdict::temporary:
+        obs::warning("dovecot",
+                     "what=userdb session={} to=<{}> result=unavailable error=\"{}\" "
+                     "action=\"answered 451\"",
+                     id_, obs::sanitize(address), obs::sanitize(answer.reason));
+        session_.recipient_result(smtp::RecipientLookup::temporary_failure);
+        break;
+    }
   }
 
   asio::awaitable<void> commit_message(smtp::CommitMessage& commit) {

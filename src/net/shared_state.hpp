@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "dovecot/dovecot_client.hpp"
 #include "net/auth_service.hpp"
 #include "net/dkim_service.hpp"
 #include "net/session_limiter.hpp"
@@ -66,6 +67,15 @@ class SharedState {
     std::lock_guard lock(mu_);
     directory_ = std::move(d);
   }
+  // Set when [auth] backend = "dovecot": recipients are looked up there.
+  std::shared_ptr<dovecot::DovecotClient> dovecot() const {
+    std::lock_guard lock(mu_);
+    return dovecot_;
+  }
+  void set_dovecot(std::shared_ptr<dovecot::DovecotClient> d) {
+    std::lock_guard lock(mu_);
+    dovecot_ = std::move(d);
+  }
   // Null when no certificate is configured or it failed to load.
   std::shared_ptr<asio::ssl::context> tls() const {
     std::lock_guard lock(mu_);
@@ -81,6 +91,7 @@ class SharedState {
   std::shared_ptr<const SessionPolicy> policy_;
   std::shared_ptr<const policy::Directory> directory_;
   std::shared_ptr<asio::ssl::context> tls_;
+  std::shared_ptr<dovecot::DovecotClient> dovecot_;
 };
 
 }  // namespace postern::net

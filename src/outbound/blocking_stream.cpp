@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -88,6 +89,47 @@ std::unique_ptr<BlockingStream> BlockingStream::connect(const std::string& ip, s
     if (st != IoStatus::ok || so_error != 0) {
       kind = so_error == ECONNREFUSED ? ConnectError::refused : ConnectError::other;
       error = so_error ? std::strerror(so_error) : "connect failed";
+      return nullptr;
+    }
+  }
+  kind = ConnectError::none;
+  return stream;
+}
+
+std::unique_ptr<BlockingStream> BlockingStream::connect_unix(const std::string& path,
+                                                             std::chrono::milliseconds timeout,
+                                                             ConnectError& kind,
+                                                             std::string& error, int cancel_fd) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    kind = ConnectError::other;
+    error = "socket path too long: " + path;
+    return nullptr;
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    kind = ConnectError::other;
+    error = std::strerror(errno);
+    return nullptr;
+  }
+  std::unique_ptr<BlockingStream> stream(new BlockingStream(fd, cancel_fd));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    const int err = errno;
+    if (err != EINPROGRESS && err != EAGAIN) {
+      kind = err == ECONNREFUSED || err == ENOENT ? ConnectError::refused : ConnectError::other;
+      error = path + ": " + std::strerror(err);
+      return nullptr;
+    }
+    // The listener's backlog is full: wait for room, within the deadline.
+    const IoStatus st = stream->wait(true, Clock::now() + timeout);
+    int so_error = 0;
+    socklen_t so_len = sizeof so_error;
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &so_len);
+    if (st != IoStatus::ok || so_error != 0) {
+      kind = st == IoStatus::timeout ? ConnectError::timeout : ConnectError::other;
+      error = path + ": " + (so_error ? std::strerror(so_error) : "connect failed");
       return nullptr;
     }
   }

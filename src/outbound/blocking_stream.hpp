@@ -38,6 +38,12 @@ class BlockingStream {
                                                  std::chrono::milliseconds timeout,
                                                  ConnectError& kind, std::string& error,
                                                  int cancel_fd = -1);
+  // The same on a UNIX stream socket (LMTP to Dovecot's lmtp socket). A
+  // missing socket or nobody listening is `refused`.
+  static std::unique_ptr<BlockingStream> connect_unix(const std::string& path,
+                                                      std::chrono::milliseconds timeout,
+                                                      ConnectError& kind, std::string& error,
+                                                      int cancel_fd = -1);
   ~BlockingStream();
   BlockingStream(const BlockingStream&) = delete;
   BlockingStream& operator=(const BlockingStream&) = delete;

@@ -29,6 +29,10 @@ class Directory {
   // The full address "RCPT TO:<Postmaster>" (no domain, RFC 5321 §4.1.1.3)
   // stands for; empty when the directory knows none.
   virtual std::string postmaster() const { return {}; }
+  // True when mailboxes live in an outside user database (Dovecot's
+  // userdb): mailbox_exists() cannot answer without I/O, so the session
+  // asks the driver with a LookupRecipient action instead.
+  virtual bool mailboxes_are_remote() const { return false; }
 };
 
 }  // namespace postern::policy

@@ -21,6 +21,7 @@ RcptVerdict check_recipient(const Path& path, const Directory& directory, bool m
                      directory.is_local_domain(ascii_lower(m.domain));
   if (local) {
     if (path.source_route || routes_elsewhere(m)) return RcptVerdict::relay_denied;
+    if (directory.mailboxes_are_remote()) return RcptVerdict::lookup;
     return directory.mailbox_exists(m.text()) ? RcptVerdict::accept : RcptVerdict::unknown_user;
   }
   if (!may_relay) return RcptVerdict::relay_denied;

@@ -11,6 +11,7 @@ enum class RcptVerdict {
   accept,
   unknown_user,  // local domain, no such mailbox: 550 5.1.1
   relay_denied,  // not ours and the client may not relay: 554 5.7.1
+  lookup,        // local domain, mailboxes in an outside user database: ask it
 };
 
 // `may_relay` is true for authenticated clients and clients in

@@ -115,7 +115,7 @@ struct ClientSession::Impl {
   }
 
   void send_ehlo() {
-    send("EHLO " + settings.helo_name + "\r\n");
+    send((settings.lmtp ? "LHLO " : "EHLO ") + settings.helo_name + "\r\n");
     state = State::ehlo;
   }
 
@@ -182,7 +182,7 @@ struct ClientSession::Impl {
         if (r.code == 250) {
           caps = parse_capabilities(r);
           after_greeting();
-        } else if (r.code >= 500 && r.code < 600) {
+        } else if (r.code >= 500 && r.code < 600 && !settings.lmtp) {
           // RFC 5321 §3.2: a server that does not know EHLO still knows HELO.
           send("HELO " + settings.helo_name + "\r\n");
           state = State::helo;
@@ -377,6 +377,13 @@ struct ClientSession::Impl {
             discard_body_reply = true;
           } else {
             send(encode_data(message.data));
+            if (settings.lmtp) {
+              // RFC 2033 §4.2: one reply for each recipient RCPT accepted.
+              for (std::size_t i = 0; i < accepted.size(); ++i) {
+                if (accepted[i]) expected.emplace_back(Expect::body_end, i);
+              }
+              return;
+            }
           }
           expected.emplace_back(Expect::body_end, 0);
           return;
@@ -385,6 +392,16 @@ struct ClientSession::Impl {
         finish();
         return;
       case Expect::body_end:
+        if (settings.lmtp && !discard_body_reply) {
+          // This reply is for one recipient: 2xx delivered, 4xx retried,
+          // 5xx bounced, whatever the others get.
+          Outcome o = outcome_of(r.code);
+          if (o == Outcome::delivered && r.code / 100 != 2) o = Outcome::transient;
+          results[index] = RecipientReply{o, r.summary()};
+          decided[index] = true;
+          if (expected.empty()) finish();
+          return;
+        }
         if (!discard_body_reply) settle_accepted(r);
         finish();
         return;

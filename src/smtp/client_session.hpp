@@ -50,6 +50,10 @@ struct ClientSettings {
   bool tls_active = false;  // implicit TLS: the connection is encrypted already
   // When set, AUTH is mandatory and happens only over TLS.
   std::optional<Credentials> credentials;
+  // LMTP (RFC 2033) instead of SMTP: LHLO instead of EHLO (no HELO
+  // fallback), and after the final dot one reply per recipient that RCPT
+  // accepted, in RCPT order (§4.2), each deciding its own recipient.
+  bool lmtp = false;
 };
 
 // What the server said it supports in its EHLO reply (RFC 5321 §4.1.1.1).

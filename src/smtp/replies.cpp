@@ -21,6 +21,8 @@ std::string_view subject_detail(Status status) {
       return "1.7";
     case Status::sender_valid:
       return "1.0";
+    case Status::system_other:
+      return "3.0";
     case Status::system_storage:
       return "3.1";
     case Status::message_too_big:
@@ -214,6 +216,10 @@ Reply header_sender_not_owned(std::string_view field, std::string_view address) 
 Reply user_unknown(std::string_view address) {
   return make_reply(550, Status::bad_mailbox,
                     fmt::format("<{}>: Recipient address rejected: User unknown", address));
+}
+Reply recipient_lookup_failed(std::string_view address) {
+  return make_reply(451, Status::system_other,
+                    fmt::format("<{}>: Recipient address lookup failed, try again later", address));
 }
 Reply relay_denied(std::string_view address) {
   return make_reply(554, Status::not_authorized, fmt::format("<{}>: Relay access denied", address));

@@ -23,6 +23,7 @@ enum class Status {
   destination_valid,       // X.1.5
   bad_sender_syntax,       // X.1.7
   sender_valid,            // X.1.0 other address status
+  system_other,            // X.3.0 other or undefined mail system status
   system_storage,          // X.3.1 mail system full
   message_too_big,         // X.3.4 message too big for system
   connection_dropped,      // X.4.2 bad connection
@@ -96,6 +97,8 @@ Reply sender_not_owned();
 // authenticated user does not own (SPEC §1.9).
 Reply header_sender_not_owned(std::string_view field, std::string_view address);
 Reply user_unknown(std::string_view address);
+// The user database could not be asked (Dovecot down): try later, never 550.
+Reply recipient_lookup_failed(std::string_view address);
 Reply relay_denied(std::string_view address);
 Reply too_many_recipients();
 Reply storage_failure();

@@ -11,10 +11,11 @@
 //     cannot use yet (pipelining) and processes as far as it can.
 //  3. After every call, drain take_actions() and carry them out in order.
 //     Consecutive SendReply actions may be coalesced into one write.
-//  4. Asynchronous actions (StartTls, VerifyCredentials, CommitMessage) pause
-//     the session: it processes no further input until the matching result
-//     event is fed back (tls_established / tls_failed, credentials_result,
-//     message_committed / message_failed).
+//  4. Asynchronous actions (StartTls, VerifyCredentials, LookupRecipient,
+//     CommitMessage) pause the session: it processes no further input until
+//     the matching result event is fed back (tls_established / tls_failed,
+//     credentials_result, recipient_result, message_committed /
+//     message_failed).
 //  5. When a Close action appears, flush preceding replies, then close.
 //  6. Feed timeout() when no byte arrived for Limits::idle_timeout, and
 //     peer_closed() on EOF or a read error.
@@ -86,6 +87,15 @@ struct VerifyCredentials {
   std::string password;
 };
 
+enum class RecipientLookup { exists, not_found, temporary_failure };
+
+// Ask the user database (Dovecot's userdb) whether this local mailbox
+// exists, then call recipient_result(). Only issued when the Directory says
+// its mailboxes are remote; the RCPT reply waits for the answer.
+struct LookupRecipient {
+  std::string address;
+};
+
 // Make this message durable (spool), then call message_committed() or
 // message_failed(). `data` is the complete message as it will be queued:
 // trace header first, CRLF line endings only, dot-unstuffed. With `sign`
@@ -113,7 +123,8 @@ struct LogEvent {
   Reply reply;
 };
 
-using Action = std::variant<SendReply, StartTls, VerifyCredentials, CommitMessage, Close, LogEvent>;
+using Action = std::variant<SendReply, StartTls, VerifyCredentials, LookupRecipient, CommitMessage,
+                            Close, LogEvent>;
 
 // ---- The session ----------------------------------------------------------
 
@@ -128,7 +139,10 @@ class ServerSession {
   void feed(std::string_view bytes);
   void tls_established(const TlsInfo& info);
   void tls_failed();
-  void credentials_result(AuthOutcome outcome);
+  // `user`: the name the verifier knows the user by (Dovecot's user=), used
+  // for sender ownership and logs; empty keeps the name the client gave.
+  void credentials_result(AuthOutcome outcome, std::string_view user = {});
+  void recipient_result(RecipientLookup result);
   void message_committed(std::string_view queue_id);
   void message_failed(std::string_view why);
   // The content is refused for good (550 5.6.0 `why`); the session goes on.

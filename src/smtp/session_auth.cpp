@@ -124,10 +124,14 @@ void ServerSession::Impl::verify(std::string user, std::string password) {
   wipe(password);  // moved-from, but make sure
 }
 
-void ServerSession::Impl::credentials_result(AuthOutcome outcome) {
+void ServerSession::Impl::credentials_result(AuthOutcome outcome, std::string_view canonical_user) {
   if (state_ != State::waiting_auth) return;
   state_ = State::greeted;
-  const std::string name = std::move(auth_user_);
+  // Dovecot may know the user by another name than the one typed (case,
+  // a bare local part completed with the domain): that name owns senders.
+  const std::string name = outcome == AuthOutcome::ok && !canonical_user.empty()
+                               ? std::string(canonical_user)
+                               : std::move(auth_user_);
   auth_user_.clear();
   counting_errors_ = true;
   const std::string who = fmt::format("method={} user={}", auth_mechanism_, quote_field(name));

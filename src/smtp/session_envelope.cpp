@@ -141,6 +141,9 @@ std::optional<Reply> ServerSession::Impl::check_rcpt(std::string_view args, Rcpt
       return replies::user_unknown(shown);
     case policy::RcptVerdict::relay_denied:
       return replies::relay_denied(shown);
+    case policy::RcptVerdict::lookup:
+      out.needs_lookup = true;
+      break;
   }
   out.recipient.address = path->mailbox.text();
   out.recipient.notify = std::move(params->notify);
@@ -192,7 +195,43 @@ void ServerSession::Impl::cmd_rcpt(std::string_view args) {
     }
     return reply(*refusal);
   }
+  if (rcpt.needs_lookup) {
+    // Check done except the mailbox: the user database answers, then the
+    // recipient is applied or refused (recipient_result).
+    state_ = State::waiting_rcpt;
+    actions_.emplace_back(LookupRecipient{rcpt.recipient.address});
+    pending_shown_ = std::move(shown);
+    pending_rcpt_ = std::move(rcpt);
+    return;
+  }
   apply_rcpt(std::move(rcpt));
+}
+
+void ServerSession::Impl::recipient_result(RecipientLookup result) {
+  if (state_ != State::waiting_rcpt || !pending_rcpt_) return;
+  RcptCheck rcpt = std::move(*pending_rcpt_);
+  pending_rcpt_.reset();
+  // Back to where RCPT found the transaction.
+  state_ = envelope_.recipients.empty() ? State::mail : State::rcpt;
+  switch (result) {
+    case RecipientLookup::exists:
+      apply_rcpt(std::move(rcpt));
+      break;
+    case RecipientLookup::not_found:
+      reject("RCPT", replies::user_unknown(pending_shown_), pending_shown_);
+      break;
+    case RecipientLookup::temporary_failure:
+      // Never a 550 for a mailbox we could not look up: the client retries.
+      log("reject",
+          fmt::format("cmd=RCPT to={} reply={} reason=\"user database unavailable\"",
+                      quote_field("<" + pending_shown_ + ">"),
+                      quote_field(replies::recipient_lookup_failed(pending_shown_).summary())),
+          true);
+      reply(replies::recipient_lookup_failed(pending_shown_));
+      break;
+  }
+  check_error_limit();
+  process();
 }
 
 }  // namespace postern::smtp

@@ -42,6 +42,7 @@ enum class State {
   auth_login_pass,  // AUTH LOGIN waits for the password
   waiting_tls,      // StartTls issued
   waiting_auth,     // VerifyCredentials issued
+  waiting_rcpt,     // LookupRecipient issued
   waiting_commit,   // CommitMessage issued
   closed,
 };
@@ -116,7 +117,7 @@ struct ServerSession::Impl {
   void auth_login_password(std::string_view response);
   void auth_refuse(const Reply& r, std::string_view reason);
   void verify(std::string user, std::string password);
-  void credentials_result(AuthOutcome outcome);
+  void credentials_result(AuthOutcome outcome, std::string_view canonical_user);
 
   // ---- MAIL and RCPT (session_envelope.cpp) ---------------------------------
   void cmd_mail(std::string_view args);
@@ -129,10 +130,12 @@ struct ServerSession::Impl {
   void apply_mail(MailCheck mail);
   struct RcptCheck {
     Recipient recipient;
+    bool needs_lookup = false;  // the user database must confirm the mailbox
     std::string normalized;  // policy::normalized_address of the recipient
   };
   std::optional<Reply> check_rcpt(std::string_view args, RcptCheck& out, std::string& shown) const;
   void apply_rcpt(RcptCheck rcpt);
+  void recipient_result(RecipientLookup result);
 
   // ---- DATA, BDAT and commit (session_message.cpp) --------------------------
   void cmd_data(std::string_view args);
@@ -178,6 +181,8 @@ struct ServerSession::Impl {
 
   // Transaction (RFC 5321 §3.3).
   Envelope envelope_;
+  std::optional<RcptCheck> pending_rcpt_;  // while waiting_rcpt
+  std::string pending_shown_;
   // Normalised addresses of envelope_.recipients: a recipient named twice
   // in one transaction is delivered once (as Postfix's duplicate filter
   // does), so 100 RCPTs of one address cannot write 100 copies.

@@ -182,7 +182,7 @@ def _toml_value(value):
 class Server:
     def __init__(self, listeners=None, hostname=HOSTNAME, local_domains=(DOMAIN,),
                  relay_networks=(), limits=None, users=None, extra_toml="", workdir=None,
-                 user=None):
+                 user=None, auth=None, delivery=None):
         self.dir = pathlib.Path(workdir or tempfile.mkdtemp(prefix="postern-e2e-"))
         self.keep = False
         self.hostname = hostname
@@ -205,6 +205,10 @@ class Server:
         # unless told so; tests that are not about the service user run as
         # whoever runs them.
         self.user = user if user is not None else ("root" if os.geteuid() == 0 else "")
+        # More keys for [auth] and [delivery] ({"backend": "dovecot"}): TOML
+        # allows a table once, so they cannot go into extra_toml.
+        self.auth = dict(auth or {})
+        self.delivery = dict(delivery or {})
         self.proc = None
         self.starts = 0
         self.expect_dead = False  # set by kill9(): teardown does not complain
@@ -229,8 +233,13 @@ class Server:
             "",
             "[auth]",
             f"users_file = {_toml_value(str(self.users_file))}",
-            "",
         ]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in self.auth.items()]
+        lines.append("")
+        if self.delivery:
+            lines.append("[delivery]")
+            lines += [f"{k} = {_toml_value(v)}" for k, v in self.delivery.items()]
+            lines.append("")
         for l in self.listeners:
             lines += ["[[listener]]",
                       f"address = {_toml_value(f'{l.host}:{l.port}')}",

@@ -43,6 +43,18 @@ inline const policy::StaticDirectory& directory() {
   return d;
 }
 
+// The same domains with mailboxes in an outside user database (Dovecot):
+// RCPT to a local domain becomes a LookupRecipient action.
+class RemoteMailboxes : public policy::StaticDirectory {
+ public:
+  using StaticDirectory::StaticDirectory;
+  bool mailboxes_are_remote() const override { return true; }
+};
+inline const policy::Directory& remote_directory() {
+  static const RemoteMailboxes d({"example.com", "example.org"}, {});
+  return d;
+}
+
 inline SessionSettings settings(Role role, TlsMode tls) {
   SessionSettings s;
   s.hostname = "mx.example.com";
@@ -65,8 +77,15 @@ inline SessionSettings submission(TlsMode tls = TlsMode::starttls_required) {
 struct Script {
   std::map<std::string, std::string> passwords{{"alice@example.com", "secret"}};
   std::set<std::string> throttled;  // users answered with AuthOutcome::throttled
+  // The verifier's name for a user (Dovecot's user=), given back with ok.
+  std::map<std::string, std::string> canonical;
+  // Mailboxes in an outside user database: RCPT asks (LookupRecipient),
+  // answered from `known` (exists) or not_found; a failed step answers
+  // temporary_failure (Dovecot down).
+  bool remote_mailboxes = false;
+  std::set<std::string> known;
   // Index (from 0) of the asynchronous step that fails: TLS fails, the
-  // credentials are invalid, the commit fails. -1: none.
+  // credentials are invalid, the lookup fails, the commit fails. -1: none.
   int fail_step = -1;
   // Index of the asynchronous step during which the peer goes away: the
   // harness calls peer_closed() and then completes the step successfully
@@ -74,7 +93,7 @@ struct Script {
   int close_at_step = -1;
 };
 
-enum class StepKind { tls, auth, commit };
+enum class StepKind { tls, auth, lookup, commit };
 
 struct Step {
   StepKind kind;
@@ -89,6 +108,7 @@ struct Outcome {
   std::vector<std::string> committed_ids;  // answered message_committed
   std::vector<std::string> committed_data;
   std::vector<VerifyCredentials> verifies;
+  std::vector<LookupRecipient> lookups;
   std::vector<LogEvent> logs;
   std::vector<Step> steps;
   std::vector<std::string> close_reasons;
@@ -116,7 +136,9 @@ class Harness {
  public:
   explicit Harness(SessionSettings s, Script script = {},
                    const policy::Directory& dir = directory())
-      : script_(std::move(script)), implicit_(s.tls == TlsMode::implicit), session_(s, dir) {}
+      : script_(std::move(script)),
+        implicit_(s.tls == TlsMode::implicit),
+        session_(s, script_.remote_mailboxes ? remote_directory() : dir) {}
 
   void start() {
     if (implicit_) session_.tls_established(TlsInfo{"TLSv1.3", "TLS_AES_128_GCM_SHA256"});
@@ -165,6 +187,9 @@ class Harness {
         } else if (std::holds_alternative<VerifyCredentials>(a)) {
           out_.verifies.push_back(std::get<VerifyCredentials>(a));
           answer(StepKind::auth, a);
+        } else if (auto* lookup = std::get_if<LookupRecipient>(&a)) {
+          out_.lookups.push_back(*lookup);
+          answer(StepKind::lookup, a);
         } else if (auto* m = std::get_if<CommitMessage>(&a)) {
           out_.commits.push_back(*m);
           answer(StepKind::commit, a);
@@ -196,7 +221,18 @@ class Harness {
                    it != script_.passwords.end() && it->second == v.password) {
           o = AuthOutcome::ok;
         }
-        session_.credentials_result(step.failed ? AuthOutcome::invalid : o);
+        const auto canonical = script_.canonical.find(v.user);
+        session_.credentials_result(
+            step.failed ? AuthOutcome::invalid : o,
+            canonical == script_.canonical.end() ? std::string_view() : canonical->second);
+        return;
+      }
+      case StepKind::lookup: {
+        const auto& l = std::get<LookupRecipient>(a);
+        session_.recipient_result(step.failed ? RecipientLookup::temporary_failure
+                                  : script_.known.count(l.address) != 0
+                                      ? RecipientLookup::exists
+                                      : RecipientLookup::not_found);
         return;
       }
       case StepKind::commit:
@@ -293,6 +329,11 @@ inline void check_invariants(const Outcome& o) {
     if (s.kind == StepKind::commit) {
       ASSERT_GT(o.replies.size(), s.replies_before) << "no reply after a failed commit";
       EXPECT_TRUE(head(o.replies[s.replies_before]).starts_with("452 4.3.1"))
+          << o.replies[s.replies_before];
+    } else if (s.kind == StepKind::lookup) {
+      // Dovecot down: 451 4.3.0, never 550.
+      ASSERT_GT(o.replies.size(), s.replies_before) << "no reply after a failed lookup";
+      EXPECT_TRUE(head(o.replies[s.replies_before]).starts_with("451 4.3.0"))
           << o.replies[s.replies_before];
     } else if (s.kind == StepKind::tls) {
       EXPECT_EQ(o.replies.size(), s.replies_before) << "replies after a failed TLS handshake";

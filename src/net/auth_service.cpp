@@ -174,12 +174,15 @@ void AuthService::verify(Attempt attempt, std::string user, std::string password
       result.outcome = smtp::AuthOutcome::throttled;
     } else {
       const auto hash = store->hash_for(user);
+      // Clients that log in at the same moment all miss the cache and
+      // queue here; the first one's hash fills it for the others.
+      const bool cached = hash && cache_.hit(user, password, *hash, now);
       // An unknown user is checked against the dummy hash: the same work,
       // so the answer's timing does not tell which users exist.
-      const bool matched = verify_password_(hash ? *hash : dummy_hash_, password);
-      metrics::auth_password_check("hash");
+      const bool matched = cached || verify_password_(hash ? *hash : dummy_hash_, password);
+      metrics::auth_password_check(cached ? "cache" : "hash");
       if (hash && matched) {
-        cache_.remember(user, password, *hash, now);
+        if (!cached) cache_.remember(user, password, *hash, now);
         throttle_.record_success(client_ip, user);
         result.outcome = smtp::AuthOutcome::ok;
       } else {

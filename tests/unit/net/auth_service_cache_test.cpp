@@ -93,6 +93,24 @@ TEST_F(AuthServiceCache, SecondLoginCostsNoHashAndNoPoolThread) {
   EXPECT_EQ(auth.cached_credentials(), 1u);
 }
 
+TEST_F(AuthServiceCache, TenClientsAtOnceCostOneHash) {
+  // Ten logins that all miss the empty cache queue on the one pool thread;
+  // the first hash fills the cache for the nine behind it.
+  AuthService auth(dir_ / "users", 1);
+  auto hashes = count_hashes(auth);
+  std::vector<std::promise<AuthService::Result>> answers(10);
+  for (int i = 0; i < 10; ++i) {
+    auth.verify("192.0.2." + std::to_string(10 + i), "alice@example.test", "first password",
+                [&answers, i](AuthService::Result r) { answers[i].set_value(r); });
+  }
+  for (auto& a : answers) {
+    auto f = a.get_future();
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+    EXPECT_EQ(f.get().outcome, Outcome::ok);
+  }
+  EXPECT_EQ(*hashes, 1);
+}
+
 TEST_F(AuthServiceCache, WrongPasswordIsRefusedHashedAndThrottled) {
   AuthService auth(dir_ / "users", 1);
   auto hashes = count_hashes(auth);

@@ -12,8 +12,8 @@ import sys
 import time
 
 from report import Row
-from servers import (LOOPBACK, BenchError, BlackHole, OpenDkim, Postern, Postfix, SServer,
-                     SmtpSink, free_port, spawn, stop_process, tail)
+from servers import (LOOPBACK, BenchError, BlackHole, DovecotAuth, OpenDkim, Postern, Postfix,
+                     SServer, SmtpSink, free_port, spawn, stop_process, tail)
 
 SENDER = "bench@source.test"
 RELAY_RCPT = "user@relay.test"
@@ -90,10 +90,10 @@ class Context:
         return p
 
     def postfix(self, name, mode, sink_port=None, process_limit=None, milter=None,
-                transports=None):
+                transports=None, sasl=None):
         pf = Postfix(self.registry, self.work, name, mode, sink_port,
                      process_limit=process_limit or self.args.postfix_process_limit,
-                     milter=milter, transports=transports)
+                     milter=milter, transports=transports, sasl=sasl)
         self.started(pf, pf.stop)
         pf.start(self.registry)
         return pf
@@ -489,5 +489,80 @@ def tarpit(ctx):
     return [row]
 
 
+AUTH_PASSWORD = "bench-password"  # bench.py's make_credentials
+
+
+def auth_clients(ctx, port, n, clients):
+    """bench/lib/auth_client.py: `clients` processes, a new connection with
+    STARTTLS + AUTH PLAIN + 4 KiB per message; returns (seconds, error)."""
+    a = ctx.args
+    argv = ["/usr/bin/python3", str(a.root / "bench" / "lib" / "auth_client.py"),
+            "--port", str(port), "--clients", str(clients), "--messages", str(n),
+            "--user", LOCAL_RCPT, "--password", AUTH_PASSWORD, "--sender", LOCAL_RCPT,
+            "--rcpt", RELAY_RCPT, "--cafile", str(ctx.cert)]
+    t0 = time.monotonic()
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=a.timeout)
+    except subprocess.TimeoutExpired:
+        return time.monotonic() - t0, f"auth_client.py timed out after {a.timeout}s"
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
+    if r.returncode != 0 or not lines:
+        return time.monotonic() - t0, f"auth_client.py exit {r.returncode}: {r.stderr[-300:]}"
+    res = json.loads(lines[-1])
+    err = None
+    if res["sent"] != n:
+        err = f"{res['sent']} of {n} sent: {'; '.join(res['errors'][:2])}"
+    return res["seconds"], err
+
+
+def auth_submission(ctx):
+    """8. Authenticated submission (issue 16): c=10 clients, each message on
+    its own connection with STARTTLS + AUTH PLAIN + 4 KiB, delivery held on
+    both sides. postern (argon2id users file, credential cache, [auth]
+    cache_ttl default) against Postfix with Dovecot SASL as the seed's set-up
+    has it (smtpd_sasl_type = dovecot; Dovecot passwd-file with SHA512-CRYPT,
+    the fastest scheme Dovecot accepts as strong, and auth_cache_size on)."""
+    a = ctx.args
+    c = a.relay_concurrency
+    n = max(100, a.messages // 4)  # a TLS handshake per message: slower than plain
+    metrics_port = free_port()
+    pe = ctx.held_postern("postern-auth", submission=True,
+                          extra=("", "[metrics]", f'address = "{LOOPBACK}:{metrics_port}"'))
+    dc = DovecotAuth(ctx.registry, ctx.work, LOCAL_RCPT, AUTH_PASSWORD)
+    ctx.started(dc, dc.stop)
+    pf = ctx.postfix("postfix-auth", "hold", sasl=(dc.socket, ctx.cert, ctx.key))
+    row = Row(f"authenticated submission (STARTTLS + AUTH PLAIN + 4 KiB per connection), c={c}",
+              "msg/s", "Postfix+Dovecot SASL", ratio_target=3.0)
+    for rep in range(a.reps):
+        for who in ordered(rep, ["postern", "postfix"]):
+            if who == "postern":
+                before = pe.queued()
+                dt, err = auth_clients(ctx, pe.submission_port, n, c)
+                if not err and not wait_until(lambda: pe.queued() >= before + n, 10):
+                    err = f"postern logged {pe.queued() - before} of {n} queued"
+                row.add("postern", n / dt, err)
+            else:
+                before = pf.count("hold")
+                dt, err = auth_clients(ctx, pf.port, n, c)
+                if not err and not wait_until(lambda: pf.count("hold") >= before + n, 10):
+                    err = f"Postfix hold queue has {pf.count('hold') - before} of {n}"
+                row.add("ref", n / dt, err)
+        progress(row.progress())
+    row.extra.append("postern password checks: " + password_checks(metrics_port))
+    return [row]
+
+
+def password_checks(port):
+    """postern_auth_password_checks_total by `how`, from the metrics page."""
+    import urllib.request
+    try:
+        with urllib.request.urlopen(f"http://{LOOPBACK}:{port}/metrics", timeout=10) as r:
+            text = r.read().decode()
+    except OSError as e:
+        return f"metrics unavailable ({e})"
+    found = re.findall(r'postern_auth_password_checks_total\{how="(\w+)"\} (\S+)', text)
+    return ", ".join(f"{how} {float(v):.0f}" for how, v in found) or "none"
+
+
 ALL = {"accept": accept, "relay": relay, "local": local, "ceiling": ceiling, "tls": tls,
-       "idle": idle, "sign": sign, "tarpit": tarpit}
+       "idle": idle, "sign": sign, "tarpit": tarpit, "auth": auth_submission}

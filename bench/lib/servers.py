@@ -187,11 +187,15 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 """
 
     def __init__(self, registry, work, name, mode, sink_port=None, process_limit=256,
-                 milter=None, transports=None):
+                 milter=None, transports=None, sasl=None):
         """mode: "hold" (accepted mail goes to the hold queue), "relay"
         (everything to [127.0.0.1]:sink_port), "local" (virtual Maildirs) or
         "transport" (each domain of `transports`, {domain: "host:port"}, to
-        its own nexthop: one destination each, as MX delivery would make)."""
+        its own nexthop: one destination each, as MX delivery would make).
+        sasl: (dovecot auth socket, cert, key): the listener becomes a
+        submission port as the seed's set-up has it: STARTTLS required,
+        AUTH through Dovecot (smtpd_sasl_type = dovecot), only
+        authenticated clients may send."""
         self.root = pathlib.Path(work) / name
         self.conf = self.root / "conf"
         self.queue = self.root / "queue"
@@ -253,6 +257,19 @@ postlog   unix-dgram n  -       n       -       1       postlogd
             ]
         else:
             raise ValueError(mode)
+        if sasl:
+            auth_socket, cert, key = sasl
+            main += [
+                f"smtpd_tls_cert_file = {cert}",
+                f"smtpd_tls_key_file = {key}",
+                "smtpd_tls_security_level = encrypt",
+                "smtpd_tls_auth_only = yes",
+                "smtpd_sasl_auth_enable = yes",
+                "smtpd_sasl_type = dovecot",
+                f"smtpd_sasl_path = {auth_socket}",
+                "smtpd_recipient_restrictions = permit_sasl_authenticated, reject",
+                "smtpd_relay_restrictions = permit_sasl_authenticated, reject",
+            ]
         if milter:
             # A failing milter must show as failed messages, not as unsigned
             # mail counted as signed.
@@ -313,7 +330,8 @@ class Postern:
     (127.0.0.0/8 may relay), optionally an implicit-TLS listener."""
 
     def __init__(self, binary, work, name, users_file, cert, key, smarthost=None,
-                 unsafe=False, tls=False, held=False, dkim=(), delivery=()):
+                 unsafe=False, tls=False, held=False, dkim=(), delivery=(), submission=False,
+                 extra=()):
         """dkim: (domain, selector, key file) per [[dkim]] table."""
         self.binary = binary
         self.root = pathlib.Path(work) / name
@@ -322,6 +340,8 @@ class Postern:
         shutil.copyfile(users_file, self.root / "users")
         self.port = free_port()
         self.tls_port = free_port() if tls else None
+        # STARTTLS required, AUTH before MAIL: the port 587 of SPEC §1.1.
+        self.submission_port = free_port() if submission else None
         self.log = self.root / "postern.log"
         self.config = self.root / "postern.toml"
         self.maildir_new = self.data / "mail" / "local.test" / "user" / "new"
@@ -349,6 +369,9 @@ class Postern:
         if tls:
             lines += ["", "[[listener]]", f'address = "{LOOPBACK}:{self.tls_port}"',
                       'role = "submission"', 'tls = "implicit"']
+        if submission:
+            lines += ["", "[[listener]]", f'address = "{LOOPBACK}:{self.submission_port}"',
+                      'role = "submission"', 'tls = "starttls-required"']
         # Sessions: 10,000 idle sessions (plus TLS ones) all come from
         # 127.0.0.1, so both the global and the per-IP bounds are raised.
         lines += ["", "[limits]", "max_sessions = 20000", "max_sessions_per_ip = 20000",
@@ -363,6 +386,7 @@ class Postern:
         lines += ['retry_initial = "1h"', 'retry_max = "1h"', *delivery]
         if unsafe:
             lines += ["", "[spool]", "unsafe_ack_before_fsync = true"]
+        lines += list(extra)
         for domain, selector, key_file in dkim:
             lines += ["", "[[dkim]]", f'domain = "{domain}"', f'selector = "{selector}"',
                       f'key = "{key_file}"']
@@ -445,3 +469,95 @@ class SServer:
 
     def stop(self):
         stop_process(self.proc, timeout=5)
+
+
+class DovecotAuth:
+    """Dovecot 2.3 as Postfix's SASL server only (no IMAP, no mail): its
+    own configuration, base_dir and log in the work directory, a
+    passwd-file with one user, the verified-credential cache on
+    (auth_cache_size), and an auth socket for Postfix's smtpd."""
+
+    def __init__(self, registry, work, user, password, scheme="SHA512-CRYPT"):
+        import pwd
+        self.root = pathlib.Path(work) / "dovecot"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.chmod(0o755)
+        run, state = self.root / "run", self.root / "state"
+        run.mkdir(mode=0o755, exist_ok=True)
+        state.mkdir(mode=0o755, exist_ok=True)
+        self.log = self.root / "dovecot.log"
+        self.socket = run / "auth-postfix"
+        empty = self.root / "empty.conf"
+        empty.write_text("")
+        r = subprocess.run(["doveadm", "-c", str(empty), "pw", "-s", scheme, "-p", password],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise BenchError(f"doveadm pw -s {scheme} failed: {r.stderr}")
+        passwd = self.root / "passwd"
+        passwd.write_text(f"{user}:{r.stdout.strip()}::::::\n")
+        passwd.chmod(0o644)
+
+        def existing(*names):
+            for n in names:
+                try:
+                    pwd.getpwnam(n)
+                    return n
+                except KeyError:
+                    continue
+            raise BenchError(f"none of the users {names} exists")
+
+        internal = existing("dovecot", "nobody")
+        login = existing("dovenull", "nobody")
+        conf = self.root / "dovecot.conf"
+        conf.write_text(f"""instance_name = postern-bench-{os.getpid()}
+base_dir = {run}
+state_dir = {state}
+log_path = {self.log}
+info_log_path = {self.log}
+protocols =
+listen = 127.0.0.1
+ssl = no
+auth_mechanisms = plain login
+default_internal_user = {internal}
+default_internal_group = {internal}
+default_login_user = {login}
+# Dovecot's cache of verified credentials, as a tuned site has it.
+auth_cache_size = 10M
+auth_cache_ttl = 1 hour
+auth_cache_negative_ttl = 1 hour
+passdb {{
+  driver = passwd-file
+  args = username_format=%u {passwd}
+}}
+userdb {{
+  driver = static
+  args = uid=65534 gid=65534 home=/nonexistent
+}}
+service auth {{
+  unix_listener auth-postfix {{
+    mode = 0666
+  }}
+}}
+service stats {{
+  unix_listener stats-reader {{
+    mode = 0600
+  }}
+  unix_listener stats-writer {{
+    mode = 0666
+  }}
+}}
+""")
+        self.proc = spawn(registry, ["dovecot", "-F", "-c", str(conf)], self.log,
+                          start_new_session=True)
+        deadline = time.monotonic() + 20
+        while not self.socket.is_socket():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise BenchError(f"dovecot did not open {self.socket}:\n{tail(self.log)}")
+            time.sleep(0.05)
+
+    def stop(self):
+        stop_process(self.proc)
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # auth children that outlived it
+        except (ProcessLookupError, PermissionError):
+            pass

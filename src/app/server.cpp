@@ -270,6 +270,7 @@ struct Server::Impl {
     if (tls) shared->set_tls(std::move(tls));
     shared->set_policy(std::make_shared<const net::SessionPolicy>(net::SessionPolicy::from(config)));
     shared->limiter.set_limits(max_sessions, config.limits.max_sessions_per_ip);
+    auth->set_cache_ttl(config.auth.cache_ttl);
     auth->reload_if_changed();
     rebuild_directory();
 
@@ -400,6 +401,7 @@ int Server::run() {
                dovecot_client->options().userdb_socket.string());
   }
   s.auth = std::make_unique<net::AuthService>(config.auth.users_file, 1, dovecot_client);
+  s.auth->set_cache_ttl(config.auth.cache_ttl);
   s.shared = std::make_unique<net::SharedState>(config, max_sessions, *s.auth, *s.spool);
   s.shared->set_dovecot(dovecot_client);
   // Two signing threads: an RSA signature is a few hundred microseconds of

@@ -48,6 +48,9 @@ struct AuthConfig {
   // checked by Dovecot on dovecot_auth_socket (SPEC §1.12).
   std::string backend = "file";
   std::filesystem::path dovecot_auth_socket;
+  // How long a good users-file password check is remembered (SPEC §1.10);
+  // 0 turns the credential cache off.
+  std::chrono::seconds cache_ttl{900};
 };
 
 struct DeliveryConfig {

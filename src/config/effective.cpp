@@ -104,6 +104,7 @@ std::string render_effective(const Config& c, const EffectiveOptions& options) {
 
   w.table("auth");
   w.key("users_file", toml_string(c.auth.users_file.string()));
+  w.key("cache_ttl", duration(c.auth.cache_ttl));
 
   w.table("limits");
   w.key("max_message_size", std::to_string(c.limits.max_message_size));

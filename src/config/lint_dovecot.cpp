@@ -55,6 +55,15 @@ void lint_dovecot(const Config& config, std::vector<Problem>& out) {
                  "Dovecot userdb socket (beside the auth socket)",
                  "RCPT to local domains will answer 451 until it appears", out);
   }
+  // The credential cache is the users file's (SPEC §1.10); Dovecot keeps
+  // its own (auth_cache_size), so the key does nothing there.
+  if (config.auth.backend == "dovecot" && config.lines.count("auth.cache_ttl")) {
+    out.push_back(warning_at(config.where("auth.cache_ttl"),
+                             "auth.cache_ttl has no effect with backend = \"dovecot\": Dovecot "
+                             "checks the passwords and caches them itself",
+                             "remove cache_ttl, and set auth_cache_size (and auth_cache_ttl) in "
+                             "Dovecot's configuration instead"));
+  }
   std::string why;
   if (auto target = parse_local_target(config.delivery.local, why);
       target && target->kind == LocalTarget::Kind::lmtp_unix) {

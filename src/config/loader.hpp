@@ -32,7 +32,8 @@ inline constexpr std::string_view kTopKeys[] = {
     "hostname", "data_dir", "local_domains", "relay_networks", "tls",  "auth",     "listener",
     "limits",   "delivery", "log",           "spool",          "dkim", "addresses", "user", "metrics"};
 inline constexpr std::string_view kTlsKeys[] = {"cert", "key"};
-inline constexpr std::string_view kAuthKeys[] = {"users_file", "backend", "dovecot_auth_socket"};
+inline constexpr std::string_view kAuthKeys[] = {"users_file", "backend", "dovecot_auth_socket",
+                                                 "cache_ttl"};
 inline constexpr std::string_view kListenerKeys[] = {"address", "role", "tls", "insecure"};
 inline constexpr std::string_view kLimitsKeys[] = {"max_message_size",    "max_recipients",
                                                    "idle_timeout",        "max_sessions",

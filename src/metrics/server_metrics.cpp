@@ -46,6 +46,12 @@ void auth_result(bool ok) {
       .inc();
 }
 
+void auth_password_check(std::string_view how) {
+  r().counter("postern_auth_password_checks_total",
+              "Users-file password checks, by how: hash (argon2id) or cache.", {{"how", s(how)}})
+      .inc();
+}
+
 void message_accepted(std::string_view listener) {
   r().counter("postern_messages_accepted_total",
               "Messages acknowledged with 250 (durably queued), by listener.",

@@ -14,9 +14,13 @@ namespace postern::metrics {
 
 void session_opened(std::string_view listener, std::string_view role);
 void session_closed(std::string_view listener);
-void session_refused(std::string_view reason);  // "max_sessions", "max_sessions_per_ip"
+// reason: "max_sessions", "max_sessions_per_ip", "max_sessions_per_network"
+void session_refused(std::string_view reason);
 void tls_handshake(std::string_view listener, bool ok);
 void auth_result(bool ok);
+// How a users-file password was checked: "hash" (argon2id on the pool) or
+// "cache" (the credential cache, SPEC §1.10).
+void auth_password_check(std::string_view how);
 void message_accepted(std::string_view listener);
 void message_rejected(std::string_view reason);
 void delivery_result(std::string_view result, bool remote);  // delivered, deferred, bounced

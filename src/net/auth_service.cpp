@@ -4,6 +4,7 @@
 
 #include <asio/post.hpp>
 
+#include "metrics/server_metrics.hpp"
 #include "obs/log.hpp"
 
 namespace postern::net {
@@ -11,7 +12,17 @@ namespace postern::net {
 AuthService::AuthService(std::filesystem::path users_file, std::size_t threads)
     : users_file_(std::move(users_file)),
       store_(std::make_shared<auth::UserStore>()),
+      verify_password_([](std::string_view hash, std::string_view password) {
+        return auth::verify_password(hash, password);
+      }),
       pool_(threads) {
+  // Random and thrown away: nobody can log in with it, not even by luck,
+  // since an unknown user's check fails whatever it says.
+  unsigned char raw[24];
+  randombytes_buf(raw, sizeof raw);
+  dummy_hash_ =
+      auth::hash_password(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
+  sodium_memzero(raw, sizeof raw);
   reload_if_changed();
 }
 
@@ -43,12 +54,29 @@ bool AuthService::reload_if_changed() {
                users_file_.string(), load_ec.message());
     return false;
   }
-  std::lock_guard lock(mu_);
-  store_ = std::move(loaded);
-  mtime_ = mtime;
-  had_file_ = exists;
-  obs::event("users", "file={} count={}", users_file_.string(), store_->addresses().size());
+  {
+    std::lock_guard lock(mu_);
+    store_ = loaded;
+    mtime_ = mtime;
+    had_file_ = exists;
+  }
+  // A changed password or a removed user no longer matches its cached tag
+  // anyway (the stored hash is part of it); this frees those entries.
+  cache_.drop_changed([&loaded](std::string_view user) { return loaded->hash_for(user); });
+  obs::event("users", "file={} count={}", users_file_.string(), loaded->addresses().size());
   return true;
+}
+
+void AuthService::set_cache_ttl(std::chrono::seconds ttl) {
+  cache_.set_ttl(ttl);
+}
+
+std::size_t AuthService::cached_credentials() const {
+  return cache_.size();
+}
+
+void AuthService::set_password_verifier(PasswordVerifier verifier) {
+  verify_password_ = std::move(verifier);
 }
 
 std::vector<std::string> AuthService::addresses() const {
@@ -121,21 +149,40 @@ void AuthService::verify(Attempt attempt, std::string user, std::string password
     std::lock_guard lock(mu_);
     store = store_;
   }
+  // "ALICE@x" and "alice@x" are one user, for the throttle as well.
+  user = auth::normalize_address(user);
+  // A credential that passed within cache_ttl: no hash, no pool thread
+  // (SPEC §1.10). Only a right password can hit, so a wrong one always
+  // takes the pool path below and is counted by the throttle there.
+  if (const auto hash = store->hash_for(user)) {
+    const auto now = auth::AuthThrottle::Clock::now();
+    if (cache_.hit(user, password, *hash, now) && !throttle_.check(client_ip, user, now).refused) {
+      sodium_memzero(password.data(), password.size());
+      throttle_.record_success(client_ip, user);
+      metrics::auth_password_check("cache");
+      Result result;
+      result.outcome = smtp::AuthOutcome::ok;
+      return done(result);
+    }
+  }
   asio::post(pool_, [this, store, client_ip = std::move(client_ip), user = std::move(user),
                      password = std::move(password), done = std::move(done)]() mutable {
     const auto now = auth::AuthThrottle::Clock::now();
-    // "ALICE@x" and "alice@x" are one user, for the throttle as well.
-    user = auth::normalize_address(user);
     Result result;
     const auto verdict = throttle_.check(client_ip, user, now);
     if (verdict.refused) {
       result.outcome = smtp::AuthOutcome::throttled;
     } else {
       const auto hash = store->hash_for(user);
-      // Verify against a hash even for unknown users would equalise timing;
-      // the throttle delay dominates timing anyway, so we skip the work.
-      const bool ok = hash && auth::verify_password(*hash, password);
-      if (ok) {
+      // Clients that log in at the same moment all miss the cache and
+      // queue here; the first one's hash fills it for the others.
+      const bool cached = hash && cache_.hit(user, password, *hash, now);
+      // An unknown user is checked against the dummy hash: the same work,
+      // so the answer's timing does not tell which users exist.
+      const bool matched = cached || verify_password_(hash ? *hash : dummy_hash_, password);
+      metrics::auth_password_check(cached ? "cache" : "hash");
+      if (hash && matched) {
+        if (!cached) cache_.remember(user, password, *hash, now);
         throttle_.record_success(client_ip, user);
         result.outcome = smtp::AuthOutcome::ok;
       } else {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "auth/credential_cache.hpp"
 #include "auth/throttle.hpp"
 #include "auth/user_store.hpp"
 #include "dovecot/dovecot_client.hpp"
@@ -31,6 +32,15 @@ class AuthService {
   // when the set of users may have changed.
   bool reload_if_changed();
   std::vector<std::string> addresses() const;
+
+  // [auth] cache_ttl (SPEC §1.10): how long a good password check is
+  // remembered; 0 turns the cache off. A reload calls it again.
+  void set_cache_ttl(std::chrono::seconds ttl);
+  std::size_t cached_credentials() const;
+  // The argon2id check, replaceable so tests can count hashes. Set before
+  // the first verify().
+  using PasswordVerifier = std::function<bool(std::string_view hash, std::string_view password)>;
+  void set_password_verifier(PasswordVerifier verifier);
 
   struct Result {
     smtp::AuthOutcome outcome = smtp::AuthOutcome::invalid;
@@ -57,6 +67,12 @@ class AuthService {
   std::filesystem::file_time_type mtime_{};
   bool had_file_ = false;
   auth::AuthThrottle throttle_;
+  auth::CredentialCache cache_{std::chrono::minutes(15)};
+  // An argon2id hash of a random password, made at start with the
+  // parameters `postern user` uses: an unknown user is checked against it,
+  // so AUTH costs the same whether or not the user exists.
+  std::string dummy_hash_;
+  PasswordVerifier verify_password_;
   std::shared_ptr<dovecot::DovecotClient> dovecot_;
   asio::thread_pool pool_;
 };

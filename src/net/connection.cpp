@@ -17,6 +17,7 @@
 
 #include "metrics/server_metrics.hpp"
 #include "net/async_bridge.hpp"
+#include "net/progress_deadlines.hpp"
 #include "net/tls_context.hpp"
 #include "net/tls_socket.hpp"
 #include "obs/log.hpp"
@@ -36,7 +37,6 @@ constexpr std::chrono::seconds kHandshakeTimeout{30};
 constexpr std::chrono::seconds kLastWordTimeout{10};
 constexpr std::chrono::seconds kCloseNotifyTimeout{2};
 constexpr std::size_t kReadChunk = 4096;
-constexpr std::size_t kProgressBytes = 1024;
 
 std::string new_session_id() {
   // 12 hex digits: unique enough to grep for across a busy day's log.
@@ -91,20 +91,20 @@ class Driver {
         client_(std::move(client)),
         timer_(socket.get_executor()),
         watchdog_(socket.get_executor()),
-        idle_timeout_(idle_timeout) {}
+        progress_(idle_timeout) {}
 
   asio::awaitable<void> run() {
-    set_deadline(Clock::now() + idle_timeout_);
+    progress_.start(Clock::now());
+    set_deadline(progress_.deadline());
     if (listener_.tls == TlsMode::implicit) {
       if (!co_await handshake()) co_return;
     }
     session_.set_now(std::chrono::system_clock::now());
     session_.start();
     std::array<char, kReadChunk> buf;
-    // The idle timeout bounds the wait for progress, not for any byte: a
-    // client that trickles a byte at a time must not hold a session forever.
-    // Progress is a completed command, or kProgressBytes of message content.
-    std::size_t unproductive_bytes = 0;
+    // The deadline is for progress, not for any byte: a client that
+    // trickles must not hold a session forever (ProgressDeadlines says
+    // what progress is and how long each step may take).
     for (;;) {
       if (!co_await carry_out_actions()) break;
       if (session_.closed()) break;
@@ -119,6 +119,12 @@ class Driver {
       const std::size_t n = co_await read_some(buf, ec);
       session_.set_now(std::chrono::system_clock::now());
       if (ec == asio::error::timed_out) {
+        if (const auto rule = progress_.rule(); rule != "idle") {
+          obs::warning("slow_client",
+                       "session={} client={} rule={} action=\"answered 421\" "
+                       "doc=\"docs/limits.md, Slow clients\"",
+                       id_, client_, rule);
+        }
         // The 421 goes out under a short deadline of its own.
         set_deadline(Clock::now() + kLastWordTimeout);
         session_.timeout();
@@ -126,12 +132,11 @@ class Driver {
         session_.peer_closed();
       } else {
         session_.feed(std::string_view(buf.data(), n));
-        unproductive_bytes += n;
-        const bool command_done = !session_.receiving_message() && session_.buffered() == 0;
-        if (command_done || unproductive_bytes >= kProgressBytes) {
-          set_deadline(Clock::now() + idle_timeout_);
-          unproductive_bytes = 0;
-        }
+        const bool in_message = session_.receiving_message();
+        progress_.bytes(Clock::now(), n, in_message, !in_message && session_.buffered() > 0);
+        // Usually later than the armed one, which costs nothing; earlier
+        // only for a partial command line or the start of content.
+        set_deadline(progress_.deadline());
       }
     }
     co_await shutdown();
@@ -276,7 +281,8 @@ class Driver {
       co_return false;
     }
     metrics::tls_handshake(listener_.address, true);
-    set_deadline(Clock::now() + idle_timeout_);
+    progress_.touch(Clock::now());
+    set_deadline(progress_.deadline());
     // The session logs the success with the negotiated version and cipher.
     session_.tls_established(describe_tls(tls_->native_handle()));
     co_return true;
@@ -384,6 +390,8 @@ class Driver {
     obs::event("queued", "id={} session={} client={} from=<{}> nrcpt={} size={}{}", result.queue_id,
                id_, client_, obs::sanitize(from), nrcpt, stored_size, signed_for);
     metrics::message_accepted(listener_.address);
+    progress_.message_queued(Clock::now());
+    set_deadline(progress_.deadline());
     session_.message_committed(result.queue_id);
   }
 
@@ -413,7 +421,7 @@ class Driver {
   std::string out_;
   std::string close_reason_ = "closed";
   bool refused_ = false;
-  const std::chrono::seconds idle_timeout_;
+  ProgressDeadlines progress_;
 };
 
 }  // namespace
@@ -455,13 +463,17 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const config::Listene
     case SessionLimiter::Admission::too_many_from_ip:
       settings.refuse_with = "Too many connections from your address, try again later";
       break;
+    case SessionLimiter::Admission::too_many_from_network:
+      settings.refuse_with = "Too many connections from your network, try again later";
+      break;
   }
   if (admission == SessionLimiter::Admission::admitted) {
     metrics::session_opened(listener.address, to_string(listener.role));
   } else {
-    metrics::session_refused(admission == SessionLimiter::Admission::too_many_total
-                                 ? "max_sessions"
-                                 : "max_sessions_per_ip");
+    metrics::session_refused(admission == SessionLimiter::Admission::too_many_total ? "max_sessions"
+                             : admission == SessionLimiter::Admission::too_many_from_ip
+                                 ? "max_sessions_per_ip"
+                                 : "max_sessions_per_network");
   }
   obs::event("connect", "session={} client={}:{} listener={} role={} tls={}{}", id, ip,
              remote.port(), listener.address, to_string(listener.role), to_string(listener.tls),

@@ -38,6 +38,21 @@ std::string_view without_dot(std::string_view s) {
   return s;
 }
 
+// The fields of an already parsed header that claim `authserv_id`.
+std::vector<ByteRange> forged_in(const dkim::MessageView& view, std::string_view message,
+                                 std::string_view authserv_id) {
+  std::vector<ByteRange> out;
+  const std::string_view ours = without_dot(authserv_id);
+  for (const dkim::HeaderField& f : view.fields) {
+    if (!iequals(f.name, "Authentication-Results")) continue;
+    const std::optional<std::string> id = authserv_id_of(f.value());
+    if (!id || !iequals(without_dot(*id), ours)) continue;
+    const auto begin = static_cast<std::size_t>(f.text.data() - message.data());
+    out.push_back({begin, begin + f.text.size()});
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<std::string> authserv_id_of(std::string_view v) {
@@ -61,16 +76,7 @@ std::optional<std::string> authserv_id_of(std::string_view v) {
 }
 
 std::vector<ByteRange> forged_auth_results(std::string_view message, std::string_view authserv_id) {
-  std::vector<ByteRange> out;
-  const std::string_view ours = without_dot(authserv_id);
-  for (const dkim::HeaderField& f : dkim::parse_message(message).fields) {
-    if (!iequals(f.name, "Authentication-Results")) continue;
-    const std::optional<std::string> id = authserv_id_of(f.value());
-    if (!id || !iequals(without_dot(*id), ours)) continue;
-    const auto begin = static_cast<std::size_t>(f.text.data() - message.data());
-    out.push_back({begin, begin + f.text.size()});
-  }
-  return out;
+  return forged_in(dkim::parse_message(message), message, authserv_id);
 }
 
 FilteredHeader remove_forged_auth_results(std::string_view message, std::string_view authserv_id) {
@@ -80,7 +86,7 @@ FilteredHeader remove_forged_auth_results(std::string_view message, std::string_
     const std::string_view last = view.fields.back().text;
     r.body_offset = static_cast<std::size_t>(last.data() - message.data()) + last.size();
   }
-  const std::vector<ByteRange> forged = forged_auth_results(message, authserv_id);
+  const std::vector<ByteRange> forged = forged_in(view, message, authserv_id);
   r.removed = forged.size();
   r.header.reserve(r.body_offset);
   std::size_t pos = 0;

@@ -13,12 +13,18 @@ constexpr std::size_t kTabWidth = 8;
 // Printable US-ASCII only: reasons and names come partly from the sender
 // (HELO, d=, record text); a control character or a line break must never
 // reach the header.
+// Our own reasons cite "RFC ... §n"; that one character is spelt out.
 std::string printable(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    out.push_back(u >= 0x20 && u < 0x7f ? c : '?');
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text.substr(i, 2) == "\xC2\xA7") {
+      out += "section ";
+      ++i;
+      continue;
+    }
+    const auto u = static_cast<unsigned char>(text[i]);
+    out.push_back(u >= 0x20 && u < 0x7f ? text[i] : '?');
   }
   return out;
 }

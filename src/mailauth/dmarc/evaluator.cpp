@@ -204,10 +204,14 @@ class Run {
       v.disposition = milder(v.policy);
     }
     v.reason =
-        fmt::format("neither SPF ({}{}) nor DKIM passes aligned with {} ({}, adkim={} aspf={})",
-                    spf::result_name(spf.result), spf_domain.empty() ? "" : " for " + spf_domain,
-                    domain, subdomain ? "sp= of " + v.record_domain : std::string("p="),
-                    alignment_name(record.dkim_alignment), alignment_name(record.spf_alignment));
+        fmt::format("SPF {}{}, {}: nothing passes aligned with {}", spf::result_name(spf.result),
+                    spf_domain.empty() ? "" : " for " + spf_domain,
+                    request_.dkim.empty() ? "no DKIM signature" : "no aligned DKIM pass", domain);
+    if (record.spf_alignment == Alignment::strict || record.dkim_alignment == Alignment::strict) {
+      v.reason += fmt::format(" (adkim={} aspf={})", alignment_name(record.dkim_alignment),
+                              alignment_name(record.spf_alignment));
+    }
+    if (subdomain) v.reason += fmt::format("; sp= of {} applies", v.record_domain);
     if (v.sampled_out) {
       v.reason += fmt::format("; pct={} spared this message", record.percent);
     }

@@ -111,6 +111,12 @@ TEST(AuthResultsField, SenderTextCannotBreakTheHeader) {
   EXPECT_EQ(field,
             "Authentication-Results: mx.example.net;\r\n"
             "\tspf=permerror (bad??Injected: yes?) smtp.mailfrom=example.com\r\n");
+  s.reason = "RFC 7208 \u00a74.6.4: caf\u00e9";
+  ar.spf = s;
+  EXPECT_EQ(authentication_results_field(ar),
+            "Authentication-Results: mx.example.net;\r\n"
+            "\tspf=permerror (RFC 7208 section 4.6.4: caf?\?)\r\n"
+            "\tsmtp.mailfrom=example.com\r\n");
 }
 
 TEST(AuthResultsField, DmarcWithoutRecordOrDomain) {

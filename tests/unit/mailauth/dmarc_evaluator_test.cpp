@@ -327,8 +327,12 @@ TEST(DmarcEvaluator, SaysWhatDecided) {
   EXPECT_FALSE(v.spf_aligned);
   EXPECT_EQ(v.dkim_domain, "");
   EXPECT_EQ(v.reason,
-            "neither SPF (fail for example.org) nor DKIM passes aligned with example.com (p=, "
-            "adkim=r aspf=r)");
+            "SPF fail for example.org, no aligned DKIM pass: nothing passes aligned with "
+            "example.com");
+  v = run(zone, request({"www.example.com"}, spf(spf::Result::none, "")));
+  EXPECT_EQ(v.reason,
+            "SPF none for mx.sender.example, no DKIM signature: nothing passes aligned with "
+            "www.example.com; sp= of example.com applies");
 }
 
 // §6.6.3: the author domain first, then the organizational domain; never

@@ -283,5 +283,24 @@ TEST(Verify, ExpiredAndLengthLimited) {
   EXPECT_EQ(verify(signed_message, expired, answer_for(k), 150).outcome, Outcome::pass);
 }
 
+// l= shorter than the body: the signature verifies, and the verdict says
+// how much of the body it does not cover (RFC 6376 §8.2), which
+// Authentication-Results reports as dkim=policy (checks.hpp).
+TEST(Verify, LengthLimitReportsTheUnsignedPart) {
+  const SigningKey k = key_for(Algorithm::ed25519_sha256, "e1");
+  const std::string message = crlf({"From: a@example.com", "", "signed part"});
+  const std::string signed_message = sign(message, {&k, 1}, 100).header_fields + message;
+  const std::string appended = signed_message + "appended\r\n";
+  Signature s = find_signatures(appended).at(0);
+  s.body_length = std::string("signed part\r\n").size();
+  const Verdict v = verify(appended, s, answer_for(k), 100);
+  EXPECT_EQ(v.outcome, Outcome::pass);
+  EXPECT_EQ(v.unsigned_body_bytes, std::string("appended\r\n").size());
+  // l= equal to the body: nothing unsigned.
+  const Verdict whole = verify(signed_message, s, answer_for(k), 100);
+  EXPECT_EQ(whole.outcome, Outcome::pass);
+  EXPECT_EQ(whole.unsigned_body_bytes, 0u);
+}
+
 }  // namespace
 }  // namespace postern::mailauth::dkim

@@ -67,17 +67,6 @@ void AuthService::verify(std::string client_ip, std::string user, std::string pa
 void AuthService::verify(Attempt attempt, std::string user, std::string password,
                          std::function<void(Result)> done) {
   if (dovecot_) {
-    // The throttle stands in front of Dovecot exactly as in front of the
-    // users file: a refused client never reaches it, failures count,
-    // a success clears the count. Dovecot's own answer decides the rest.
-    const auto now = auth::AuthThrottle::Clock::now();
-    const auto verdict = throttle_.check(attempt.client_ip, user, now);
-    if (verdict.refused) {
-      sodium_memzero(password.data(), password.size());
-      Result result;
-      result.outcome = smtp::AuthOutcome::throttled;
-      return done(result);
-    }
     dovecot::AuthRequest request;
     request.mechanism = attempt.mechanism;
     request.user = user;
@@ -87,19 +76,16 @@ void AuthService::verify(Attempt attempt, std::string user, std::string password
     request.secured = attempt.secured;
     sodium_memzero(password.data(), password.size());
     dovecot_->authenticate(
-        std::move(request), [this, ip = attempt.client_ip, user, delay = verdict.delay,
-                             done = std::move(done)](dovecot::AuthAnswer answer) {
+        std::move(request),
+        [ip = attempt.client_ip, user, done = std::move(done)](dovecot::AuthAnswer answer) {
           Result result;
           switch (answer.verdict) {
             case dovecot::AuthVerdict::ok:
-              throttle_.record_success(ip, user);
               result.outcome = smtp::AuthOutcome::ok;
               result.user = std::move(answer.user);
               break;
             case dovecot::AuthVerdict::invalid:
-              throttle_.record_failure(ip, user, auth::AuthThrottle::Clock::now());
               result.outcome = smtp::AuthOutcome::invalid;
-              result.delay = delay;
               break;
             case dovecot::AuthVerdict::pending:
             case dovecot::AuthVerdict::temporary:
@@ -115,35 +101,20 @@ void AuthService::verify(Attempt attempt, std::string user, std::string password
         });
     return;
   }
-  const std::string client_ip = std::move(attempt.client_ip);
   std::shared_ptr<const auth::UserStore> store;
   {
     std::lock_guard lock(mu_);
     store = store_;
   }
-  asio::post(pool_, [this, store, client_ip = std::move(client_ip), user = std::move(user),
-                     password = std::move(password), done = std::move(done)]() mutable {
-    const auto now = auth::AuthThrottle::Clock::now();
-    // "ALICE@x" and "alice@x" are one user, for the throttle as well.
+  asio::post(pool_, [store, user = std::move(user), password = std::move(password),
+                     done = std::move(done)]() mutable {
     user = auth::normalize_address(user);
     Result result;
-    const auto verdict = throttle_.check(client_ip, user, now);
-    if (verdict.refused) {
-      result.outcome = smtp::AuthOutcome::throttled;
-    } else {
-      const auto hash = store->hash_for(user);
-      // Verify against a hash even for unknown users would equalise timing;
-      // the throttle delay dominates timing anyway, so we skip the work.
-      const bool ok = hash && auth::verify_password(*hash, password);
-      if (ok) {
-        throttle_.record_success(client_ip, user);
-        result.outcome = smtp::AuthOutcome::ok;
-      } else {
-        throttle_.record_failure(client_ip, user, now);
-        result.outcome = smtp::AuthOutcome::invalid;
-        result.delay = verdict.delay;
-      }
-    }
+    const auto hash = store->hash_for(user);
+    // Verify against a hash even for unknown users would equalise timing;
+    // the throttle delay dominates timing anyway, so we skip the work.
+    const bool ok = hash && auth::verify_password(*hash, password);
+    result.outcome = ok ? smtp::AuthOutcome::ok : smtp::AuthOutcome::invalid;
     sodium_memzero(password.data(), password.size());
     done(result);
   });

@@ -1,8 +1,10 @@
-// Checks SMTP AUTH credentials off the event loop, behind the failure
-// throttle. Two backends ([auth] backend): "file", the users file with
-// argon2id (deliberately slow, so on a small thread pool; re-read when it
-// changes on disk), and "dovecot", Dovecot's auth-client socket (SPEC
-// §1.12), asked asynchronously by dovecot::DovecotClient.
+// Checks SMTP AUTH credentials off the event loop. The failure throttle
+// stands in front of it, in the connection driver, on the shared counters
+// (auth/throttle.hpp), so that it also holds across nodes. Two backends
+// ([auth] backend): "file", the users file with argon2id (deliberately
+// slow, so on a small thread pool; re-read when it changes on disk), and
+// "dovecot", Dovecot's auth-client socket (SPEC §1.12), asked
+// asynchronously by dovecot::DovecotClient.
 #pragma once
 
 #include <asio/thread_pool.hpp>
@@ -12,7 +14,6 @@
 #include <mutex>
 #include <string>
 
-#include "auth/throttle.hpp"
 #include "auth/user_store.hpp"
 #include "dovecot/dovecot_client.hpp"
 #include "smtp/server_session.hpp"
@@ -56,7 +57,6 @@ class AuthService {
   std::shared_ptr<const auth::UserStore> store_;
   std::filesystem::file_time_type mtime_{};
   bool had_file_ = false;
-  auth::AuthThrottle throttle_;
   std::shared_ptr<dovecot::DovecotClient> dovecot_;
   asio::thread_pool pool_;
 };

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <chrono>
 #include <filesystem>

@@ -24,7 +24,9 @@ void run(const Rate& rate, const std::vector<Row>& rows) {
     const auto v = w.look(r.at, rate, 1);
     EXPECT_EQ(v.count, r.count_before) << "at " << r.at;
     EXPECT_EQ(v.retry_after.count() == 0, r.fits) << "at " << r.at;
-    if (!r.fits) EXPECT_EQ(v.retry_after.count(), r.retry_ms) << "at " << r.at;
+    if (!r.fits) {
+      EXPECT_EQ(v.retry_after.count(), r.retry_ms) << "at " << r.at;
+    }
     if (v.retry_after.count() == 0) w.add(r.at, rate, 1);
   }
 }

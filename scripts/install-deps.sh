@@ -8,6 +8,7 @@ packages=(build-essential cmake ninja-build pkg-config
           libasio-dev libssl-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
           libsodium-dev libunbound-dev libidn2-dev nlohmann-json3-dev openssl
           libpsl-dev publicsuffix  # DMARC's organizational domain
+          libhiredis-dev  # [state] url: shared counters in Redis
           pandoc)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev python3 python3-pytest swaks
@@ -15,7 +16,8 @@ if [[ "${1:-}" == "--test" ]]; then
              testssl.sh prometheus systemd man-db debhelper dpkg-dev lintian
              python3-dkim opendkim opendkim-tools python3-spf python3-authres
              clang libclang-rt-14-dev  # clang + libFuzzer runtime: tests/fuzz/run.sh
-             dovecot-core dovecot-imapd dovecot-lmtpd)
+             dovecot-core dovecot-imapd dovecot-lmtpd
+             redis-server)  # the two-node tests share one (tests/e2e/test_shared_limits.py)
 fi
 
 missing=()

@@ -331,8 +331,10 @@ class Postern:
 
     def __init__(self, binary, work, name, users_file, cert, key, smarthost=None,
                  unsafe=False, tls=False, held=False, dkim=(), delivery=(), submission=False,
-                 extra=()):
-        """dkim: (domain, selector, key file) per [[dkim]] table."""
+                 extra=(), extra_limits=()):
+        """dkim: (domain, selector, key file) per [[dkim]] table; extra: lines
+        appended at the end (whole tables, e.g. [state]); extra_limits: more
+        [limits] keys."""
         self.binary = binary
         self.root = pathlib.Path(work) / name
         self.data = self.root / "data"
@@ -375,7 +377,7 @@ class Postern:
         # Sessions: 10,000 idle sessions (plus TLS ones) all come from
         # 127.0.0.1, so both the global and the per-IP bounds are raised.
         lines += ["", "[limits]", "max_sessions = 20000", "max_sessions_per_ip = 20000",
-                  'idle_timeout = "10m"', "", "[delivery]"]
+                  'idle_timeout = "10m"', *extra_limits, "", "[delivery]"]
         if smarthost:
             lines += [f'smarthost = "{LOOPBACK}:{smarthost}"', 'smarthost_tls = "none"']
         if held:
@@ -390,6 +392,7 @@ class Postern:
         for domain, selector, key_file in dkim:
             lines += ["", "[[dkim]]", f'domain = "{domain}"', f'selector = "{selector}"',
                       f'key = "{key_file}"']
+        lines += list(extra)
         self.config.write_text("\n".join(lines) + "\n")
         self.proc = None
         self.on_stop = None

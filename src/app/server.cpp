@@ -24,6 +24,7 @@
 #include "addresses/address_directory.hpp"
 #include "addresses/book_loader.hpp"
 #include "app/dkim_keys.hpp"
+#include "config/redis_url.hpp"
 #include "config/reload_diff.hpp"
 #include "control/control_protocol.hpp"
 #include "delivery/queue_runner.hpp"
@@ -44,6 +45,8 @@
 #include "service/privileges.hpp"
 #include "service/systemd_notify.hpp"
 #include "spool/spool.hpp"
+#include "state/in_process_store.hpp"
+#include "state/redis_store.hpp"
 
 namespace postern::app {
 namespace {
@@ -113,6 +116,8 @@ struct Server::Impl {
   std::unique_ptr<net::AuthService> auth;
   std::unique_ptr<net::SharedState> shared;
   std::unique_ptr<net::DkimService> dkim;
+  // Shared counters (SPEC §1.10): in-process, or Redis with [state] url.
+  std::unique_ptr<state::Store> store;
 
   explicit Impl(config::Config c) : config(std::move(c)), listener_configs(config.listeners) {}
 
@@ -415,6 +420,14 @@ int Server::run() {
   for (unsigned i = 0; i < cores; ++i) {
     s.loops.push_back(std::make_unique<asio::io_context>(1));
   }
+  // The counters: Redis's connection lives on the first loop.
+  if (config.state.url.empty()) {
+    s.store = std::make_unique<state::InProcessStore>();
+  } else {
+    s.store = std::make_unique<state::RedisStore>(*s.loops[0],
+                                                  *config::parse_redis_url(config.state.url).url);
+  }
+  s.shared->store = s.store.get();
   // Signals are caught from here on: a SIGTERM during start-up is handled
   // once the loops run, instead of killing a half-started server.
   std::optional<asio::signal_set> signals;
@@ -506,6 +519,8 @@ int Server::run() {
   // the spool finishes before the loops go away.
   s.spool->shutdown();
   if (auto d = s.shared->dovecot()) d->stop();
+  s.shared->store = nullptr;
+  s.store.reset();
   s.loops.clear();
   s.control.reset();
   obs::event("stopped", "hostname={}", config.hostname);

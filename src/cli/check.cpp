@@ -15,6 +15,8 @@
 #include "cli/config_source.hpp"
 #include "config/config.hpp"
 #include "config/lint_service.hpp"
+#include "config/redis_url.hpp"
+#include "state/redis_probe.hpp"
 
 namespace postern::cli {
 namespace {
@@ -28,6 +30,20 @@ struct CheckOptions {
   bool print_default = false;
   bool quiet = false;
 };
+
+// [state] url: a Redis this machine cannot reach is a warning, not an
+// error: the server runs without it, counting in-process (SPEC §1.10).
+void check_state(const config::Config& config, std::vector<config::Problem>& problems) {
+  if (config.state.url.empty()) return;
+  const auto url = config::parse_redis_url(config.state.url).url;
+  if (!url) return;  // the loader reported it
+  if (auto why = state::probe_redis(*url, std::chrono::milliseconds(2000))) {
+    problems.push_back({config::Problem::Severity::warning, config.where("state.url"),
+                        "[state] url " + url->redacted() + " cannot be reached: " + *why,
+                        "start Redis there or fix the URL; until then each node counts limits "
+                        "and AUTH failures on its own"});
+  }
+}
 
 bool is_error(const config::Problem& p) {
   return p.severity == config::Problem::Severity::error;
@@ -120,6 +136,7 @@ int run_check(const CheckOptions& options) {
     problems.insert(problems.end(), addresses.begin(), addresses.end());
     auto service = config::lint_service(*config);
     problems.insert(problems.end(), service.begin(), service.end());
+    check_state(*config, problems);
   }
 
   const auto errors =

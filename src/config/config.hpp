@@ -13,6 +13,7 @@
 
 #include "core/limits.hpp"
 #include "core/types.hpp"
+#include "limits/user_limits.hpp"
 #include "mailauth/dkim/key.hpp"
 
 namespace postern::config {
@@ -126,6 +127,12 @@ struct DkimConfig {
   std::optional<mailauth::dkim::PrivateKey> private_key;
 };
 
+// [state] (SPEC §1.10): where shared counters live. Empty url: in this
+// process; "redis://host:port/db": in Redis, shared by every node using it.
+struct StateConfig {
+  std::string url;
+};
+
 struct LogConfig {
   std::string target = "stderr";  // or "syslog"
 };
@@ -141,6 +148,10 @@ struct Config {
   AuthConfig auth;
   std::vector<ListenerConfig> listeners;
   Limits limits;
+  // [limits] user_messages, user_recipients, auth_failures_per_ip,
+  // auth_failures_per_user, [limits.user."name"] (SPEC §1.10).
+  limits::RateLimits rate_limits;
+  StateConfig state;
   DeliveryConfig delivery;
   std::vector<DkimConfig> dkim;
   AddressesConfig addresses;

@@ -112,6 +112,8 @@ LoadResult Loader::run(std::string_view text) {
   load_auth(root);
   load_listeners(root);
   load_limits(root);
+  load_rate_limits(root);
+  load_state(root);
   load_delivery(root);
   load_log(root);
   load_spool(root);

@@ -29,15 +29,21 @@ namespace postern::config {
 // The schema: every key each table may hold. Anything else is a typo or a
 // key in the wrong table, and is reported as such.
 inline constexpr std::string_view kTopKeys[] = {
-    "hostname", "data_dir", "local_domains", "relay_networks", "tls",  "auth",     "listener",
-    "limits",   "delivery", "log",           "spool",          "dkim", "addresses", "user", "metrics"};
+    "hostname", "data_dir", "local_domains", "relay_networks", "tls",  "auth",      "listener",
+    "limits",   "delivery", "log",           "spool",          "dkim", "addresses", "user",
+    "metrics",  "state"};
 inline constexpr std::string_view kTlsKeys[] = {"cert", "key"};
 inline constexpr std::string_view kAuthKeys[] = {"users_file", "backend", "dovecot_auth_socket",
                                                  "cache_ttl"};
 inline constexpr std::string_view kListenerKeys[] = {"address", "role", "tls", "insecure"};
-inline constexpr std::string_view kLimitsKeys[] = {"max_message_size",    "max_recipients",
-                                                   "idle_timeout",        "max_sessions",
-                                                   "max_sessions_per_ip", "max_errors"};
+inline constexpr std::string_view kLimitsKeys[] = {
+    "max_message_size", "max_recipients", "idle_timeout", "max_sessions", "max_sessions_per_ip",
+    "max_errors",
+    // SPEC §1.10 (load_rate_limits.cpp)
+    "user_messages", "user_recipients", "auth_failures_per_ip", "auth_failures_per_user", "user"};
+// [limits.user."name"]: what an override may set.
+inline constexpr std::string_view kUserLimitKeys[] = {"user_messages", "user_recipients"};
+inline constexpr std::string_view kStateKeys[] = {"url"};
 inline constexpr std::string_view kDeliveryKeys[] = {"resolver",
                                                      "remote_port",
                                                      "tls",
@@ -71,16 +77,17 @@ struct Section {
   std::string_view name;  // as written in the file: "tls", "listener"
   std::span<const std::string_view> keys;
 };
-inline constexpr std::array<Section, 10> kSections = {{{"tls", kTlsKeys},
-                                                      {"auth", kAuthKeys},
-                                                      {"listener", kListenerKeys},
-                                                      {"limits", kLimitsKeys},
-                                                      {"delivery", kDeliveryKeys},
-                                                      {"log", kLogKeys},
-                                                      {"spool", kSpoolKeys},
-                                                      {"dkim", kDkimKeys},
-                                                      {"addresses", kAddressesKeys},
-                                                      {"metrics", kMetricsKeys}}};
+inline constexpr std::array<Section, 11> kSections = {{{"tls", kTlsKeys},
+                                                       {"auth", kAuthKeys},
+                                                       {"listener", kListenerKeys},
+                                                       {"limits", kLimitsKeys},
+                                                       {"delivery", kDeliveryKeys},
+                                                       {"log", kLogKeys},
+                                                       {"spool", kSpoolKeys},
+                                                       {"dkim", kDkimKeys},
+                                                       {"addresses", kAddressesKeys},
+                                                       {"metrics", kMetricsKeys},
+                                                       {"state", kStateKeys}}};
 
 std::string_view type_name(const toml::node& node);
 int line_of(const toml::node& node);
@@ -142,6 +149,13 @@ class Loader {
                                                  std::string_view example, bool& ok);
 
   void load_limits(const toml::table& root);
+  // [limits] rate keys and [limits.user."name"] (load_rate_limits.cpp).
+  void load_rate_limits(const toml::table& root);
+  std::optional<std::vector<limits::Rate>> get_rate_list(const toml::table& t, std::string_view key,
+                                                         const std::string& full);
+  std::optional<limits::Rate> get_rate(const toml::table& t, std::string_view key,
+                                       const std::string& full);
+  void load_state(const toml::table& root);  // [state] url (load_state.cpp)
 
   void load_delivery(const toml::table& root);
   // [delivery.tls_policy] "example.org" = "required": per recipient domain.

@@ -31,6 +31,8 @@ std::vector<std::string> needs_restart(const Config& running, const Config& next
   if (running.user != next.user) out.push_back("user changed");
   if (running.metrics.address != next.metrics.address) out.push_back("[metrics] address changed");
   if (running.log.target != next.log.target) out.push_back("[log] target changed");
+  // The counters' backend is built once; the limits themselves reload.
+  if (running.state.url != next.state.url) out.push_back("[state] url changed");
   // The queue runner and its couriers are built once (docs/service.md).
   const auto& a = running.delivery;
   const auto& b = next.delivery;

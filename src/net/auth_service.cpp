@@ -95,17 +95,6 @@ void AuthService::verify(std::string client_ip, std::string user, std::string pa
 void AuthService::verify(Attempt attempt, std::string user, std::string password,
                          std::function<void(Result)> done) {
   if (dovecot_) {
-    // The throttle stands in front of Dovecot exactly as in front of the
-    // users file: a refused client never reaches it, failures count,
-    // a success clears the count. Dovecot's own answer decides the rest.
-    const auto now = auth::AuthThrottle::Clock::now();
-    const auto verdict = throttle_.check(attempt.client_ip, user, now);
-    if (verdict.refused) {
-      sodium_memzero(password.data(), password.size());
-      Result result;
-      result.outcome = smtp::AuthOutcome::throttled;
-      return done(result);
-    }
     dovecot::AuthRequest request;
     request.mechanism = attempt.mechanism;
     request.user = user;
@@ -115,19 +104,16 @@ void AuthService::verify(Attempt attempt, std::string user, std::string password
     request.secured = attempt.secured;
     sodium_memzero(password.data(), password.size());
     dovecot_->authenticate(
-        std::move(request), [this, ip = attempt.client_ip, user, delay = verdict.delay,
-                             done = std::move(done)](dovecot::AuthAnswer answer) {
+        std::move(request),
+        [ip = attempt.client_ip, user, done = std::move(done)](dovecot::AuthAnswer answer) {
           Result result;
           switch (answer.verdict) {
             case dovecot::AuthVerdict::ok:
-              throttle_.record_success(ip, user);
               result.outcome = smtp::AuthOutcome::ok;
               result.user = std::move(answer.user);
               break;
             case dovecot::AuthVerdict::invalid:
-              throttle_.record_failure(ip, user, auth::AuthThrottle::Clock::now());
               result.outcome = smtp::AuthOutcome::invalid;
-              result.delay = delay;
               break;
             case dovecot::AuthVerdict::pending:
             case dovecot::AuthVerdict::temporary:
@@ -143,53 +129,44 @@ void AuthService::verify(Attempt attempt, std::string user, std::string password
         });
     return;
   }
-  const std::string client_ip = std::move(attempt.client_ip);
   std::shared_ptr<const auth::UserStore> store;
   {
     std::lock_guard lock(mu_);
     store = store_;
   }
-  // "ALICE@x" and "alice@x" are one user, for the throttle as well.
+  // "ALICE@x" and "alice@x" are one user. The throttle sits in front of
+  // this (net/connection.cpp), so a locked-out user never gets here.
   user = auth::normalize_address(user);
   // A credential that passed within cache_ttl: no hash, no pool thread
   // (SPEC §1.10). Only a right password can hit, so a wrong one always
-  // takes the pool path below and is counted by the throttle there.
+  // takes the pool path below.
   if (const auto hash = store->hash_for(user)) {
-    const auto now = auth::AuthThrottle::Clock::now();
-    if (cache_.hit(user, password, *hash, now) && !throttle_.check(client_ip, user, now).refused) {
+    const auto now = std::chrono::steady_clock::now();
+    if (cache_.hit(user, password, *hash, now)) {
       sodium_memzero(password.data(), password.size());
-      throttle_.record_success(client_ip, user);
       metrics::auth_password_check("cache");
       Result result;
       result.outcome = smtp::AuthOutcome::ok;
       return done(result);
     }
   }
-  asio::post(pool_, [this, store, client_ip = std::move(client_ip), user = std::move(user),
-                     password = std::move(password), done = std::move(done)]() mutable {
-    const auto now = auth::AuthThrottle::Clock::now();
+  asio::post(pool_, [this, store, user = std::move(user), password = std::move(password),
+                     done = std::move(done)]() mutable {
+    const auto now = std::chrono::steady_clock::now();
     Result result;
-    const auto verdict = throttle_.check(client_ip, user, now);
-    if (verdict.refused) {
-      result.outcome = smtp::AuthOutcome::throttled;
+    const auto hash = store->hash_for(user);
+    // Clients that log in at the same moment all miss the cache and
+    // queue here; the first one's hash fills it for the others.
+    const bool cached = hash && cache_.hit(user, password, *hash, now);
+    // An unknown user is checked against the dummy hash: the same work,
+    // so the answer's timing does not tell which users exist.
+    const bool matched = cached || verify_password_(hash ? *hash : dummy_hash_, password);
+    metrics::auth_password_check(cached ? "cache" : "hash");
+    if (hash && matched) {
+      if (!cached) cache_.remember(user, password, *hash, now);
+      result.outcome = smtp::AuthOutcome::ok;
     } else {
-      const auto hash = store->hash_for(user);
-      // Clients that log in at the same moment all miss the cache and
-      // queue here; the first one's hash fills it for the others.
-      const bool cached = hash && cache_.hit(user, password, *hash, now);
-      // An unknown user is checked against the dummy hash: the same work,
-      // so the answer's timing does not tell which users exist.
-      const bool matched = cached || verify_password_(hash ? *hash : dummy_hash_, password);
-      metrics::auth_password_check(cached ? "cache" : "hash");
-      if (hash && matched) {
-        if (!cached) cache_.remember(user, password, *hash, now);
-        throttle_.record_success(client_ip, user);
-        result.outcome = smtp::AuthOutcome::ok;
-      } else {
-        throttle_.record_failure(client_ip, user, now);
-        result.outcome = smtp::AuthOutcome::invalid;
-        result.delay = verdict.delay;
-      }
+      result.outcome = smtp::AuthOutcome::invalid;
     }
     sodium_memzero(password.data(), password.size());
     done(result);

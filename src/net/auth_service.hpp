@@ -1,8 +1,10 @@
-// Checks SMTP AUTH credentials off the event loop, behind the failure
-// throttle. Two backends ([auth] backend): "file", the users file with
-// argon2id (deliberately slow, so on a small thread pool; re-read when it
-// changes on disk), and "dovecot", Dovecot's auth-client socket (SPEC
-// §1.12), asked asynchronously by dovecot::DovecotClient.
+// Checks SMTP AUTH credentials off the event loop. The failure throttle
+// stands in front of it, in the connection driver, on the shared counters
+// (auth/throttle.hpp), so that it also holds across nodes. Two backends
+// ([auth] backend): "file", the users file with argon2id (deliberately
+// slow, so on a small thread pool; re-read when it changes on disk), and
+// "dovecot", Dovecot's auth-client socket (SPEC §1.12), asked
+// asynchronously by dovecot::DovecotClient.
 #pragma once
 
 #include <asio/thread_pool.hpp>
@@ -13,7 +15,6 @@
 #include <string>
 
 #include "auth/credential_cache.hpp"
-#include "auth/throttle.hpp"
 #include "auth/user_store.hpp"
 #include "dovecot/dovecot_client.hpp"
 #include "smtp/server_session.hpp"
@@ -66,7 +67,6 @@ class AuthService {
   std::shared_ptr<const auth::UserStore> store_;
   std::filesystem::file_time_type mtime_{};
   bool had_file_ = false;
-  auth::AuthThrottle throttle_;
   auth::CredentialCache cache_{std::chrono::minutes(15)};
   // An argon2id hash of a random password, made at start with the
   // parameters `postern user` uses: an unknown user is checked against it,

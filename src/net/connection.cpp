@@ -15,6 +15,9 @@
 #include <optional>
 #include <variant>
 
+#include "auth/throttle.hpp"
+#include "auth/user_store.hpp"
+#include "limits/user_limits.hpp"
 #include "metrics/server_metrics.hpp"
 #include "net/async_bridge.hpp"
 #include "net/progress_deadlines.hpp"
@@ -81,11 +84,12 @@ bool in_networks(const std::vector<config::Network>& networks, const std::string
 class Driver {
  public:
   Driver(tcp::socket& socket, const config::ListenerConfig& listener, SharedState& shared,
-         smtp::ServerSession& session, std::string session_id, std::string client,
-         std::chrono::seconds idle_timeout)
+         const SessionPolicy& policy, smtp::ServerSession& session, std::string session_id,
+         std::string client, std::chrono::seconds idle_timeout)
       : socket_(socket),
         listener_(listener),
         shared_(shared),
+        policy_(policy),
         session_(session),
         id_(std::move(session_id)),
         client_(std::move(client)),
@@ -201,6 +205,9 @@ class Driver {
         } else if (auto* lookup = std::get_if<smtp::LookupRecipient>(&action)) {
           if (!co_await flush()) co_return false;
           co_await lookup_recipient(*lookup);
+        } else if (auto* rate = std::get_if<smtp::CheckRate>(&action)) {
+          if (!co_await flush()) co_return false;
+          co_await check_rate(*rate);
         } else if (auto* commit = std::get_if<smtp::CommitMessage>(&action)) {
           if (!co_await flush()) co_return false;
           co_await commit_message(*commit);
@@ -288,6 +295,20 @@ class Driver {
     co_return true;
   }
 
+  // One request to the shared counters (state::Store), answered on this
+  // session's executor. Without a store nothing is counted.
+  asio::awaitable<limits::Outcome> count(limits::Request& request) {
+    state::Store* store = shared_.store;
+    if (!store) co_return limits::Outcome{};
+    auto ex = co_await asio::this_coro::executor;
+    co_return co_await await_callback<limits::Outcome>(
+        ex, [store, &request](auto done) { store->apply(std::move(request), std::move(done)); });
+  }
+
+  // AUTH behind the failure throttle (auth/throttle.hpp): the shared
+  // counts are read first, so a client over a limit is refused without a
+  // password check (on any node, with Redis); a failure is counted before
+  // it is answered, so the next attempt, here or on another node, sees it.
   asio::awaitable<void> verify_credentials(smtp::VerifyCredentials& request) {
     auto ex = co_await asio::this_coro::executor;
     AuthService::Attempt attempt;
@@ -296,12 +317,36 @@ class Driver {
     attempt.local_ip = ip_text(socket_.local_endpoint(ec));
     attempt.mechanism = request.mechanism;
     attempt.secured = tls_.has_value();
-    AuthService& auth = shared_.auth;
-    auto result =
-        co_await await_callback<AuthService::Result>(ex, [&auth, &attempt, &request](auto done) {
-          auth.verify(std::move(attempt), std::move(request.user), std::move(request.password),
-                      std::move(done));
-        });
+    const std::string ip = attempt.client_ip;
+    // The name the password lookup uses: "Dave@LOCAL.test" is dave@local.test.
+    const std::string user = auth::normalize_address(request.user);
+    const auth::AuthThrottle throttle(throttle_policy());
+    auto check = throttle.check_request(ip, user);
+    const auto verdict = throttle.judge(co_await count(check));
+    AuthService::Result result;
+    if (verdict.refused) {
+      OPENSSL_cleanse(request.password.data(), request.password.size());
+      result.outcome = smtp::AuthOutcome::throttled;
+      obs::warning("auth_throttled",
+                   "session={} client={} user=\"{}\" by={} action=\"answered 454\"", id_, client_,
+                   obs::sanitize(user), verdict.why);
+    } else {
+      AuthService& auth = shared_.auth;
+      result =
+          co_await await_callback<AuthService::Result>(ex, [&auth, &attempt, &request](auto done) {
+            auth.verify(std::move(attempt), std::move(request.user), std::move(request.password),
+                        std::move(done));
+          });
+      if (result.outcome == smtp::AuthOutcome::invalid) {
+        auto failure = throttle.failure_request(ip, user);
+        co_await count(failure);
+        result.delay = std::max(result.delay, verdict.delay);
+      } else if (result.outcome == smtp::AuthOutcome::ok) {
+        for (auto& r : throttle.success_requests(ip, user)) {
+          if (shared_.store) shared_.store->apply(std::move(r), [](limits::Outcome) {});
+        }
+      }
+    }
     if (result.delay.count() > 0) {
       // Slow down a client that keeps guessing (SPEC §1.3).
       timer_.expires_after(result.delay);
@@ -312,6 +357,33 @@ class Driver {
       metrics::auth_result(result.outcome == smtp::AuthOutcome::ok);
     }
     session_.credentials_result(result.outcome, result.user);
+  }
+
+  auth::ThrottlePolicy throttle_policy() const {
+    auth::ThrottlePolicy p;
+    p.per_ip = policy_.rates.auth_failures_per_ip;
+    p.per_user = policy_.rates.auth_failures_per_user;
+    return p;
+  }
+
+  // MAIL or a new RCPT of an authenticated user, against the user's limits
+  // (SPEC §1.10), counted on the shared state.
+  asio::awaitable<void> check_rate(const smtp::CheckRate& request) {
+    const auto kind = request.kind == smtp::RateKind::messages ? limits::UserLimit::messages
+                                                               : limits::UserLimit::recipients;
+    const auto rates = policy_.rates.for_user(request.user).of(kind);
+    smtp::RateDecision decision;
+    if (!rates.empty()) {
+      auto counters = limits::user_request(kind, request.user, rates);
+      const auto verdict = limits::judge(rates, co_await count(counters));
+      if (!verdict.allowed) {
+        decision.allowed = false;
+        decision.limit = verdict.limit.text();
+        decision.retry_after = verdict.retry_after;
+        metrics::rate_limit_hit(limits::to_string(kind));
+      }
+    }
+    session_.rate_result(decision);
   }
 
   // RCPT for a local domain whose mailboxes live in Dovecot (SPEC §1.12).
@@ -409,6 +481,7 @@ class Driver {
   tcp::socket& socket_;
   const config::ListenerConfig& listener_;
   SharedState& shared_;
+  const SessionPolicy& policy_;
   smtp::ServerSession& session_;
   std::string id_;
   std::string client_;        // the client's address, on every line of the session
@@ -452,6 +525,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const config::Listene
   settings.client_in_relay_networks = in_networks(policy->relay_networks, ip);
   settings.now = std::chrono::system_clock::now();
   settings.allocate_queue_id = [&spool = shared.spool] { return spool.allocate_id(); };
+  settings.user_rate_limits = !policy->rates.no_user_limits();
 
   const auto admission = shared.limiter.acquire(ip);
   switch (admission) {
@@ -483,7 +557,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const config::Listene
   std::string reason;
   {
     smtp::ServerSession session(std::move(settings), *directory);
-    Driver driver(socket, listener, shared, session, id, ip, policy->limits.idle_timeout);
+    Driver driver(socket, listener, shared, *policy, session, id, ip, policy->limits.idle_timeout);
     if (admission != SessionLimiter::Admission::admitted) driver.mark_refused();
     co_await (driver.run() || driver.watch());
     reason = std::string(driver.close_reason());

@@ -15,6 +15,7 @@
 #include "net/session_limiter.hpp"
 #include "policy/directory.hpp"
 #include "spool/spool.hpp"
+#include "state/store.hpp"
 
 namespace postern::net {
 
@@ -26,10 +27,12 @@ struct SessionPolicy {
   Limits limits;
   std::vector<config::Network> relay_networks;
   std::string default_domain;  // [addresses] default_domain, for sendmail's local users
+  limits::RateLimits rates;    // per-user and AUTH-failure limits (SPEC §1.10)
 
   static SessionPolicy from(const config::Config& config) {
     return {config.hostname, config.limits, config.relay_networks,
-            config.addresses.effective_default_domain(config.hostname, config.local_domains)};
+            config.addresses.effective_default_domain(config.hostname, config.local_domains),
+            config.rate_limits};
   }
 };
 
@@ -49,6 +52,9 @@ class SharedState {
   spool::Spool& spool;
   // Signs outgoing mail (SPEC §1.7); null when no [[dkim]] is configured.
   DkimService* dkim = nullptr;
+  // Where shared counters live (per-user limits, AUTH failures): in this
+  // process or in Redis ([state] url). Set by app/ before sessions start.
+  state::Store* store = nullptr;
 
   std::shared_ptr<const SessionPolicy> policy() const {
     std::lock_guard lock(mu_);

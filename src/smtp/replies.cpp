@@ -171,6 +171,13 @@ Reply auth_throttled() {
   return make_reply(454, Status::security_other,
                     "Too many authentication failures, try again later");
 }
+Reply user_rate_limited(bool recipients, std::string_view limit, long retry_after_seconds) {
+  // RFC 5321 §4.2.5: 450 is "mailbox unavailable"; RFC 3463 X.7.1
+  // "delivery not authorized". A client retries a 4xx; the text says when.
+  return make_reply(450, Status::not_authorized,
+                    fmt::format("{} limit reached for this user ({}); try again in {} seconds",
+                                recipients ? "Recipient" : "Message", limit, retry_after_seconds));
+}
 Reply auth_temporary_failure() {
   return make_reply(454, Status::security_other, "Temporary authentication failure");
 }

@@ -81,6 +81,8 @@ Reply auth_ok();
 Reply auth_invalid();
 Reply auth_throttled();
 Reply auth_temporary_failure();
+// 450 4.7.1: over a per-user limit (SPEC §1.10), with when to retry.
+Reply user_rate_limited(bool recipients, std::string_view limit, long retry_after_seconds);
 
 Reply send_helo_first();
 Reply send_ehlo_first();

@@ -133,7 +133,8 @@ void ServerSession::Impl::reset_transaction() {
 
 bool ServerSession::Impl::waiting() const {
   return state_ == State::waiting_tls || state_ == State::waiting_auth ||
-         state_ == State::waiting_rcpt || state_ == State::waiting_commit;
+         state_ == State::waiting_rcpt || state_ == State::waiting_rate ||
+         state_ == State::waiting_commit;
 }
 
 bool ServerSession::Impl::tls_required_now() const {
@@ -268,7 +269,8 @@ void ServerSession::Impl::timeout() {
 void ServerSession::Impl::peer_closed() {
   if (state_ == State::closed) return;
   if (in_transaction() || state_ == State::data || state_ == State::bdat ||
-      state_ == State::waiting_rcpt || state_ == State::waiting_commit) {
+      state_ == State::waiting_rcpt || state_ == State::waiting_rate ||
+      state_ == State::waiting_commit) {
     log("lost",
         fmt::format("reason=\"connection lost during a transaction\" state={}",
                     state_ == State::data || state_ == State::bdat ? "message" : "envelope"),
@@ -301,6 +303,9 @@ void ServerSession::credentials_result(AuthOutcome outcome, std::string_view use
 }
 void ServerSession::recipient_result(RecipientLookup result) {
   impl_->recipient_result(result);
+}
+void ServerSession::rate_result(const RateDecision& decision) {
+  impl_->rate_result(decision);
 }
 void ServerSession::message_committed(std::string_view queue_id) {
   impl_->message_committed(queue_id);

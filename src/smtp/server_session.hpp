@@ -12,10 +12,10 @@
 //  3. After every call, drain take_actions() and carry them out in order.
 //     Consecutive SendReply actions may be coalesced into one write.
 //  4. Asynchronous actions (StartTls, VerifyCredentials, LookupRecipient,
-//     CommitMessage) pause the session: it processes no further input until
-//     the matching result event is fed back (tls_established / tls_failed,
-//     credentials_result, recipient_result, message_committed /
-//     message_failed).
+//     CheckRate, CommitMessage) pause the session: it processes no further
+//     input until the matching result event is fed back (tls_established /
+//     tls_failed, credentials_result, recipient_result, rate_result,
+//     message_committed / message_failed).
 //  5. When a Close action appears, flush preceding replies, then close.
 //  6. Feed timeout() when no byte arrived for Limits::idle_timeout, and
 //     peer_closed() on EOF or a read error.
@@ -64,6 +64,10 @@ struct SessionSettings {
   // Received header (the spool's allocate_id()). Unset: the session id is
   // named instead and the spool picks the queue id.
   std::function<std::string()> allocate_queue_id;
+  // Per-user limits are configured ([limits] user_messages,
+  // user_recipients, SPEC §1.10): an authenticated user's MAIL and each new
+  // recipient are first checked with a CheckRate action.
+  bool user_rate_limits = false;
 };
 
 // ---- Actions: what the driver must do ------------------------------------
@@ -96,6 +100,22 @@ struct LookupRecipient {
   std::string address;
 };
 
+enum class RateKind { messages, recipients };
+
+// Count one more message (at MAIL) or recipient (at RCPT) against the
+// authenticated user's limits, then call rate_result(). Only issued when
+// SessionSettings::user_rate_limits is set.
+struct CheckRate {
+  RateKind kind = RateKind::messages;
+  std::string user;  // the authenticated user, canonical
+};
+
+struct RateDecision {
+  bool allowed = true;
+  std::string limit;                    // the limit that refused: "5/1m"
+  std::chrono::seconds retry_after{0};  // when the client may try again
+};
+
 // Make this message durable (spool), then call message_committed() or
 // message_failed(). `data` is the complete message as it will be queued:
 // trace header first, CRLF line endings only, dot-unstuffed. With `sign`
@@ -123,8 +143,8 @@ struct LogEvent {
   Reply reply;
 };
 
-using Action = std::variant<SendReply, StartTls, VerifyCredentials, LookupRecipient, CommitMessage,
-                            Close, LogEvent>;
+using Action = std::variant<SendReply, StartTls, VerifyCredentials, LookupRecipient, CheckRate,
+                            CommitMessage, Close, LogEvent>;
 
 // ---- The session ----------------------------------------------------------
 
@@ -143,6 +163,7 @@ class ServerSession {
   // for sender ownership and logs; empty keeps the name the client gave.
   void credentials_result(AuthOutcome outcome, std::string_view user = {});
   void recipient_result(RecipientLookup result);
+  void rate_result(const RateDecision& decision);
   void message_committed(std::string_view queue_id);
   void message_failed(std::string_view why);
   // The content is refused for good (550 5.6.0 `why`); the session goes on.

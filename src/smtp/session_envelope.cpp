@@ -100,7 +100,7 @@ void ServerSession::Impl::cmd_mail(std::string_view args) {
     }
     return reply(*refusal);
   }
-  apply_mail(std::move(mail));
+  admit_mail(std::move(mail));
 }
 
 // ---- RCPT -------------------------------------------------------------------------
@@ -204,7 +204,7 @@ void ServerSession::Impl::cmd_rcpt(std::string_view args) {
     pending_rcpt_ = std::move(rcpt);
     return;
   }
-  apply_rcpt(std::move(rcpt));
+  admit_rcpt(std::move(rcpt));
 }
 
 void ServerSession::Impl::recipient_result(RecipientLookup result) {
@@ -215,7 +215,8 @@ void ServerSession::Impl::recipient_result(RecipientLookup result) {
   state_ = envelope_.recipients.empty() ? State::mail : State::rcpt;
   switch (result) {
     case RecipientLookup::exists:
-      apply_rcpt(std::move(rcpt));
+      admit_rcpt(std::move(rcpt));
+      if (waiting()) return;  // the user's limits answer first
       break;
     case RecipientLookup::not_found:
       reject("RCPT", replies::user_unknown(pending_shown_), pending_shown_);

@@ -43,6 +43,7 @@ enum class State {
   waiting_tls,      // StartTls issued
   waiting_auth,     // VerifyCredentials issued
   waiting_rcpt,     // LookupRecipient issued
+  waiting_rate,     // CheckRate issued (MAIL or RCPT waits for the user's limits)
   waiting_commit,   // CommitMessage issued
   closed,
 };
@@ -131,11 +132,18 @@ struct ServerSession::Impl {
   struct RcptCheck {
     Recipient recipient;
     bool needs_lookup = false;  // the user database must confirm the mailbox
-    std::string normalized;  // policy::normalized_address of the recipient
+    std::string normalized;     // policy::normalized_address of the recipient
   };
   std::optional<Reply> check_rcpt(std::string_view args, RcptCheck& out, std::string& shown) const;
   void apply_rcpt(RcptCheck rcpt);
   void recipient_result(RecipientLookup result);
+
+  // ---- per-user limits (session_rate.cpp) -----------------------------------
+  // Checked, then asked: MAIL and new recipients of an authenticated user
+  // wait for CheckRate when limits are configured; otherwise applied at once.
+  void admit_mail(MailCheck mail);
+  void admit_rcpt(RcptCheck rcpt);
+  void rate_result(const RateDecision& decision);
 
   // ---- DATA, BDAT and commit (session_message.cpp) --------------------------
   void cmd_data(std::string_view args);
@@ -181,7 +189,9 @@ struct ServerSession::Impl {
 
   // Transaction (RFC 5321 §3.3).
   Envelope envelope_;
-  std::optional<RcptCheck> pending_rcpt_;  // while waiting_rcpt
+  std::optional<RcptCheck> pending_rcpt_;  // while waiting_rcpt or waiting_rate
+  std::optional<MailCheck> pending_mail_;  // while waiting_rate for MAIL
+  State rate_return_ = State::greeted;     // where a CheckRate answer goes back to
   std::string pending_shown_;
   // Normalised addresses of envelope_.recipients: a recipient named twice
   // in one transaction is delivered once (as Postfix's duplicate filter

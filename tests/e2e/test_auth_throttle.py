@@ -53,3 +53,38 @@ def test_repeated_failures_are_refused_then_password_not_logged(server):
     for i in range(12):
         assert WRONG.format(i) not in log
     assert server.users[ALICE] not in log
+
+
+CAROL = "carol@example.test"
+CAROL_PW = "carol-throttle-pw-3"
+
+
+def test_guesses_over_case_variants_and_forty_addresses_are_one_user(make_server):
+    """40 wrong passwords for one user, spread over case variants of the
+    address and 40 client addresses, count as one user: after 10 they are
+    refused. The user's own network, where they logged in before, is not
+    locked out by the strangers (docs/limits.md, "AUTH throttling")."""
+    from postern_harness import USERS, submission
+    from submit import auth_reply
+    srv = make_server(listeners=[submission("sub", "none", insecure=True)],
+                      users=dict(USERS, **{CAROL: CAROL_PW}))
+    port = srv.port("sub")
+    # Carol's own client, on 127.0.1.0/24, logs in once before the attack.
+    assert auth_reply(port, CAROL, CAROL_PW, source="127.0.1.5").code == 235
+    spellings = ["carol@example.test", "CAROL@example.test", "carol@EXAMPLE.TEST",
+                 "Carol@Example.Test", "cArOl@eXaMpLe.tEsT"]
+    codes = []
+    for i in range(40):
+        reply = auth_reply(port, spellings[i % len(spellings)], f"guess-{i}",
+                           source=f"127.0.0.{10 + i}")
+        codes.append(reply.code)
+    assert codes[:10] == [535] * 10, codes
+    assert codes[10:] == [454] * 30, codes
+    # A stranger with the right password is refused too: the lock is on carol.
+    assert auth_reply(port, "CAROL@example.test", CAROL_PW, source="127.0.0.99").code == 454
+    # Carol's own network is not locked out.
+    assert auth_reply(port, CAROL, CAROL_PW, source="127.0.1.6").code == 235
+    log = srv.log_text()
+    assert log.count("auth_throttled") >= 30 and "by=user " in log, srv.log_tail()
+    for i in range(40):
+        assert f"guess-{i}" not in log

@@ -91,6 +91,10 @@ struct Script {
   // harness calls peer_closed() and then completes the step successfully
   // (as a spool write that was already under way would). -1: none.
   int close_at_step = -1;
+  // Per-user limits (settings.user_rate_limits): CheckRate is answered
+  // allowed while the budget lasts, then refused with "5/1m", retry 42 s.
+  int message_budget = 1000;
+  int recipient_budget = 1000;
 };
 
 enum class StepKind { tls, auth, lookup, commit };
@@ -109,6 +113,7 @@ struct Outcome {
   std::vector<std::string> committed_data;
   std::vector<VerifyCredentials> verifies;
   std::vector<LookupRecipient> lookups;
+  std::vector<CheckRate> rate_checks;
   std::vector<LogEvent> logs;
   std::vector<Step> steps;
   std::vector<std::string> close_reasons;
@@ -190,6 +195,19 @@ class Harness {
         } else if (auto* lookup = std::get_if<LookupRecipient>(&a)) {
           out_.lookups.push_back(*lookup);
           answer(StepKind::lookup, a);
+        } else if (auto* rate = std::get_if<CheckRate>(&a)) {
+          out_.rate_checks.push_back(*rate);
+          int& budget =
+              rate->kind == RateKind::messages ? script_.message_budget : script_.recipient_budget;
+          RateDecision d;
+          if (budget > 0) {
+            --budget;
+          } else {
+            d.allowed = false;
+            d.limit = "5/1m";
+            d.retry_after = std::chrono::seconds(42);
+          }
+          session_.rate_result(d);
         } else if (auto* m = std::get_if<CommitMessage>(&a)) {
           out_.commits.push_back(*m);
           answer(StepKind::commit, a);

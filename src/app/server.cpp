@@ -28,10 +28,11 @@
 #include "config/reload_diff.hpp"
 #include "control/control_protocol.hpp"
 #include "delivery/queue_runner.hpp"
+#include "dns/idn.hpp"
 #include "dns/resolver.hpp"
-#include "metrics/registry.hpp"
 #include "dovecot/dovecot_client.hpp"
 #include "dovecot/dovecot_directory.hpp"
+#include "metrics/registry.hpp"
 #include "net/auth_service.hpp"
 #include "net/control_server.hpp"
 #include "net/listeners.hpp"
@@ -77,8 +78,23 @@ delivery::RunnerSettings make_runner_settings(const config::Config& config) {
   r.smarthost = !config.delivery.smarthost.empty();
   dns::ResolverOptions resolver_options;
   resolver_options.server = config.delivery.resolver;
-  r.remote = std::make_shared<outbound::SmtpCourier>(
-      config, std::shared_ptr<dns::Resolver>(dns::Resolver::create(resolver_options)));
+  std::shared_ptr<dns::Resolver> resolver(dns::Resolver::create(resolver_options));
+  r.remote = std::make_shared<outbound::SmtpCourier>(config, resolver);
+  // Destinations are MX host sets (docs/delivery.md): the runner looks a
+  // domain up before it schedules mail to it.
+  r.lookup_mx = [resolver](const std::string& domain) {
+    delivery::MxAnswer answer;
+    const auto a_label = dns::to_a_label(domain);
+    if (!a_label) {
+      answer.error = "not a valid domain name";
+      return answer;
+    }
+    const dns::MxResult mx = resolver->lookup_mx(*a_label);
+    answer.ok = mx.status == dns::Status::ok && !mx.hosts.empty();
+    for (const dns::MxHost& h : mx.hosts) answer.hosts.push_back(h.host);
+    answer.error = mx.error;
+    return answer;
+  };
   {
     std::string why;
     const auto local = config::parse_local_target(config.delivery.local, why);
@@ -273,7 +289,8 @@ struct Server::Impl {
 
     // 3. Install.
     if (tls) shared->set_tls(std::move(tls));
-    shared->set_policy(std::make_shared<const net::SessionPolicy>(net::SessionPolicy::from(config)));
+    shared->set_policy(
+        std::make_shared<const net::SessionPolicy>(net::SessionPolicy::from(config)));
     shared->limiter.set_limits(max_sessions, config.limits.max_sessions_per_ip);
     auth->set_cache_ttl(config.auth.cache_ttl);
     auth->reload_if_changed();

@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -11,6 +12,7 @@
 #include <set>
 #include <thread>
 #include <tuple>
+#include <variant>
 
 #include "delivery/bouncer.hpp"
 #include "delivery/destination.hpp"
@@ -26,6 +28,9 @@ using spool::QueuedMessage;
 using spool::RecipientState;
 
 constexpr std::string_view kNoRemote = "remote delivery is not available yet";
+// destination_of() for a recipient whose domain's MX host set is being
+// looked up; never a scheduler destination.
+constexpr std::string_view kAwaitingLookup = "?awaiting-mx-lookup";
 // Replies are stored in the queue and shown by `postern queue`; a runaway
 // remote reply must not bloat every state record.
 constexpr std::size_t kMaxReply = 512;
@@ -82,11 +87,71 @@ struct QueueRunner::Impl {
   }
 
   // The destination a recipient's job goes to; empty when there is no
-  // courier for it (remote mail without a remote courier).
+  // courier for it (remote mail without a remote courier), kAwaitingLookup
+  // while its domain's MX host set is not known yet.
   std::string destination_of(const std::string& address) const {
     std::string d = destination_for(address, settings.local_domains, settings.smarthost);
     if (!settings.remote && d != kLocalDestination) d.clear();
-    return d;
+    if (d.empty() || d == kLocalDestination || settings.smarthost || !settings.lookup_mx) return d;
+    std::lock_guard lock(mx_mutex);
+    return mx.destination(d).value_or(std::string(kAwaitingLookup));
+  }
+
+  static std::string domain_of(const std::string& address) {
+    const std::size_t at = address.rfind('@');
+    return at == std::string::npos ? std::string() : lowercase(address.substr(at + 1));
+  }
+
+  // ---- MX host sets (lookup threads) ------------------------------------------
+
+  // Asks for `domain`'s MX host set unless a lookup of it is under way.
+  void request_lookup_locked(const std::string& domain) {
+    if (!lookups_pending.insert(domain).second) return;
+    lookup_queue.push_back(domain);
+    lookup_cv.notify_one();
+  }
+
+  void lookup_worker() {
+    std::unique_lock lock(mutex);
+    for (;;) {
+      lookup_cv.wait(lock, [&] { return stopping || !lookup_queue.empty(); });
+      if (stopping) return;
+      const std::string domain = lookup_queue.front();
+      lookup_queue.pop_front();
+      lock.unlock();
+      const MxAnswer answer = settings.lookup_mx(domain);
+      std::string destination;
+      bool changed = false;
+      {
+        std::lock_guard mx_lock(mx_mutex);
+        const auto before = mx.destination(domain);
+        destination = mx.answer(domain, answer, Clock::now());
+        changed = before != destination;
+      }
+      if (changed) {
+        if (answer.ok) {
+          obs::event("destination", "domain={} destination={}", obs::sanitize(domain),
+                     obs::sanitize(destination));
+        } else {
+          obs::warning("destination", "domain={} destination={} reason=\"MX lookup failed: {}\"",
+                       obs::sanitize(domain), obs::sanitize(destination),
+                       obs::sanitize(answer.error));
+        }
+      }
+      lock.lock();
+      lookups_pending.erase(domain);
+      std::map<std::string, Clock::time_point> waiting;
+      if (const auto it = awaiting.find(domain); it != awaiting.end()) {
+        waiting = std::move(it->second);
+        awaiting.erase(it);
+      }
+      lock.unlock();
+      // The messages that waited for this answer get their jobs now.
+      for (const auto& [id, due] : waiting) {
+        if (std::optional<QueuedMessage> m = spool.load(id); m && !m->held) schedule(*m, due);
+      }
+      lock.lock();
+    }
   }
 
   // ---- scheduling (all under `mutex`) --------------------------------------
@@ -95,6 +160,8 @@ struct QueueRunner::Impl {
   void schedule_locked(const QueuedMessage& m, Clock::time_point due) {
     std::set<std::string> seen;
     bool unroutable = false;
+    bool awaits = false;
+    const auto now = Clock::now();
     for (const auto& r : m.recipients) {
       if (r.state != RecipientState::pending) continue;
       const std::string d = destination_of(r.recipient.address);
@@ -102,12 +169,28 @@ struct QueueRunner::Impl {
         unroutable = true;
         continue;
       }
+      if (settings.lookup_mx && !settings.smarthost && d != kLocalDestination) {
+        const std::string domain = domain_of(r.recipient.address);
+        bool stale = false;
+        {
+          std::lock_guard mx_lock(mx_mutex);
+          stale = mx.needs_lookup(domain, now);
+        }
+        if (stale) request_lookup_locked(domain);
+        if (d == kAwaitingLookup) {
+          // Scheduled when the answer comes (lookup_worker).
+          auto [it, fresh] = awaiting[domain].try_emplace(m.id, due);
+          if (!fresh) it->second = std::min(it->second, due);
+          awaits = true;
+          continue;
+        }
+      }
       if (!seen.insert(d).second) continue;
       add_locked(Job{m.id, d}, due);
     }
     // Remote recipients without a courier get their reason recorded once
     // by a job of their own.
-    if (unroutable && seen.empty()) add_locked(Job{m.id, kLocalDestination}, due);
+    if (unroutable && seen.empty() && !awaits) add_locked(Job{m.id, kLocalDestination}, due);
   }
 
   void add_locked(const Job& job, Clock::time_point due) {
@@ -126,9 +209,53 @@ struct QueueRunner::Impl {
     schedule_locked(m, due);
   }
 
+  struct JobResult {
+    Verdict verdict = Verdict::answered;
+    std::string reason;
+    std::optional<Clock::time_point> retry_at;
+    bool recorded_local = false;  // local results are durable in the queue
+    bool record_failed = false;
+    bool message_done = false;  // nothing left pending (or the message is gone)
+  };
+
+  // A job whose courier answers later (Courier::asynchronous), with what
+  // it needs to record the answer.
+  struct Prepared {
+    QueuedMessage message;
+    std::shared_ptr<const std::string> data;
+    std::vector<std::size_t> rcpts;
+    bool remote = false;
+    bool unrecorded_hint = false;
+  };
+  struct Answered {
+    Job job;
+    std::shared_ptr<Prepared> prepared;
+    std::vector<RecipientResult> results;
+  };
+
   void worker() {
     std::unique_lock lock(mutex);
-    while (!stopping) {
+    for (;;) {
+      // Results an asynchronous courier posted back come first: they free
+      // scheduler slots.
+      if (!answered.empty()) {
+        Answered a = std::move(answered.front());
+        answered.pop_front();
+        lock.unlock();
+        const JobResult result = finish(a.job, *a.prepared, std::move(a.results));
+        lock.lock();
+        conclude(a.job, result);
+        --async_in_flight;
+        cv.notify_all();
+        continue;
+      }
+      if (stopping) {
+        // Stay to record what the couriers still owe (they were cancelled
+        // and answer at once).
+        if (async_in_flight == 0) return;
+        cv.wait(lock);
+        continue;
+      }
       const auto now = Clock::now();
       std::optional<Job> job = core.next(now);
       if (!job) {
@@ -142,17 +269,50 @@ struct QueueRunner::Impl {
       }
       const bool unrecorded_hint = unrecorded.contains(job->message_id);
       lock.unlock();
-      JobResult result = run(*job, unrecorded_hint);
-      lock.lock();
-      for (const DestinationEvent& e :
-           core.finished(*job, result.verdict, result.reason, Clock::now())) {
-        log_event(e);
+      std::variant<JobResult, Prepared> prepared = prepare(*job, unrecorded_hint);
+      if (auto* over = std::get_if<JobResult>(&prepared)) {
+        lock.lock();
+        conclude(*job, *over);
+        continue;
       }
-      if (result.retry_at && !stopping) core.add(*job, *result.retry_at);
-      if (result.recorded_local || result.message_done) unrecorded.erase(job->message_id);
-      if (result.record_failed) unrecorded.insert(job->message_id);
-      cv.notify_all();
+      auto p = std::make_shared<Prepared>(std::move(std::get<Prepared>(prepared)));
+      Courier* courier = p->remote ? settings.remote.get() : settings.local.get();
+      if (courier && courier->asynchronous()) {
+        lock.lock();
+        ++async_in_flight;
+        lock.unlock();
+        courier->deliver_async(p->message, p->data, p->rcpts,
+                               [this, job = *job, p](std::vector<RecipientResult> results) {
+                                 std::lock_guard done_lock(mutex);
+                                 answered.push_back(Answered{job, p, std::move(results)});
+                                 cv.notify_all();
+                               });
+        lock.lock();
+        continue;
+      }
+      // The courier seam: every courier is scheduled alike; only the
+      // built-in Maildir one can use the hint that an earlier attempt may
+      // have delivered unrecorded (its file names find such deliveries).
+      std::vector<RecipientResult> results =
+          courier ? courier->deliver(p->message, *p->data, p->rcpts)
+                  : local.deliver(p->message, *p->data, p->rcpts, p->unrecorded_hint);
+      const JobResult result = finish(*job, *p, std::move(results));
+      lock.lock();
+      conclude(*job, result);
     }
+  }
+
+  // A job is over: the scheduler frees its slot and hears how its
+  // destination did. Under `mutex`.
+  void conclude(const Job& job, const JobResult& result) {
+    for (const DestinationEvent& e :
+         core.finished(job, result.verdict, result.reason, Clock::now())) {
+      log_event(e);
+    }
+    if (result.retry_at && !stopping) core.add(job, *result.retry_at);
+    if (result.recorded_local || result.message_done) unrecorded.erase(job.message_id);
+    if (result.record_failed) unrecorded.insert(job.message_id);
+    cv.notify_all();
   }
 
   void log_event(const DestinationEvent& e) {
@@ -175,15 +335,6 @@ struct QueueRunner::Impl {
   }
 
   // ---- one job ---------------------------------------------------------------
-
-  struct JobResult {
-    Verdict verdict = Verdict::answered;
-    std::string reason;
-    std::optional<Clock::time_point> retry_at;
-    bool recorded_local = false;  // local results are durable in the queue
-    bool record_failed = false;
-    bool message_done = false;  // nothing left pending (or the message is gone)
-  };
 
   std::mutex& lock_for(const std::string& id) {
     return message_locks[std::hash<std::string>{}(id) % kMessageLocks];
@@ -208,7 +359,10 @@ struct QueueRunner::Impl {
     return r.state == RecipientState::pending && owed_bounce(r.last_reply).has_value();
   }
 
-  JobResult run(const Job& job, bool unrecorded_hint) {
+  // The first half of a job: finds the message's pending recipients for
+  // the job's destination and reads the message. A JobResult when there is
+  // nothing for a courier to do.
+  std::variant<JobResult, Prepared> prepare(const Job& job, bool unrecorded_hint) {
     JobResult out;
     const std::string& id = job.message_id;
     std::optional<QueuedMessage> loaded = spool.load(id);
@@ -219,6 +373,7 @@ struct QueueRunner::Impl {
     std::vector<std::size_t> owed;
     std::vector<std::size_t> rcpts;
     std::vector<std::size_t> unroutable;
+    bool elsewhere = false;  // pending recipients with another destination
     for (std::size_t i = 0; i < m.recipients.size(); ++i) {
       const auto& r = m.recipients[i];
       if (r.state != RecipientState::pending) continue;
@@ -229,7 +384,10 @@ struct QueueRunner::Impl {
         }
         continue;
       }
-      if (d != job.destination) continue;
+      if (d != job.destination) {
+        elsewhere |= d != kAwaitingLookup;
+        continue;
+      }
       (owes_bounce(r) ? owed : rcpts).push_back(i);
     }
     if (!unroutable.empty()) {
@@ -244,10 +402,15 @@ struct QueueRunner::Impl {
         return true;
       });
     }
-    if (owed.empty() && rcpts.empty()) return out;
+    if (owed.empty() && rcpts.empty()) {
+      // A domain's MX host set changed since this job was queued: its
+      // recipients now belong to another destination's job.
+      if (elsewhere && unroutable.empty()) schedule(m, m.next_attempt);
+      return out;
+    }
 
-    std::string data;
-    if (!spool.read_data(id, data)) {
+    auto data = std::make_shared<std::string>();
+    if (!spool.read_data(id, *data)) {
       if (spool.load(id)) {
         obs::error("deferred", "id={} reason=\"cannot read the queued message\"", id);
         out.retry_at = Clock::now() + settings.retry_initial;
@@ -258,21 +421,28 @@ struct QueueRunner::Impl {
     // First finish the bounce an earlier attempt left owed (a restart or a
     // spool error came in between), as its own report.
     if (!owed.empty()) {
-      if (!bounce(m, data, owed, true)) {
+      if (!bounce(m, *data, owed, true)) {
         out.retry_at = Clock::now() + settings.retry_initial;
         return out;
       }
       if (rcpts.empty()) return out;
     }
+    Prepared p;
+    p.message = std::move(m);
+    p.data = std::move(data);
+    p.rcpts = std::move(rcpts);
+    p.remote = job.destination != kLocalDestination;
+    p.unrecorded_hint = unrecorded_hint;
+    return p;
+  }
 
-    const bool remote = job.destination != kLocalDestination;
-    // The courier seam: every courier is scheduled alike; only the
-    // built-in Maildir one can use the hint that an earlier attempt may
-    // have delivered unrecorded (its file names find such deliveries).
-    std::vector<RecipientResult> results = remote ? settings.remote->deliver(m, data, rcpts)
-                                           : settings.local
-                                               ? settings.local->deliver(m, data, rcpts)
-                                               : local.deliver(m, data, rcpts, unrecorded_hint);
+  // The second half: records what the courier said.
+  JobResult finish(const Job& job, Prepared& p, std::vector<RecipientResult> results) {
+    JobResult out;
+    const std::string& id = job.message_id;
+    const std::string_view data = *p.data;
+    std::vector<std::size_t> rcpts = std::move(p.rcpts);
+    const bool remote = p.remote;
     results.resize(rcpts.size(),
                    RecipientResult{Outcome::transient, "4.3.0 courier returned no result", {}});
 
@@ -429,8 +599,7 @@ struct QueueRunner::Impl {
           obs::event("delivered", "id={} to=<{}> {}={} reply=\"{}\"", m.id, to, where_key,
                      obs::sanitize(result.where), obs::sanitize(result.reply));
           metrics::delivery_result("delivered", remote);
-          metrics::delivery_latency(remote,
-                                    std::chrono::duration<double>(now - m.arrival).count());
+          metrics::delivery_latency(remote, std::chrono::duration<double>(now - m.arrival).count());
           break;
         case Outcome::transient:
           if (expired) {
@@ -533,6 +702,20 @@ struct QueueRunner::Impl {
   std::map<Job, Clock::time_point, JobLess> parked;
   std::array<std::mutex, kMessageLocks> message_locks;
   std::vector<std::thread> workers;
+  // Jobs handed to an asynchronous courier and not yet recorded, and the
+  // answers it posted back for the workers to record.
+  std::size_t async_in_flight = 0;
+  std::deque<Answered> answered;
+  // MX host sets (under mx_mutex, which is never held while taking `mutex`),
+  // and the lookups asked for (under `mutex`): messages waiting for their
+  // domain's first answer, by domain, with the time they are due.
+  mutable std::mutex mx_mutex;
+  MxDestinations mx;
+  std::condition_variable lookup_cv;
+  std::deque<std::string> lookup_queue;
+  std::set<std::string> lookups_pending;
+  std::map<std::string, std::map<std::string, Clock::time_point>> awaiting;
+  std::vector<std::thread> lookup_threads;
   bool started = false;
   std::shared_ptr<Bridge<Impl>> bridge = std::make_shared<Bridge<Impl>>();
 };
@@ -567,12 +750,21 @@ void QueueRunner::start() {
     }
   }
   const SchedulerLimits& l = s.settings.limits;
-  const std::size_t threads =
-      std::max<std::size_t>(1, l.max_connections) + std::max<std::size_t>(1, l.local_concurrency);
-  obs::event("queue", "resumed={} max_connections={} per_destination={} local={}", resumed,
-             l.max_connections, l.max_per_destination, l.local_concurrency);
+  // A blocking remote courier holds a thread per delivery in flight; an
+  // asynchronous one needs only a couple to prepare jobs and record results.
+  const bool remote_async = s.settings.remote && s.settings.remote->asynchronous();
+  const std::size_t remote_threads = remote_async ? 2 : std::max<std::size_t>(1, l.max_connections);
+  const std::size_t threads = remote_threads + std::max<std::size_t>(1, l.local_concurrency);
+  obs::event("queue", "resumed={} max_connections={} per_destination={} local={} threads={}{}",
+             resumed, l.max_connections, l.max_per_destination, l.local_concurrency, threads,
+             remote_async ? " remote=async" : "");
   for (std::size_t i = 0; i < threads; ++i) {
     s.workers.emplace_back([this] { impl_->worker(); });
+  }
+  if (s.settings.lookup_mx && !s.settings.smarthost) {
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, s.settings.lookup_threads); ++i) {
+      s.lookup_threads.emplace_back([this] { impl_->lookup_worker(); });
+    }
   }
 }
 
@@ -586,8 +778,12 @@ void QueueRunner::stop() {
   }
   if (s.settings.remote) s.settings.remote->cancel();
   if (s.settings.local) s.settings.local->cancel();
+  s.lookup_cv.notify_all();
   for (std::thread& t : s.workers) t.join();
   s.workers.clear();
+  // A lookup under way ends within the resolver's timeout.
+  for (std::thread& t : s.lookup_threads) t.join();
+  s.lookup_threads.clear();
   // The spool callback must not reach a runner that is going away.
   std::lock_guard lock(s.bridge->mutex);
   s.bridge->target = nullptr;

@@ -3,13 +3,21 @@
 // the remote courier when one is set, and otherwise stay queued.
 //
 // Scheduling (scheduler.hpp, docs/delivery.md): each message is split into
-// one job per destination (its recipient domains, or the smarthost, and
-// the local mailboxes). Jobs run on delivery threads, as many at once as
-// the scheduler allows: max_connections remote jobs overall, at most
+// one job per destination (the MX host sets of its recipient domains, or
+// the smarthost, and the local mailboxes). As many jobs run at once as the
+// scheduler allows: max_connections remote jobs overall, at most
 // max_per_destination per destination (one while it is dead), and the local
 // lane on its own. Jobs of one message to different destinations run in
 // parallel; their results are merged into the message's queue record one
 // at a time.
+//
+// Threads: a few delivery threads load a job's message, hand it to its
+// courier and record the results. An asynchronous courier (the SMTP one,
+// Courier::asynchronous) returns at once and posts its results back later,
+// so remote deliveries in flight hold no thread here; a blocking courier
+// (the Maildirs, LMTP) holds one thread per job, and the local lane has
+// local_concurrency threads of its own so it never waits behind remote
+// work.
 //
 // Retries: a recipient that failed transiently is tried again after
 // retry_initial, doubling with each attempt up to retry_max (1 min, 2, 4,
@@ -29,6 +37,7 @@
 #include <vector>
 
 #include "delivery/courier.hpp"
+#include "delivery/mx_destinations.hpp"
 #include "delivery/scheduler.hpp"
 #include "spool/spool.hpp"
 
@@ -48,6 +57,14 @@ struct RunnerSettings {
   // Delivers to local mailboxes instead of the built-in Maildir courier
   // (e.g. LMTP to Dovecot). Scheduled the same way: the "local" lane.
   std::shared_ptr<Courier> local;
+  // Looks up a domain's MX host set (blocking; runs on a few lookup threads
+  // of the runner). When set, and without a smarthost, remote jobs are
+  // scheduled per MX host set instead of per domain (mx_destinations.hpp):
+  // a message to a domain not seen before waits for this lookup before it
+  // is scheduled. Unset (tests), the recipient domain is the destination.
+  std::function<MxAnswer(const std::string& domain)> lookup_mx;
+  // Threads for lookup_mx.
+  std::size_t lookup_threads = 4;
   std::chrono::seconds retry_initial{60};
   std::chrono::seconds retry_max{3600};
   // RFC 5321 §4.5.4.1: give up after "at least 4-5 days".

@@ -98,8 +98,8 @@ std::unique_ptr<BlockingStream> BlockingStream::connect(const std::string& ip, s
 
 std::unique_ptr<BlockingStream> BlockingStream::connect_unix(const std::string& path,
                                                              std::chrono::milliseconds timeout,
-                                                             ConnectError& kind,
-                                                             std::string& error, int cancel_fd) {
+                                                             ConnectError& kind, std::string& error,
+                                                             int cancel_fd) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) {
@@ -262,16 +262,7 @@ bool BlockingStream::start_tls(SSL_CTX* context, const std::string& verify_host,
     error = openssl_error_text();
     return false;
   }
-  if (!verify_host.empty()) {
-    if (is_ip(verify_host)) {
-      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), verify_host.c_str());
-    } else {
-      // SSL_set_tlsext_host_name() is a macro with a C cast.
-      SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-               static_cast<void*>(const_cast<char*>(verify_host.c_str())));
-      SSL_set1_host(ssl_, verify_host.c_str());
-    }
-  }
+  set_client_verify_host(ssl_, verify_host);
   const auto deadline = Clock::now() + timeout;
   for (;;) {
     const int r = SSL_connect(ssl_);
@@ -299,12 +290,28 @@ bool BlockingStream::start_tls(SSL_CTX* context, const std::string& verify_host,
 }
 
 TlsDetails BlockingStream::tls_details() const {
+  return tls_details_of(ssl_);
+}
+
+void set_client_verify_host(SSL* ssl, const std::string& verify_host) {
+  if (verify_host.empty()) return;
+  if (is_ip(verify_host)) {
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), verify_host.c_str());
+  } else {
+    // SSL_set_tlsext_host_name() is a macro with a C cast.
+    SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+             static_cast<void*>(const_cast<char*>(verify_host.c_str())));
+    SSL_set1_host(ssl, verify_host.c_str());
+  }
+}
+
+TlsDetails tls_details_of(const SSL* ssl) {
   TlsDetails d;
-  if (!ssl_) return d;
-  d.version = SSL_get_version(ssl_);
-  if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl_)) d.cipher = SSL_CIPHER_get_name(c);
-  d.peer_certificate = SSL_get0_peer_certificate(ssl_) != nullptr;
-  const long v = SSL_get_verify_result(ssl_);
+  if (!ssl) return d;
+  d.version = SSL_get_version(ssl);
+  if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl)) d.cipher = SSL_CIPHER_get_name(c);
+  d.peer_certificate = SSL_get0_peer_certificate(ssl) != nullptr;
+  const long v = SSL_get_verify_result(ssl);
   d.trusted = d.peer_certificate && v == X509_V_OK;
   if (!d.trusted) {
     d.verify_error = d.peer_certificate ? X509_verify_cert_error_string(v) : "no certificate";

@@ -72,6 +72,13 @@ class BlockingStream {
   SSL* ssl_ = nullptr;
 };
 
+// Client-side certificate checks shared by every outbound edge: `verify_host`
+// is sent as SNI (unless an IP literal) and is the name the certificate
+// must carry. Verification never fails the handshake; tls_details_of says
+// whether the peer is trusted.
+void set_client_verify_host(SSL* ssl, const std::string& verify_host);
+TlsDetails tls_details_of(const SSL* ssl);
+
 // The last OpenSSL error as text (and the queue cleared).
 std::string openssl_error_text();
 

@@ -1,27 +1,30 @@
 // Delivers to remote domains over SMTP (SPEC §1.5): straight to each
-// domain's MX hosts, or everything through a smarthost. Runs on the queue
-// runner's delivery threads with blocking, deadline-bounded I/O, driving one
-// ClientSession per connection. Connections are reused for a few seconds so
-// a burst of messages to one destination shares one session.
+// domain's MX hosts, or everything through a smarthost.
+//
+// The I/O runs on an event loop of the courier's own (asio, C++20
+// coroutines), so a delivery in flight costs a socket and a coroutine frame,
+// not a thread: a hundred sessions waiting on silent peers cost what one
+// does. Each connection is driven by the pure smtp::client::ClientSession;
+// this file only moves its bytes, with a deadline on every step (RFC 5321
+// §4.5.3.2), STARTTLS on the same socket, and connection reuse for a few
+// seconds so a burst of messages to one destination shares one session.
+// DNS lookups block in libunbound's interface, so they run on a small fixed
+// pool and the loop awaits their answers.
+//
+// How many deliveries are in flight, overall and per destination, is the
+// queue runner's scheduler's business (delivery/scheduler.hpp); the courier
+// takes what it is given.
 #pragma once
 
-#include <openssl/ssl.h>
-
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
+#include <cstddef>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "addresses/outbound_sender.hpp"
 #include "config/config.hpp"
 #include "delivery/courier.hpp"
 #include "dns/resolver.hpp"
-#include "outbound/connection_pool.hpp"
 #include "smtp/client_session.hpp"
 
 namespace postern::outbound {
@@ -35,6 +38,8 @@ using smtp::client::TlsPolicy;
 struct CourierTuning {
   // How long an idle connection is kept for the next message.
   std::chrono::milliseconds idle_keep{5000};
+  // Threads for the blocking DNS lookups (MX, then addresses of each host).
+  std::size_t dns_threads = 4;
 };
 
 class SmtpCourier final : public delivery::Courier {
@@ -47,83 +52,30 @@ class SmtpCourier final : public delivery::Courier {
   SmtpCourier(const SmtpCourier&) = delete;
   SmtpCourier& operator=(const SmtpCourier&) = delete;
 
+  // Starts the delivery on the event loop and waits for it (tests, tools).
+  // Must not be called from the courier's own loop.
   std::vector<delivery::RecipientResult> deliver(
       const spool::QueuedMessage& message, std::string_view data,
       const std::vector<std::size_t>& recipients) override;
 
-  // The server is stopping: every wait on a peer ends at once (an eventfd
-  // polled beside each socket), and later deliveries give up at once.
+  bool asynchronous() const override { return true; }
+  void deliver_async(const spool::QueuedMessage& message, std::shared_ptr<const std::string> data,
+                     std::vector<std::size_t> recipients, Completion done) override;
+
+  // The server is stopping: every connection in progress is cut at once
+  // (its recipients get transient results), every DNS wait ends, and later
+  // deliveries give up at once.
   void cancel() override;
 
-  // Connections currently open (idle in the pool or in use); for tests.
-  std::size_t open_connections() const { return pool_.open_connections(); }
+  // Connections currently open (idle or in use); for tests.
+  std::size_t open_connections() const;
+  // Deliveries started and not yet completed; for tests.
+  std::size_t in_flight() const;
+
+  struct Impl;
 
  private:
-  struct Target {
-    std::string host;  // MX host or smarthost name, for SNI/verification and logs
-    std::string ip;
-    std::uint16_t port = 25;
-    TlsPolicy tls = TlsPolicy::opportunistic;
-    bool implicit_tls = false;
-    bool smarthost = false;
-  };
-  struct Attempt {
-    enum class Kind { done, connect_failed, session_failed } kind = Kind::session_failed;
-    std::vector<RecipientReply> results;
-    std::string error;
-    std::string where;
-    bool tls_failure = false;  // the handshake or STARTTLS failed
-  };
-  struct Event;
-
-  std::vector<delivery::RecipientResult> deliver_direct(const spool::QueuedMessage& message,
-                                                        std::string_view data,
-                                                        const std::string& domain,
-                                                        const std::vector<std::size_t>& rcpts);
-  std::vector<delivery::RecipientResult> deliver_smarthost(const spool::QueuedMessage& message,
-                                                           std::string_view data,
-                                                           const std::vector<std::size_t>& rcpts);
-  Attempt attempt(const Target& target, const spool::QueuedMessage& message,
-                  const OutgoingMessage& outgoing);
-  Attempt attempt_fresh(const Target& target, const spool::QueuedMessage& message,
-                        const OutgoingMessage& outgoing);
-  Event drive(Link& link, const std::string& queue_id);
-  Attempt send_on(std::unique_ptr<Link> link, const spool::QueuedMessage& message,
-                  const OutgoingMessage& outgoing, bool reused);
-  TlsPolicy policy_for(const std::string& domain) const;
-  std::string key_of(const Target& target) const;
-  std::chrono::milliseconds step_timeout(std::chrono::milliseconds rfc_default) const;
-  void reaper();
-
-  // MAIL FROM for this attempt: SRS for forwarded mail, the smarthost map
-  // on the way to the smarthost (SPEC §1.9, docs/addresses.md).
-  std::string sender_for(const spool::QueuedMessage& message, bool smarthost) const;
-
-  addresses::OutboundSenderRules senders_;
-  std::string hostname_;
-  config::DeliveryConfig delivery_;
-  bool command_timeout_set_ = false;
-  std::shared_ptr<dns::Resolver> resolver_;
-  std::optional<Credentials> smarthost_credentials_;
-  std::string smarthost_host_;
-  std::uint16_t smarthost_port_ = 0;
-  SSL_CTX* mx_tls_ = nullptr;
-  SSL_CTX* smarthost_tls_ = nullptr;
-  // Declared before pool_ so that it is closed after the pool's links,
-  // whose streams poll it.
-  struct CancelFd {
-    CancelFd();
-    ~CancelFd();
-    int fd = -1;
-  } cancel_fd_;
-  ConnectionPool pool_;
-
-  std::atomic<bool> cancelled_{false};
-
-  std::mutex reaper_mutex_;
-  std::condition_variable reaper_cv_;
-  bool stopping_ = false;
-  std::thread reaper_thread_;
+  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace postern::outbound

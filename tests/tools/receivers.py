@@ -37,11 +37,13 @@ class Receiver:
     """One smtp_receiver.py process; messages and connections are read back
     from the files it writes."""
 
-    def __init__(self, workdir, host, port, tls="none"):
+    def __init__(self, workdir, host, port, tls="none", delay=0.0):
         self.host = host
         self.out = pathlib.Path(workdir) / f"recv-{host}"
         args = [sys.executable, str(RECEIVER_SCRIPT), "--host", host, "--port", str(port),
                 "--out", str(self.out), "--tls", tls]
+        if delay:
+            args += ["--delay", str(delay)]
         if tls != "none":
             cert, key = certs.self_signed(pathlib.Path(workdir) / f"tls-{host}",
                                           names=("receiver.test", host))

@@ -3,11 +3,12 @@
 
     smtp_receiver.py --host 127.0.0.2 --port 2525 --out DIR
                      [--tls none|starttls|implicit --cert C --key K]
-                     [--auth USER:PASSWORD] [--ehlo-only-plain]
+                     [--auth USER:PASSWORD] [--ehlo-only-plain] [--delay SECONDS]
 
 Each accepted message is written to DIR/msg-<n>.json with the envelope, the
 data, whether the session was encrypted and who authenticated. Every new
-connection appends a line to DIR/connections. Prints "ready" on stdout once
+connection appends a line to DIR/connections. --delay makes it wait that long
+before it answers the end of each message's data (a slow destination). Prints "ready" on stdout once
 it listens; runs until killed.
 """
 
@@ -26,11 +27,14 @@ from aiosmtpd.smtp import SMTP, AuthResult
 
 
 class Handler:
-    def __init__(self, out):
+    def __init__(self, out, delay=0.0):
         self.out = out
+        self.delay = delay
         self.counter = itertools.count(1)
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         n = next(self.counter)
         record = {
             "mail_from": envelope.mail_from,
@@ -65,11 +69,12 @@ def main():
     p.add_argument("--cert")
     p.add_argument("--key")
     p.add_argument("--auth")
+    p.add_argument("--delay", type=float, default=0.0)
     args = p.parse_args()
 
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    handler = Handler(out)
+    handler = Handler(out, args.delay)
 
     context = None
     if args.tls != "none":

@@ -7,6 +7,8 @@
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
+#include <set>
+#include <thread>
 
 #include "unit/spool/spool_test_util.hpp"
 
@@ -363,6 +365,208 @@ TEST_F(Runner, AMaildirDeliveryTheQueueDidNotRecordIsNotRepeated) {
   ASSERT_TRUE(eventually([&] { return !spool->load(id); }));
   runner.stop();
   EXPECT_EQ(mails_in("example.com", "bob"), 1U);
+}
+
+}  // namespace
+}  // namespace postern::delivery
+
+namespace postern::delivery {
+namespace {
+
+// An asynchronous remote courier (like the SMTP one): deliver_async returns
+// at once; deliveries to the `stuck` domains are answered only at cancel(),
+// the others at once, all from a thread of the courier's own.
+class AsyncStuckCourier final : public Courier {
+ public:
+  explicit AsyncStuckCourier(std::set<std::string> stuck)
+      : stuck_(std::move(stuck)), loop_([this] { run(); }) {}
+  ~AsyncStuckCourier() override {
+    {
+      std::lock_guard lock(mutex_);
+      ending_ = true;
+    }
+    cv_.notify_all();
+    loop_.join();
+  }
+
+  bool asynchronous() const override { return true; }
+  std::vector<RecipientResult> deliver(const spool::QueuedMessage&, std::string_view,
+                                       const std::vector<std::size_t>&) override {
+    ADD_FAILURE() << "the runner used the blocking path";
+    return {};
+  }
+  void deliver_async(const spool::QueuedMessage& m, std::shared_ptr<const std::string>,
+                     std::vector<std::size_t> rcpts, Completion done) override {
+    const std::string& address = m.recipients[rcpts.at(0)].recipient.address;
+    const std::string domain = address.substr(address.rfind('@') + 1);
+    std::lock_guard lock(mutex_);
+    if (!cancelled_ && stuck_.contains(domain)) {
+      ++stuck_now_;
+      max_stuck_ = std::max(max_stuck_, stuck_now_);
+      waiting_.push_back({std::move(done), rcpts.size()});
+      return;
+    }
+    if (!cancelled_) delivered_.push_back(address);
+    answers_.push_back({std::move(done), rcpts.size(),
+                        cancelled_ ? RecipientResult{Outcome::transient, "4.3.2 stopping", "mx"}
+                                   : RecipientResult{Outcome::delivered, "250 ok", "mx"}});
+    cv_.notify_all();
+  }
+  void cancel() override {
+    std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    for (auto& w : waiting_) {
+      answers_.push_back({std::move(w.done), w.n,
+                          RecipientResult{Outcome::transient, "4.4.2 connection cut", "mx"}});
+    }
+    waiting_.clear();
+    stuck_now_ = 0;
+    cv_.notify_all();
+  }
+  int stuck_now() {
+    std::lock_guard lock(mutex_);
+    return stuck_now_;
+  }
+  int max_stuck() {
+    std::lock_guard lock(mutex_);
+    return max_stuck_;
+  }
+  std::vector<std::string> delivered() {
+    std::lock_guard lock(mutex_);
+    return delivered_;
+  }
+
+ private:
+  struct Waiting {
+    Completion done;
+    std::size_t n = 0;
+  };
+  struct Answer {
+    Completion done;
+    std::size_t n = 0;
+    RecipientResult result;
+  };
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      cv_.wait(lock, [&] { return ending_ || !answers_.empty(); });
+      if (answers_.empty()) return;
+      Answer a = std::move(answers_.front());
+      answers_.erase(answers_.begin());
+      lock.unlock();
+      a.done(std::vector<RecipientResult>(a.n, a.result));
+      lock.lock();
+    }
+  }
+
+  std::set<std::string> stuck_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool cancelled_ = false;
+  bool ending_ = false;
+  int stuck_now_ = 0;
+  int max_stuck_ = 0;
+  std::vector<Waiting> waiting_;
+  std::vector<Answer> answers_;
+  std::vector<std::string> delivered_;
+  std::thread loop_;
+};
+
+std::size_t threads_now() {
+  return static_cast<std::size_t>(
+      std::distance(fs::directory_iterator("/proc/self/task"), fs::directory_iterator()));
+}
+
+TEST_F(Runner, AnAsynchronousCourierHoldsNoRunnerThreadPerDelivery) {
+  auto courier = std::make_shared<AsyncStuckCourier>(std::set<std::string>{"stuck.test"});
+  RunnerSettings s = settings();
+  s.remote = courier;
+  s.limits.max_connections = 100;
+  s.limits.max_per_destination = 100;
+  s.limits.local_concurrency = 2;
+  auto spool = Spool::open(spool_dir(), {});
+  std::vector<std::string> stuck_ids;
+  {
+    const std::size_t before = threads_now();
+    QueueRunner runner(*spool, s);
+    runner.start();
+    for (int i = 0; i < 40; ++i) {
+      stuck_ids.push_back(
+          submit_and_wait(*spool, envelope("a@example.org", {"x@stuck.test"}), "x\r\n").queue_id);
+    }
+    ASSERT_TRUE(eventually([&] { return courier->stuck_now() == 40; }));
+    // 40 deliveries in flight; the runner has its few threads, not 40.
+    EXPECT_LE(threads_now(), before + 6);
+    // Other mail still flows, remote and local.
+    const auto other = submit_and_wait(*spool, envelope("a@example.org", {"y@fine.test"}), "x\r\n");
+    const auto mine =
+        submit_and_wait(*spool, envelope("a@example.org", {"alice@example.com"}), "x\r\n");
+    ASSERT_TRUE(
+        eventually([&] { return !spool->load(other.queue_id) && !spool->load(mine.queue_id); }));
+    EXPECT_EQ(courier->delivered(), std::vector<std::string>{"y@fine.test"});
+    const auto t0 = std::chrono::steady_clock::now();
+    runner.stop();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  }
+  // The cut deliveries are recorded as interrupted: not counted, still due.
+  for (const auto& id : stuck_ids) {
+    const auto m = spool->load(id);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->recipients[0].attempts, 0) << id;
+    EXPECT_EQ(m->recipients[0].state, RecipientState::pending);
+  }
+}
+
+TEST_F(Runner, DomainsWithTheSameMxHostsShareOneDestination) {
+  auto courier =
+      std::make_shared<AsyncStuckCourier>(std::set<std::string>{"a.test", "b.test", "lone.test"});
+  RunnerSettings s = settings();
+  s.remote = courier;
+  s.limits.max_connections = 20;
+  s.limits.max_per_destination = 2;
+  std::atomic<int> lookups{0};
+  s.lookup_mx = [&](const std::string& domain) {
+    ++lookups;
+    MxAnswer a;
+    if (domain == "a.test" || domain == "b.test") {
+      a.ok = true;
+      a.hosts = {"mx2.shared.test", "mx1.shared.test"};
+    } else if (domain == "lone.test") {
+      a.ok = true;
+      a.hosts = {"mx.lone.test"};
+    } else {
+      a.error = "SERVFAIL";
+    }
+    return a;
+  };
+  auto spool = Spool::open(spool_dir(), {});
+  QueueRunner runner(*spool, s);
+  runner.start();
+  for (int i = 0; i < 3; ++i) {
+    submit_and_wait(*spool, envelope("a@example.org", {"x@a.test"}), "x\r\n");
+    submit_and_wait(*spool, envelope("a@example.org", {"y@b.test"}), "x\r\n");
+  }
+  submit_and_wait(*spool, envelope("a@example.org", {"z@lone.test"}), "x\r\n");
+  const auto failed = submit_and_wait(*spool, envelope("a@example.org", {"w@nomx.test"}), "x\r\n");
+  // The shared hosts get 2 in all, not 2 per domain; the lone host its own.
+  ASSERT_TRUE(eventually([&] { return courier->stuck_now() == 3; }));
+  // A domain whose lookup failed is its own destination and is delivered.
+  ASSERT_TRUE(eventually([&] { return !spool->load(failed.queue_id); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(courier->stuck_now(), 3);
+  const auto status = runner.destinations();
+  const auto shared = std::find_if(status.begin(), status.end(), [](const auto& d) {
+    return d.destination == "mx:mx1.shared.test,mx2.shared.test";
+  });
+  ASSERT_NE(shared, status.end());
+  EXPECT_EQ(shared->in_flight, 2u);
+  EXPECT_EQ(shared->queued, 4u);
+  EXPECT_TRUE(std::any_of(status.begin(), status.end(),
+                          [](const auto& d) { return d.destination == "mx:mx.lone.test"; }));
+  EXPECT_EQ(courier->delivered(), std::vector<std::string>{"w@nomx.test"});
+  // One lookup per domain, however many messages.
+  EXPECT_EQ(lookups.load(), 4);
+  runner.stop();
 }
 
 }  // namespace

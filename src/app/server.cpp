@@ -261,9 +261,6 @@ struct Server::Impl {
       next = std::move(*loaded.config);
     }
     auto restart = config::needs_restart(config, next);
-    if (next.auth.users_file != config.auth.users_file) {
-      restart.push_back("[auth] users_file changed");
-    }
     // Sessions keep meeting the listeners they were started with.
     next.listeners = listener_configs;
     std::shared_ptr<asio::ssl::context> tls;
@@ -279,9 +276,16 @@ struct Server::Impl {
       return refuse({why});
     }
 
+    // The [[dkim]] keys were read and checked by the loader (a key that
+    // does not load refused the file above): the new signer replaces the
+    // old one whole, so a rotated key signs the next message.
+    auto signer = outgoing_signer(next);
+
     // 2. Nothing can fail from here on.
     const std::size_t max_sessions = effective_max_sessions(next);
     next.auth.users_file = config.auth.users_file;
+    next.auth.backend = config.auth.backend;
+    next.auth.dovecot_auth_socket = config.auth.dovecot_auth_socket;
     next.data_dir = config.data_dir;
     next.user = config.user;
     next.metrics = config.metrics;
@@ -289,6 +293,7 @@ struct Server::Impl {
 
     // 3. Install.
     if (tls) shared->set_tls(std::move(tls));
+    dkim->set_signer(std::move(signer));
     shared->set_policy(
         std::make_shared<const net::SessionPolicy>(net::SessionPolicy::from(config)));
     shared->limiter.set_limits(max_sessions, config.limits.max_sessions_per_ip);
@@ -298,9 +303,10 @@ struct Server::Impl {
 
     std::string text = "reloaded " + (config.source.empty() ? std::string("embedded default")
                                                             : config.source.string());
-    obs::event("reload", "status=applied file={} max_sessions={} max_sessions_per_ip={}",
+    obs::event("reload",
+               "status=applied file={} max_sessions={} max_sessions_per_ip={} dkim_keys={}",
                config.source.empty() ? "<embedded default>" : config.source.string(), max_sessions,
-               config.limits.max_sessions_per_ip);
+               config.limits.max_sessions_per_ip, config.dkim.size());
     for (const auto& r : restart) {
       obs::warning("reload", "needs_restart=\"{}\" action=\"applied at the next restart\"", r);
       text += " | needs a restart: " + r;

@@ -28,4 +28,26 @@ std::optional<std::string> read_password_env(std::string_view who, const std::st
   return std::string(value);
 }
 
+bool read_user_password(std::string_view who, const std::string& user, bool password_stdin,
+                        const std::string& password_env, std::optional<std::string>& password) {
+  if (user.empty()) {
+    if (password_stdin || !password_env.empty()) {
+      std::cerr << who << ": --password-stdin/--password-env need --user\n";
+      return false;
+    }
+    return true;
+  }
+  if (password_stdin) {
+    password = read_password_stdin(who);
+  } else if (!password_env.empty()) {
+    password = read_password_env(who, password_env);
+  } else {
+    std::cerr << who
+              << ": --user needs the password: --password-stdin (on standard input) or "
+                 "--password-env VAR\n";
+    return false;
+  }
+  return password.has_value();
+}
+
 }  // namespace postern::cli

@@ -19,4 +19,11 @@ std::optional<std::string> read_password_stdin(std::string_view who);
 // so) when it is unset or empty.
 std::optional<std::string> read_password_env(std::string_view who, const std::string& name);
 
+// The options --user, --password-stdin and --password-env VAR of probe and
+// send: with a user, its password from one of the two (into `password`);
+// without one, neither may be given. False (after saying why, prefixed with
+// `who`) on a mistake or a password that cannot be read.
+bool read_user_password(std::string_view who, const std::string& user, bool password_stdin,
+                        const std::string& password_env, std::optional<std::string>& password);
+
 }  // namespace postern::cli

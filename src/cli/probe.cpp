@@ -17,6 +17,7 @@
 #include "cli/commands.hpp"
 #include "cli/config_source.hpp"
 #include "cli/password_input.hpp"
+#include "cli/walk_options.hpp"
 #include "probe/egress.hpp"
 #include "probe/port_scan.hpp"
 #include "probe/presets.hpp"
@@ -52,56 +53,11 @@ struct ProbeCliOptions {
   std::string egress_target = probe::kDefaultEgressTarget;
 };
 
-probe::TlsChoice tls_choice(const std::string& text) {
-  if (text == "starttls") return probe::TlsChoice::starttls;
-  if (text == "implicit") return probe::TlsChoice::implicit;
-  if (text == "none") return probe::TlsChoice::none;
-  return probe::TlsChoice::automatic;
-}
-
-bool use_color() {
-  const char* no_color = std::getenv("NO_COLOR");
-  return isatty(STDOUT_FILENO) == 1 && (no_color == nullptr || no_color[0] == '\0');
-}
-
 // The password from stdin or the environment; never from the command line,
 // where `ps` would show it.
 bool read_password(const ProbeCliOptions& c, probe::ProbeOptions& o) {
-  if (c.user.empty()) {
-    if (c.password_stdin || !c.password_env.empty()) {
-      std::cerr << "postern probe: --password-stdin/--password-env need --user\n";
-      return false;
-    }
-    return true;
-  }
-  o.user = c.user;
-  if (c.password_stdin) {
-    o.password = read_password_stdin("postern probe");
-    if (!o.password) return false;
-  } else if (!c.password_env.empty()) {
-    o.password = read_password_env("postern probe", c.password_env);
-    if (!o.password) return false;
-  } else {
-    std::cerr << "postern probe: --user needs the password: --password-stdin (on standard "
-                 "input) or --password-env VAR\n";
-    return false;
-  }
-  return true;
-}
-
-void print_transcript_line(const probe::TranscriptLine& line, std::ostream& out) {
-  switch (line.direction) {
-    case probe::TranscriptLine::Direction::sent:
-      out << "C: " << line.text << "\n";
-      break;
-    case probe::TranscriptLine::Direction::received:
-      out << "S: " << line.text << "\n";
-      break;
-    case probe::TranscriptLine::Direction::info:
-      out << "*  " << line.text << "\n";
-      break;
-  }
-  out.flush();
+  if (!c.user.empty()) o.user = c.user;  // an empty one would mean AUTH as ""
+  return read_user_password("postern probe", c.user, c.password_stdin, c.password_env, o.password);
 }
 
 // What to probe: a host (with or without a port) or a provider preset

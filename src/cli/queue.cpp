@@ -22,6 +22,7 @@
 #include "control/control_client.hpp"
 #include "control/control_protocol.hpp"
 #include "control/message_text.hpp"
+#include "core/text.hpp"
 #include "delivery/destination.hpp"
 #include "spool/spool.hpp"
 
@@ -85,17 +86,6 @@ std::string next_attempt_text(const spool::QueuedMessage& m, Clock::time_point n
   if (m.next_attempt <= now) return "due";
   return "in " +
          short_duration(std::chrono::duration_cast<std::chrono::seconds>(m.next_attempt - now));
-}
-
-// Queue contents come from the network (addresses, replies): nothing in them
-// may move the cursor or forge lines on the operator's terminal.
-std::string printable(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u == 0x7f) ? '?' : c;
-  }
-  return out;
 }
 
 std::string json_string(std::string_view s) {

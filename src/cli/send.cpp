@@ -20,6 +20,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/password_input.hpp"
+#include "cli/walk_options.hpp"
 #include "probe/mime_message.hpp"
 #include "probe/presets.hpp"
 #include "probe/probe.hpp"
@@ -55,18 +56,6 @@ struct SendCliOptions {
   bool verbose = false;
 };
 
-probe::TlsChoice tls_choice(const std::string& text) {
-  if (text == "starttls") return probe::TlsChoice::starttls;
-  if (text == "implicit") return probe::TlsChoice::implicit;
-  if (text == "none") return probe::TlsChoice::none;
-  return probe::TlsChoice::automatic;
-}
-
-bool use_color() {
-  const char* no_color = std::getenv("NO_COLOR");
-  return isatty(STDOUT_FILENO) == 1 && (no_color == nullptr || no_color[0] == '\0');
-}
-
 bool read_file(const std::string& path, std::string& out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
@@ -84,26 +73,8 @@ std::string base_name(const std::string& path) {
 // The password from stdin or the environment, never from the command line
 // where `ps` would show it; never printed.
 bool read_password(const SendCliOptions& c, probe::ProbeOptions& o) {
-  if (c.user.empty()) {
-    if (c.password_stdin || !c.password_env.empty()) {
-      std::cerr << "postern send: --password-stdin/--password-env need --user\n";
-      return false;
-    }
-    return true;
-  }
-  o.user = c.user;
-  if (c.password_stdin) {
-    o.password = read_password_stdin("postern send");
-    if (!o.password) return false;
-  } else if (!c.password_env.empty()) {
-    o.password = read_password_env("postern send", c.password_env);
-    if (!o.password) return false;
-  } else {
-    std::cerr << "postern send: --user needs the password: --password-stdin (on standard "
-                 "input) or --password-env VAR\n";
-    return false;
-  }
-  return true;
+  if (!c.user.empty()) o.user = c.user;  // an empty one would mean AUTH as ""
+  return read_user_password("postern send", c.user, c.password_stdin, c.password_env, o.password);
 }
 
 // --server: a preset ("gmail", "ses:eu-west-1") or HOST[:PORT]; 587 when no
@@ -180,12 +151,6 @@ bool build(const SendCliOptions& c, std::string& message) {
   }
   message = probe::build_message(spec);
   return true;
-}
-
-void print_transcript_line(const probe::TranscriptLine& line, std::ostream& out) {
-  static constexpr const char* kPrefix[] = {"C: ", "S: ", "*  "};
-  out << kPrefix[static_cast<int>(line.direction)] << line.text << "\n";
-  out.flush();
 }
 
 int run_send(const SendCliOptions& c) {

@@ -137,6 +137,9 @@ struct LogConfig {
   std::string target = "stderr";  // or "syslog"
 };
 
+// How messages name the embedded default instead of a file.
+inline constexpr std::string_view kEmbeddedName = "<embedded default>";
+
 struct Config {
   std::filesystem::path source;  // file it came from; empty for embedded
   bool embedded = false;

@@ -105,6 +105,8 @@ std::string render_effective(const Config& c, const EffectiveOptions& options) {
   w.table("auth");
   w.key("users_file", toml_string(c.auth.users_file.string()));
   w.key("cache_ttl", duration(c.auth.cache_ttl));
+  w.key("backend", toml_string(c.auth.backend));
+  w.optional("dovecot_auth_socket", c.auth.dovecot_auth_socket.string());
 
   w.table("limits");
   w.key("max_message_size", std::to_string(c.limits.max_message_size));
@@ -124,7 +126,11 @@ std::string render_effective(const Config& c, const EffectiveOptions& options) {
   w.key("smarthost_tls", toml_string(d.smarthost_tls));
   w.optional("smarthost_user", d.smarthost_user);
   // The value itself stays out: this output ends up in tickets and chats.
-  if (!d.smarthost_password.empty()) w.key("smarthost_password", "\"(set; not shown)\"");
+  if (d.smarthost_password.empty()) {
+    w.unset("smarthost_password");
+  } else {
+    w.key("smarthost_password", "\"(set; not shown)\"");
+  }
   w.optional("smarthost_password_file", d.smarthost_password_file.string());
   w.optional("smarthost_ca_file", d.smarthost_ca_file.string());
   w.key("fallback_ports",
@@ -136,7 +142,10 @@ std::string render_effective(const Config& c, const EffectiveOptions& options) {
   w.key("command_timeout", duration(d.command_timeout));
   w.key("max_connections", std::to_string(d.max_connections));
   w.key("max_connections_per_destination", std::to_string(d.max_connections_per_destination));
-  if (!d.tls_policy.empty()) {
+  w.key("local", toml_string(d.local));
+  if (d.tls_policy.empty()) {
+    w.unset("tls_policy");
+  } else {
     w.raw("\n[delivery.tls_policy]\n");
     for (const auto& [domain, policy] : d.tls_policy) {
       w.raw(fmt::format("{} = {}\n", toml_string(domain), toml_string(policy)));
@@ -149,16 +158,39 @@ std::string render_effective(const Config& c, const EffectiveOptions& options) {
   w.table("metrics");
   w.optional("address", c.metrics.address);
 
-  if (c.unsafe_ack_before_fsync) {
-    w.table("spool");
-    w.key("unsafe_ack_before_fsync", "true");
+  w.table("spool");
+  w.key("unsafe_ack_before_fsync", c.unsafe_ack_before_fsync ? "true" : "false");
+
+  const AddressesConfig& a = c.addresses;
+  w.table("addresses");
+  w.optional("aliases_file", a.aliases_file.string());
+  w.key("recipient_delimiter", toml_string(a.recipient_delimiter));
+  w.optional("srs_secret_file", a.srs_secret_file.string());
+  w.optional("srs_domain", a.srs_domain);
+  w.optional("default_domain", a.default_domain);
+  w.optional("postmaster", a.postmaster);
+  w.optional("abuse", a.abuse);
+  w.key("smarthost_rewrite_from", a.smarthost_rewrite_from ? "true" : "false");
+  if (a.smarthost_senders.empty()) {
+    w.unset("smarthost_senders");
+  } else {
+    w.raw("\n[addresses.smarthost_senders]\n");
+    for (const auto& [from, account] : a.smarthost_senders) {
+      w.raw(fmt::format("{} = {}\n", toml_string(from), toml_string(account)));
+    }
   }
 
   for (const auto& l : c.listeners) {
-    w.raw(fmt::format("\n[[listener]]\naddress = {}\nrole    = {}\ntls     = {}\n",
-                      toml_string(l.address), toml_string(to_string(l.role)),
-                      toml_string(to_string(l.tls))));
-    if (l.insecure) w.raw("insecure = true\n");
+    w.raw(
+        fmt::format("\n[[listener]]\naddress  = {}\nrole     = {}\ntls      = {}\ninsecure = {}\n",
+                    toml_string(l.address), toml_string(to_string(l.role)),
+                    toml_string(to_string(l.tls)), l.insecure ? "true" : "false"));
+  }
+  // Signing keys: only the path is printed, never the key itself.
+  if (c.dkim.empty() && !options.only_set) w.raw("\n# no [[dkim]] signing keys\n");
+  for (const auto& k : c.dkim) {
+    w.raw(fmt::format("\n[[dkim]]\ndomain   = {}\nselector = {}\nkey      = {}\n",
+                      toml_string(k.domain), toml_string(k.selector), toml_string(k.key.string())));
   }
   return w.take();
 }

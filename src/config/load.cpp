@@ -20,8 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kEmbeddedName = "<embedded default>";
-
 }  // namespace
 
 std::string_view type_name(const toml::node& node) {
@@ -334,16 +332,6 @@ std::optional<std::string> Loader::get_choice(const toml::table& t, std::string_
         (near.empty() ? std::string() : "did you mean \"" + near + "\"? ") + std::string(key) +
             " must be one of " + list + " (" + std::string(why) + ")");
   return std::nullopt;
-}
-
-std::string Config::where_line(int line) const {
-  const std::string name = embedded ? std::string(kEmbeddedName) : source.string();
-  return line > 0 ? name + ":" + std::to_string(line) : name;
-}
-
-std::string Config::where(std::string_view key) const {
-  const auto it = lines.find(key);
-  return where_line(it == lines.end() ? 0 : it->second);
 }
 
 LoadResult load_string(std::string_view toml_text, const std::string& source_name,

@@ -33,5 +33,9 @@ std::string_view trim_blanks(std::string_view text);
 // Words separated by runs of spaces or tabs.
 std::vector<std::string> split_words(std::string_view text);
 std::string join(const std::vector<std::string>& items, std::string_view separator);
+// `text` with every control character (C0 and DEL) replaced by '?': what
+// came from the network or a log file, shown on an operator's terminal,
+// can then neither move the cursor nor forge lines.
+std::string printable(std::string_view text);
 
 }  // namespace postern

@@ -462,8 +462,10 @@ struct QueueRunner::Impl {
       results = std::move(kept);
       out.verdict = Verdict::interrupted;
       out.reason = "stopping";
-    } else if (remote) {
-      // The destination is dead when not one of its hosts answered.
+    } else if (remote || settings.local) {
+      // The destination is dead when not one of its hosts answered: an MX
+      // or smarthost, or the LMTP server behind the local destination (the
+      // Maildir writer has no peer that could be down).
       bool all_unreachable = !results.empty();
       for (const auto& r : results) {
         all_unreachable &= r.outcome == Outcome::transient && unreachable_reply(r.reply);

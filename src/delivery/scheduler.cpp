@@ -106,7 +106,10 @@ std::vector<DestinationEvent> Scheduler::finished(const Job& job, Verdict verdic
     busy_messages_.erase(b);
   }
 
-  if (!is_local(job.destination)) {
+  // The local destination too: the queue runner reports it unreachable
+  // only when its courier is an LMTP client whose server does not answer
+  // (the Maildir writer has no peer that could be down).
+  {
     const std::size_t full = full_limit(job.destination);
     if (verdict == Verdict::unreachable) {
       const bool was_dead = d.dead;

@@ -14,7 +14,8 @@
 //   success after it answers again, like Postfix's concurrency feedback;
 // - local jobs on their own lane (local_concurrency), which never counts
 //   against the remote bounds, so a slow remote world never delays
-//   delivery to our own mailboxes.
+//   delivery to our own mailboxes. When the mailboxes are behind an LMTP
+//   server, "local" can be dead too (lowered to 1 like a remote one).
 //
 // A dead destination is not tried again before its backoff ends (doubling
 // from dead_backoff_initial up to dead_backoff_max while it stays dead);

@@ -2,37 +2,20 @@
 
 #include <algorithm>
 
+#include "dns/rdata.hpp"
+
 namespace postern::dns {
 
 std::optional<MxHost> parse_mx_rdata(std::span<const unsigned char> rdata) {
   if (rdata.size() < 3) return std::nullopt;  // the preference and at least the root label
+  // The exchange is a name like a PTR's (RFC 1035 §3.3.9): libunbound hands
+  // it out decompressed, so dns/rdata's decoder checks its labels.
+  auto host = parse_name_rdata(rdata.subspan(2));
+  if (!host) return std::nullopt;
   MxHost mx;
   mx.preference = (rdata[0] << 8) | rdata[1];
-  // RFC 1035 §3.1: labels of at most 63 octets, ended by the zero-length
-  // root label; names in libunbound's RDATA are already decompressed, so a
-  // compression pointer (top bits set) is malformed here.
-  std::size_t i = 2;
-  while (i < rdata.size()) {
-    const std::size_t length = rdata[i++];
-    if (length == 0) {
-      if (i != rdata.size() || mx.host.size() > 253) return std::nullopt;
-      for (auto& c : mx.host) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      }
-      return mx;
-    }
-    if (length > 63 || i + length > rdata.size()) return std::nullopt;
-    if (!mx.host.empty()) mx.host += '.';
-    for (std::size_t k = i; k < i + length; ++k) {
-      // A host name is printable ASCII (RFC 5321 §2.3.5); a dot or a control
-      // octet inside a label would change the name once written as text.
-      const unsigned char c = rdata[k];
-      if (c <= 0x20 || c >= 0x7f || c == '.') return std::nullopt;
-      mx.host += static_cast<char>(c);
-    }
-    i += length;
-  }
-  return std::nullopt;  // no root label
+  mx.host = std::move(*host);
+  return mx;
 }
 
 MxResult order_mx(std::vector<MxHost> records, const std::string& domain, std::mt19937& rng) {

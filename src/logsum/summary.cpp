@@ -6,6 +6,8 @@
 #include <charconv>
 #include <vector>
 
+#include "core/text.hpp"
+
 namespace postern::logsum {
 namespace {
 
@@ -119,16 +121,6 @@ std::string size_text(std::uint64_t bytes) {
   if (bytes < 1024 * 10) return std::to_string(bytes);
   if (bytes < 1024ull * 1024 * 10) return std::to_string(bytes / 1024) + "k";
   return std::to_string(bytes / (1024 * 1024)) + "m";
-}
-
-// Printable on a terminal whatever the log held.
-std::string printable(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u == 0x7f) ? '?' : c;
-  }
-  return out;
 }
 
 void heading(std::string& out, std::string_view title) {

@@ -88,9 +88,19 @@ std::vector<RecipientResult> LmtpCourier::deliver(const spool::QueuedMessage& me
     if (send_on(std::move(link), message, outgoing, out)) return out;
   }
   std::string error;
-  std::unique_ptr<Link> link = connect(message.id, error);
+  bool busy = false;
+  std::unique_ptr<Link> link = connect(message.id, error, busy);
+  if (busy) {
+    // Our own connection limit, not the server: RFC 3463 X.4.5 (mail
+    // system congestion), which the queue runner does not count as the
+    // destination being down.
+    return all_with(recipients.size(), Outcome::transient, "4.4.5 " + error, where_);
+  }
   if (!link) {
-    // Dovecot down or not there yet: everything stays queued and retried.
+    // Dovecot down or not there yet (refused, timed out, no greeting):
+    // X.4.1 "no answer from host", which makes the queue runner mark the
+    // local destination dead and back off, like an MX that does not answer.
+    // Everything stays queued and is retried.
     return all_with(recipients.size(), Outcome::transient,
                     "4.4.1 LMTP server unreachable: " + error, where_);
   }
@@ -99,7 +109,8 @@ std::vector<RecipientResult> LmtpCourier::deliver(const spool::QueuedMessage& me
                   "4.4.2 LMTP session failed: " + out.front().reply, where_);
 }
 
-std::unique_ptr<Link> LmtpCourier::connect(const std::string& queue_id, std::string& error) {
+std::unique_ptr<Link> LmtpCourier::connect(const std::string& queue_id, std::string& error,
+                                           bool& busy) {
   const std::string key(kKey);
   // Every slot may be taken by links that go back to the pool idle (they
   // keep their slot): wait in short steps and take such a link when one
@@ -110,6 +121,7 @@ std::unique_ptr<Link> LmtpCourier::connect(const std::string& queue_id, std::str
     if (pool_.acquire(key, milliseconds(100))) break;
     if (cancelled_ || std::chrono::steady_clock::now() >= deadline) {
       error = "too many LMTP connections";
+      busy = true;
       return nullptr;
     }
   }

@@ -50,7 +50,9 @@ class LmtpCourier final : public delivery::Courier {
 
  private:
   struct Event;  // ready, done (one reply per recipient) or failed
-  std::unique_ptr<Link> connect(const std::string& queue_id, std::string& error);
+  // nullptr with `error` when no session could be opened; `busy` when that
+  // was our own connection limit rather than the server.
+  std::unique_ptr<Link> connect(const std::string& queue_id, std::string& error, bool& busy);
   Event drive(Link& link);
   // One attempt on `link`; false when the session broke before an answer.
   bool send_on(std::unique_ptr<Link> link, const spool::QueuedMessage& message,

@@ -6,17 +6,12 @@
 #include <cstdio>
 
 namespace postern::probe {
-namespace {
-
-constexpr std::string_view kGreen = "\x1b[32m";
-constexpr std::string_view kRed = "\x1b[31m";
-constexpr std::string_view kBold = "\x1b[1m";
-constexpr std::string_view kReset = "\x1b[0m";
-
 std::string paint(std::string_view text, std::string_view colour, bool color) {
   if (!color) return std::string(text);
   return std::string(colour) + std::string(text) + std::string(kReset);
 }
+
+namespace {
 
 std::string pad(std::string_view text, std::size_t width) {
   std::string out(text);

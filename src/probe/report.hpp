@@ -10,6 +10,15 @@
 
 namespace postern::probe {
 
+// The ANSI colours of the human reports (walk and scan).
+inline constexpr std::string_view kGreen = "\x1b[32m";
+inline constexpr std::string_view kRed = "\x1b[31m";
+inline constexpr std::string_view kBold = "\x1b[1m";
+inline constexpr std::string_view kReset = "\x1b[0m";
+
+// `text` in `colour` when `color` (the output is a terminal), else as is.
+std::string paint(std::string_view text, std::string_view colour, bool color);
+
 // One line per step with its timing, then the diagnosis, explanation and
 // advice when the walk failed, or a one-line summary when it worked.
 std::string render_text(const ProbeResult& result, bool color);

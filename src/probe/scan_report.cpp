@@ -4,21 +4,11 @@
 
 #include <array>
 
+#include "core/text.hpp"
 #include "probe/report.hpp"
 
 namespace postern::probe {
 namespace {
-
-constexpr std::string_view kGreen = "\x1b[32m";
-constexpr std::string_view kRed = "\x1b[31m";
-constexpr std::string_view kBold = "\x1b[1m";
-constexpr std::string_view kReset = "\x1b[0m";
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& item : items) out += (out.empty() ? "" : " ") + item;
-  return out;
-}
 
 std::string tls_mode(const ProbeResult& r) {
   switch (r.tls_found) {
@@ -35,9 +25,9 @@ std::string tls_mode(const ProbeResult& r) {
 }
 
 std::string auth_column(const ProbeResult& r) {
-  if (!r.auth_mechanisms.empty()) return join(r.auth_mechanisms);
+  if (!r.auth_mechanisms.empty()) return join(r.auth_mechanisms, " ");
   if (!r.auth_mechanisms_before_tls.empty())
-    return join(r.auth_mechanisms_before_tls) + " (before TLS)";
+    return join(r.auth_mechanisms_before_tls, " ") + " (before TLS)";
   return "-";
 }
 
@@ -94,15 +84,13 @@ std::string render_scan_text(const ScanReport& report, bool color) {
       std::string cell = table[i][c];
       const std::size_t padding = c + 1 < kColumns ? width[c] - cell.size() + 2 : 0;
       // Colour the reachable column only; padding is computed on the plain text.
-      if (color && i > 0 && c == 1)
-        cell = std::string(cell == "yes" ? kGreen : kRed) + cell + std::string(kReset);
+      if (i > 0 && c == 1) cell = paint(cell, cell == "yes" ? kGreen : kRed, color);
       line += cell + std::string(padding, ' ');
     }
     out += "  " + line + "\n";
   }
   const Recommendation& rec = report.recommendation;
-  const std::string head = color ? std::string(kBold) + "Recommendation:" + std::string(kReset)
-                                 : std::string("Recommendation:");
+  const std::string head = paint("Recommendation:", kBold, color);
   out += "\n" + head + " ";
   if (rec.port) {
     out += "port " + std::to_string(*rec.port) + " with --tls " +

@@ -236,13 +236,3 @@ std::error_code WalSpool::fault(std::string_view step) const {
 }
 
 }  // namespace postern::spool::wal
-
-namespace postern::spool {
-
-std::unique_ptr<Spool> Spool::open(const std::filesystem::path& spool_dir, SpoolOptions options) {
-  auto spool = std::make_unique<wal::WalSpool>(spool_dir, std::move(options));
-  spool->start();
-  return spool;
-}
-
-}  // namespace postern::spool

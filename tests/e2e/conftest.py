@@ -85,3 +85,22 @@ def shared_server(make_module_server):
     tests that do not change state other tests see (no auth failures, no
     limits)."""
     return make_module_server()
+
+
+@pytest.fixture
+def mail_world():
+    """Factory: mail_world(zone, receivers={host: tls}, ...) -> a started
+    tests/tools/mail_world.MailWorld (receivers and a fake DNS for outbound
+    tests), stopped at teardown."""
+    from mail_world import MailWorld
+
+    made = []
+
+    def factory(*args, **kwargs):
+        world = MailWorld(*args, **kwargs)
+        made.append(world)
+        return world
+
+    yield factory
+    for world in made:
+        world.stop()

@@ -3,20 +3,19 @@ that refuses a recipient with 5xx makes postern return an RFC 3464 report to
 the local sender's Maildir; mail from the null sender is never bounced; a
 receiver that says 4xx first and 250 later gets the message on the retry.
 
-The receiver is aiosmtpd on its own 127.0.0.x address, answering RCPT from a
-script; the fake DNS points the recipient domain's MX at it."""
+The receiver (tests/tools/smtp_receiver.py, aiosmtpd) is on its own
+127.0.0.x address, answering RCPT from a script; the fake DNS points the
+recipient domain's MX at it (the shared mail_world fixture)."""
 
+import base64
 import email
 import email.policy
-import threading
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 
 import postern_harness as harness
-from fake_dns import FakeDns
-from postern_harness import free_port, relay
+from postern_harness import relay
 from smtp_clients import message, smtp
 
 SENDER = "alice@example.test"
@@ -26,72 +25,21 @@ LATER = "later@remote.test"
 REFUSAL = "550 5.1.1 <nobody@remote.test>: Recipient address rejected: User unknown"
 
 
-class ScriptedHandler:
-    """Answers RCPT from `script`: address -> list of replies, the last one
-    repeating; addresses not listed get 250. Keeps accepted messages."""
-
-    def __init__(self, script):
-        self.script = {k: list(v) for k, v in script.items()}
-        self.rcpt_calls = {}
-        self.messages = []
-        self.lock = threading.Lock()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        with self.lock:
-            self.rcpt_calls[address] = self.rcpt_calls.get(address, 0) + 1
-            replies = self.script.get(address, ["250 2.1.5 ok"])
-            reply = replies.pop(0) if len(replies) > 1 else replies[0]
-        if reply.startswith("250"):
-            envelope.rcpt_tos.append(address)
-        return reply
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 2.0.0 accepted"
-
-    def calls(self, address):
-        with self.lock:
-            return self.rcpt_calls.get(address, 0)
-
-    def received(self):
-        with self.lock:
-            return list(self.messages)
-
-
 @pytest.fixture
-def world(make_server):
-    """Makes (sender postern, receiver handler) for a RCPT script; the
-    receiver listens on 127.0.0.31 and the fake DNS sends remote.test there."""
-    started = []
+def world(make_server, mail_world):
+    """Makes (sender postern, receiver) for a RCPT script; the receiver
+    listens on 127.0.0.31 and the fake DNS sends remote.test there."""
 
     def make(script, delivery=()):
         host = "127.0.0.31"
-        port = free_port(host)
-        handler = ScriptedHandler(script)
-        controller = Controller(handler, hostname=host, port=port, ready_timeout=10)
-        controller.start()
-        started.append(controller)
-        dns = FakeDns(f"remote.test MX 10 mx.remote.test\nmx.remote.test A {host}\n")
-        dns_port = dns.start()
-        started.append(dns)
-        extra = "\n".join([
-            "",
-            "[delivery]",
-            f'resolver = "127.0.0.1:{dns_port}"',
-            f"remote_port = {port}",
-            'retry_initial = "1s"',
-            'retry_max = "2s"',
-            *delivery,
-            "",
-        ])
+        w = mail_world(["remote.test MX 10 mx.remote.test", f"mx.remote.test A {host}"],
+                       receivers={host: "none"}, rcpt_scripts={host: script}, prefix="bounce")
         sender = make_server(listeners=[relay("mx", "none")], local_domains=("example.test",),
-                             relay_networks=("127.0.0.0/8",), extra_toml=extra)
-        return sender, handler
+                             relay_networks=("127.0.0.0/8",),
+                             extra_toml=w.delivery_toml('retry_max = "2s"', *delivery))
+        return sender, w.receiver()
 
-    yield make
-    for thing in started:
-        thing.stop()
+    return make
 
 
 def mail_files(server):
@@ -111,9 +59,9 @@ def test_5xx_bounces_to_the_local_senders_maildir(world):
     sender.wait_spool_empty()
 
     # The good recipient got it once; the refused one was not retried.
-    assert len(receiver.received()) == 1
-    assert receiver.received()[0][1] == [GOOD]
-    assert receiver.calls(UNKNOWN) == 1
+    assert len(receiver.messages()) == 1
+    assert receiver.messages()[0]["rcpt_tos"] == [GOOD]
+    assert receiver.rcpt_calls(UNKNOWN) == 1
 
     assert raw.startswith(b"Return-Path: <>\n"), raw[:200]
     report = email.message_from_bytes(raw, policy=email.policy.default)
@@ -163,7 +111,7 @@ def test_null_sender_is_never_bounced(world):
     time.sleep(1 * harness.SLOW)
     assert "bounced id=" not in sender.log_text()
     assert mail_files(sender) == []
-    assert receiver.calls(UNKNOWN) == 1
+    assert receiver.rcpt_calls(UNKNOWN) == 1
 
 
 def test_4xx_then_250_is_delivered_on_retry(world):
@@ -172,17 +120,13 @@ def test_4xx_then_250_is_delivered_on_retry(world):
         client.sendmail(SENDER, [LATER], message(SENDER, [LATER], subject="patience"))
 
     sender.wait_for_log("deferred", timeout=20)
-    deadline = time.monotonic() + 20 * harness.SLOW
-    while not receiver.received():
-        assert time.monotonic() < deadline, sender.log_tail()
-        time.sleep(0.05)
+    got = receiver.wait_for_messages(1, sender)[0]
     sender.wait_spool_empty()
-    mail_from, rcpts, content = receiver.received()[0]
-    assert mail_from == SENDER and rcpts == [LATER]
-    assert b"patience" in content
-    assert receiver.calls(LATER) == 2
+    assert got["mail_from"] == SENDER and got["rcpt_tos"] == [LATER]
+    assert b"patience" in base64.b64decode(got["data_b64"])
+    assert receiver.rcpt_calls(LATER) == 2
     time.sleep(0.5 * harness.SLOW)
-    assert len(receiver.received()) == 1
+    assert len(receiver.messages()) == 1
     assert mail_files(sender) == []  # no bounce
 
 
@@ -194,7 +138,7 @@ def test_4xx_until_the_queue_lifetime_ends_bounces_with_447(world):
 
     raw = sender.wait_for_maildir(SENDER, 1, timeout=20)[0]
     sender.wait_spool_empty()
-    assert receiver.calls(LATER) >= 2  # retried before giving up
+    assert receiver.rcpt_calls(LATER) >= 2  # retried before giving up
     report = email.message_from_bytes(raw, policy=email.policy.default)
     assert not report.defects
     rcpt = report.get_payload()[1].get_payload()[1]

@@ -234,6 +234,52 @@ def test_config_prints_the_effective_settings_without_secrets(make_server, tmp_p
         run("check", "--config", str(saved)).stdout
 
 
+def _settings(printed):
+    """A printout without the lines that say where it came from and which
+    values were defaults: what two printouts of one configuration share."""
+    out = []
+    for line in printed.splitlines():
+        if line.startswith(("# found through", "# postern effective", "# keys marked")):
+            continue
+        out.append(line.removesuffix("  # default"))
+    return "\n".join(out)
+
+
+def test_config_prints_every_section_and_loads_back_to_the_same(make_server, tmp_path):
+    """Issue 18: every section, [[dkim]] and [addresses] included; saved, the
+    printout passes `postern check` and prints the same settings again."""
+    key = tmp_path / "example.test.s1.pem"
+    keygen = run("dkim", "keygen", "example.test", "--selector", "s1", "--algorithm",
+                 "ed25519", "--key", str(key))
+    assert keygen.returncode == 0, keygen.stderr
+    aliases = tmp_path / "aliases"
+    aliases.write_text("postmaster: alice@example.test\n")
+    srv = make_server(start=False, auth={"backend": "file"},
+                      delivery={"retry_max": "30m", "local": "maildir"},
+                      extra_toml="\n".join([
+                          "", "[metrics]", 'address = "127.0.0.1:9325"', "",
+                          "[addresses]", f'aliases_file = "{aliases}"',
+                          'recipient_delimiter = "+-"', "",
+                          "[[dkim]]", 'domain = "example.test"', 'selector = "s1"',
+                          f'key = "{key}"', ""]))
+    printed = run("config", "--config", str(srv.config_path))
+    assert printed.returncode == 0, printed.stderr
+    out = printed.stdout
+    for expected in ['[[dkim]]\ndomain   = "example.test"\nselector = "s1"',
+                     f'aliases_file = "{aliases}"', 'recipient_delimiter = "+-"',
+                     'backend = "file"', 'local = "maildir"', 'retry_max = "1800s"',
+                     'address = "127.0.0.1:9325"', "unsafe_ack_before_fsync = false"]:
+        assert expected in out, out
+    assert "PRIVATE KEY" not in out
+    saved = tmp_path / "effective.toml"
+    saved.write_text(out)
+    check = run("check", "--config", str(saved))
+    assert check.returncode == 0, check.stdout + check.stderr
+    again = run("config", "--config", str(saved))
+    assert again.returncode == 0, again.stderr
+    assert _settings(again.stdout) == _settings(out)
+
+
 # -- a starting configuration that works --------------------------------------------
 
 def test_saved_print_default_passes_check_and_starts(tmp_path, make_server):

@@ -2,25 +2,23 @@
 keys made by `postern dkim keygen`, their TXT records served by
 tests/tools/fake_dns.py, a message submitted on the submission port (or
 through `postern sendmail`, or by a relay_networks client) delivered by MX
-to an aiosmtpd receiver, and dkimpy verifying what arrived against the DNS.
+to an aiosmtpd receiver (the mail_world fixture, tests/tools/mail_world.py),
+and dkimpy verifying what arrived against the DNS.
 """
 
 import base64
 import os
 import re
-import pathlib
 import shutil
+import signal
 import stat
 import subprocess
-import tempfile
 
 import pytest
 
 import dkim_check
-from fake_dns import FakeDns
 from postern_harness import POSTERN, SLOW, relay, submission
 from smtp_clients import smtp, smtp_starttls, swaks
-from test_outbound_mx import Receiver, port_free_on
 
 ALICE = "alice@example.test"
 PASSWORD = "alice-correct-horse-1"
@@ -30,27 +28,27 @@ HOST = "127.0.0.45"  # this file's receiver address (see test_outbound_mx.py)
 
 class World:
     """Keys, a fake DNS with their records and the MX of dest.test, a
-    receiver, and a postern signing with the keys."""
+    receiver (the shared mail_world), and a postern signing with the keys."""
 
-    def __init__(self, make_server, keys, workdir):
-        self.workdir = workdir
-        self.zone = [f"dest.test MX 10 mx.dest.test", f"mx.dest.test A {HOST}"]
+    def __init__(self, make_server, mail_world, keys):
+        zone = ["dest.test MX 10 mx.dest.test", f"mx.dest.test A {HOST}"]
         self.keygen_output = {}
+        self.mail = mail_world([], receivers={HOST: "none"}, prefix="dkim")
+        self.workdir = self.mail.workdir
         dkim_tables = []
         for domain, selector, algorithm in keys:
-            path = workdir / f"{domain}.{selector}.pem"
+            path = self.workdir / f"{domain}.{selector}.pem"
             out, line = dkim_check.keygen(domain, selector, path, algorithm)
             self.keygen_output[selector] = out
-            self.zone.append(line)
+            zone.append(line)
             dkim_tables += ["[[dkim]]", f'domain = "{domain}"', f'selector = "{selector}"',
                             f'key = "{path}"', ""]
-        port = port_free_on([HOST])
-        self.receiver = Receiver(workdir, HOST, port)
-        self.dns = FakeDns("\n".join(self.zone))
-        self.dns_port = self.dns.start()
-        extra = "\n".join(["", "[delivery]", f'resolver = "127.0.0.1:{self.dns_port}"',
-                           f"remote_port = {port}", 'retry_initial = "1s"',
-                           'connect_timeout = "5s"', "", *dkim_tables])
+        self.zone = zone
+        self.mail.set_zone(zone)
+        self.dns = self.mail.dns
+        self.dns_port = self.mail.dns_port
+        self.receiver = self.mail.receiver()
+        extra = self.mail.delivery_toml('connect_timeout = "5s"') + "\n" + "\n".join(dkim_tables)
         self.server = make_server(listeners=[submission("sub"), relay("mx", "none")],
                                   local_domains=("example.test",),
                                   relay_networks=("127.0.0.0/8",), extra_toml=extra)
@@ -71,25 +69,10 @@ class World:
     def verify(self, raw):
         return dkim_check.verify_all(raw, self.dns_port)
 
-    def stop(self):
-        self.receiver.stop()
-        self.dns.stop()
-
 
 @pytest.fixture
-def world(make_server):
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix="postern-dkim-"))
-    made = []
-
-    def make(keys):
-        w = World(make_server, keys, workdir)
-        made.append(w)
-        return w
-
-    yield make
-    for w in made:
-        w.stop()
-    shutil.rmtree(workdir, ignore_errors=True)
+def world(make_server, mail_world):
+    return lambda keys: World(make_server, mail_world, keys)
 
 
 def message(subject="dkim", body="Hello.\r\n", extra=()):
@@ -325,3 +308,47 @@ def test_check_lints_dkim_keys(make_server, tmp_path):
     assert out.returncode == 1
     assert "EC (ECDSA) key; DKIM signs with RSA or Ed25519" in out.stdout, out.stdout
     assert "512 bits" in out.stdout and "RFC 8301" in out.stdout, out.stdout
+
+
+def test_reload_rotates_the_signing_key_and_refuses_a_broken_one(world):
+    """SPEC §1.11: a reload swaps the [[dkim]] keys. The operator publishes
+    the new selector's record, replaces the key file and names the new
+    selector; the next message is signed with the new key. A key file that
+    no longer loads refuses the whole reload and the key in use keeps
+    signing."""
+    w = world([("example.test", "e1", "ed25519")])
+    srv = w.server
+    w.submit(message(subject="before the rotation"))
+    assert w.verify(w.received(1)[0]) == [("e1", "ed25519-sha256", True)]
+
+    fresh = w.workdir / "fresh.pem"
+    _, record = dkim_check.keygen("example.test", "e2", fresh, "ed25519")
+    w.mail.set_zone(w.zone + [record])
+    key_path = w.workdir / "example.test.e1.pem"
+    shutil.copy(fresh, key_path)
+    srv.extra_toml = srv.extra_toml.replace('selector = "e1"', 'selector = "e2"')
+    srv.write_config()
+    answer = subprocess.run([POSTERN, "reload", "--config", str(srv.config_path)],
+                            capture_output=True, text=True, timeout=60 * SLOW)
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+    assert "needs a restart" not in answer.stdout, answer.stdout
+    assert "dkim_keys=1" in srv.log_text()
+    w.submit(message(subject="after the rotation"))
+    raw = w.received(2)[1]
+    assert b"after the rotation" in raw
+    assert w.verify(raw) == [("e2", "ed25519-sha256", True)]
+
+    key_path.write_text("-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n")
+    answer = subprocess.run([POSTERN, "reload", "--config", str(srv.config_path)],
+                            capture_output=True, text=True, timeout=60 * SLOW)
+    assert answer.returncode == 1, answer.stdout + answer.stderr
+    assert str(key_path) in answer.stdout + answer.stderr
+    # `postern reload` checks the file before asking; SIGHUP goes straight
+    # to the server, which refuses it itself.
+    srv.proc.send_signal(signal.SIGHUP)
+    srv.wait_for_log("reload status=refused")
+    assert str(key_path) in srv.log_text()
+    w.submit(message(subject="after the refused reload"))
+    raw = w.received(3)[2]
+    assert b"after the refused reload" in raw
+    assert w.verify(raw) == [("e2", "ed25519-sha256", True)]

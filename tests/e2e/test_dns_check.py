@@ -10,15 +10,14 @@ and print the smarthost set-up; a port that greets with 220 is "open".
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
 
+from bad_peers import BadPeer  # noqa: E402
 from fake_dns import FakeDns  # noqa: E402
 from postern_harness import POSTERN  # noqa: E402
 
@@ -204,51 +203,9 @@ def test_dmarc_none_is_advice_not_failure(setup):
     assert "WARN  DMARC" in r.stdout and "p=quarantine" in r.stdout
 
 
-class SilentPort:
-    """Accepts TCP connections (the kernel completes the handshake) and never
-    sends a byte: what a provider's port-25 filter looks like from inside."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-
-    def close(self):
-        self.sock.close()
-
-
-class GreetingPort:
-    """A mail server that greets and hangs up."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.stop = False
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        self.sock.settimeout(0.2)
-        while not self.stop:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            with conn:
-                conn.sendall(b"220 mx.example.net ESMTP\r\n")
-
-    def close(self):
-        self.stop = True
-        self.thread.join(5)
-        self.sock.close()
-
-
 def test_egress_blocked_prints_the_smarthost_recipe(setup):
     setup["dns"].set_zone(good_zone(setup))
-    silent = SilentPort()
+    silent = BadPeer("127.0.0.1", mode="tarpit")
     try:
         r = run_dns(setup, "--egress-target", f"127.0.0.1:{silent.port}", check_timeout="1s")
         assert r.returncode == 4, r.stdout + r.stderr
@@ -262,18 +219,18 @@ def test_egress_blocked_prints_the_smarthost_recipe(setup):
         out = json.loads(p.stdout)
         assert out["blocked"] is True and out["outcome"] == "silent"
     finally:
-        silent.close()
+        silent.stop()
 
 
 def test_egress_open_when_a_server_greets(setup):
     setup["dns"].set_zone(good_zone(setup))
-    greeting = GreetingPort()
+    greeting = BadPeer("127.0.0.1", mode="hangup")
     try:
         r = run_dns(setup, "--egress-target", f"127.0.0.1:{greeting.port}")
         assert r.returncode == 0, r.stdout + r.stderr
         assert "open (220 mx.example.net ESMTP)" in r.stdout
     finally:
-        greeting.close()
+        greeting.stop()
 
 
 def test_not_a_local_domain_is_usage(setup):

@@ -10,17 +10,12 @@ sender's `[delivery] remote_port`."""
 import email
 import email.policy
 import json
-import pathlib
-import shutil
 import subprocess
-import tempfile
 import time
 
 import pytest
 
-from fake_dns import FakeDns
 from postern_harness import POSTERN, SLOW, relay
-from receivers import Receiver, port_free_on
 from smtp_clients import message, smtp
 
 SENDER = "alice@example.test"
@@ -33,41 +28,18 @@ HOST_C = "127.0.0.43"
 
 
 @pytest.fixture
-def world(make_server):
+def world(make_server, mail_world):
     """world(zone, receivers={host: tls}, delivery=[toml lines]) ->
     (sender postern, {host: Receiver}, remote port)."""
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix="postern-mx-"))
-    started = []
 
     def make(zone, receivers, delivery=(), hosts=(HOST_A, HOST_B, HOST_C)):
-        port = port_free_on(list(hosts))
-        running = {}
-        for host, tls in receivers.items():
-            r = Receiver(workdir, host, port, tls)
-            started.append(r)
-            running[host] = r
-        dns = FakeDns(zone)
-        dns_port = dns.start()
-        started.append(dns)
-        extra = "\n".join([
-            "",
-            "[delivery]",
-            f'resolver = "127.0.0.1:{dns_port}"',
-            f"remote_port = {port}",
-            'retry_initial = "1s"',
-            'retry_max = "2s"',
-            'connect_timeout = "5s"',
-            *delivery,
-            "",
-        ])
+        w = mail_world(zone, receivers=receivers, hosts=list(hosts), prefix="mx")
+        extra = w.delivery_toml('retry_max = "2s"', 'connect_timeout = "5s"', *delivery)
         sender = make_server(listeners=[relay("mx", "none")], local_domains=("example.test",),
                              relay_networks=("127.0.0.0/8",), extra_toml=extra)
-        return sender, running, port
+        return sender, w.receivers, w.port
 
-    yield make
-    for thing in started:
-        thing.stop()
-    shutil.rmtree(workdir, ignore_errors=True)
+    return make
 
 
 def send(server, recipients, subject, count=1):

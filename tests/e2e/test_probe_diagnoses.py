@@ -18,12 +18,12 @@ import base64
 import json
 import socket
 import subprocess
-import threading
 import time
 
 import pytest
 
 import certs
+from bad_peers import BadPeer
 from fake_dns import FakeDns
 from postern_harness import POSTERN, SLOW, free_port, submission
 
@@ -166,45 +166,10 @@ def test_connect_timeout():
 
 # -- banner ---------------------------------------------------------------------
 
-class RawListener:
-    """Accepts on loopback and, per connection, sends `greeting` (or nothing)
-    and keeps the connection open until stopped: a server that never talks,
-    or one that is busy."""
-
-    def __init__(self, greeting=b""):
-        self.greeting = greeting
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self.held = []
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            if self.greeting:
-                conn.sendall(self.greeting)
-            self.held.append(conn)
-
-    def stop(self):
-        self.stopping.set()
-        self.thread.join(5)
-        for c in self.held:
-            c.close()
-        self.sock.close()
-
-
 def test_silent_server_is_a_banner_timeout():
     """--tls auto waits min(timeout, 3 s) for a greeting, then tries implicit
     TLS on a new connection; neither answers."""
-    listener = RawListener()
+    listener = BadPeer("127.0.0.1", mode="tarpit")
     try:
         start = time.monotonic()
         result = probe(f"127.0.0.1:{listener.port}", "--json", "--timeout", "1s")
@@ -214,11 +179,12 @@ def test_silent_server_is_a_banner_timeout():
     doc = json.loads(result.stdout)
     assert_failed(result.returncode, doc, "banner", "banner_timeout", 5)
     assert took < 10 * SLOW, took
-    assert len(listener.held) == 2, "a plaintext look, then an implicit-TLS attempt"
+    assert listener.accepted == 2, "a plaintext look, then an implicit-TLS attempt"
 
 
 def test_busy_server_is_server_busy():
-    listener = RawListener(b"421 4.7.0 mx.example.test too many connections, try later\r\n")
+    listener = BadPeer("127.0.0.1", mode="greet",
+                       greeting=b"421 4.7.0 mx.example.test too many connections, try later\r\n")
     try:
         status, doc = probe_json(f"127.0.0.1:{listener.port}")
     finally:

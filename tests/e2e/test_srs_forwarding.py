@@ -8,19 +8,15 @@ tampered one is refused. Also the smarthost sender map, against a provider
 
 import base64
 import os
-import pathlib
 import smtplib
 import subprocess
-import tempfile
 
 import dkim
 import dns.resolver
 import pytest
 import spf
 
-from fake_dns import FakeDns
 from postern_harness import relay, submission
-from receivers import Receiver, port_free_on
 from smtp_clients import message, smtp
 
 REMOTE = "127.0.0.61"  # this file's receiver address (others use .2, .31, .4x)
@@ -44,11 +40,8 @@ def signed_message(sender, to, subject):
 
 
 @pytest.fixture
-def world(make_server):
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix="postern-srs-"))
-    port = port_free_on([REMOTE])
-    receiver = Receiver(workdir, REMOTE, port)
-    zone = "\n".join([
+def world(make_server, mail_world):
+    zone = [
         "remote.test MX 10 mx.remote.test",
         f"mx.remote.test A {REMOTE}",
         "origin.test MX 10 mx.remote.test",
@@ -58,9 +51,10 @@ def world(make_server):
         'example.test TXT "v=spf1 ip4:127.0.0.0/8 -all"',
         "s1._domainkey.origin.test TXT " + " ".join(
             f'"{dkim_txt()[i:i + 200]}"' for i in range(0, len(dkim_txt()), 200)),
-    ])
-    fake = FakeDns(zone)
-    dns_port = fake.start()
+    ]
+    mail = mail_world(zone, receivers={REMOTE: "none"}, prefix="srs")
+    receiver = mail.receiver()
+    dns_port = mail.dns_port
     resolver = dns.resolver.Resolver(configure=False)
     resolver.nameservers = ["127.0.0.1"]
     resolver.port = dns_port
@@ -72,16 +66,13 @@ def world(make_server):
     secret.write_text("e2e-srs-secret-0123456789abcdef\n")
     os.chmod(secret, 0o600)
     (srv.dir / "aliases").write_text("fwd@example.test: carol@remote.test, alice@example.test\n")
-    srv.extra_toml = "\n".join([
-        "", "[delivery]", f'resolver = "127.0.0.1:{dns_port}"', f"remote_port = {port}",
-        'retry_initial = "1s"', "", "[addresses]", f'aliases_file = "{srv.dir / "aliases"}"',
+    srv.extra_toml = mail.delivery_toml() + "\n".join([
+        "", "[addresses]", f'aliases_file = "{srv.dir / "aliases"}"',
         f'srs_secret_file = "{secret}"', ""])
     srv.write_config()
     srv.start()
     yield srv, receiver
     dns.resolver.default_resolver = saved
-    receiver.stop()
-    fake.stop()
 
 
 def test_forwarded_mail_passes_spf_keeps_dkim_and_bounces_return(world):

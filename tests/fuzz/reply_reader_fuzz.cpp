@@ -2,7 +2,9 @@
 // smtp/client_session.hpp): what a remote server, possibly hostile, sends
 // to our delivery. Parsegrind property for the reader: however the bytes
 // are split, the same replies come out. The session is driven to the end
-// with whatever it asks for granted.
+// with whatever it asks for granted, as an SMTP client or (mode bit 4) as
+// the LMTP client of the local courier (RFC 2033: LHLO, and one reply per
+// accepted recipient after the final dot).
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -39,8 +41,9 @@ std::vector<std::string> replies(const std::vector<std::string_view>& parts, boo
 }
 
 void drive_session(std::string_view bytes, const std::vector<std::uint8_t>& sizes, bool auth,
-                   bool tls_required) {
+                   bool tls_required, bool lmtp) {
   ClientSettings settings;
+  settings.lmtp = lmtp;
   settings.helo_name = "fuzz.example";
   settings.tls = tls_required ? TlsPolicy::required : TlsPolicy::opportunistic;
   if (auth) settings.credentials = Credentials{"user", "secret"};
@@ -93,6 +96,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto whole = replies({bytes}, malformed_whole);
   const auto split = replies(fuzz::pieces(bytes, sizes), malformed_split);
   if (!malformed_whole && !malformed_split) FUZZ_CHECK(whole == split);
-  drive_session(bytes, sizes, mode & 1, mode & 2);
+  drive_session(bytes, sizes, mode & 1, mode & 2, mode & 4);
   return 0;
 }

@@ -1,7 +1,10 @@
-"""Misbehaving SMTP servers for delivery tests, in-process on loopback.
+"""Misbehaving SMTP servers for delivery and probe tests, in-process on
+loopback (the one home of such fakes: the well-behaved receiver is
+smtp_receiver.py).
 
-    peer = BadPeer("127.0.0.51", port, mode="tarpit")
+    peer = BadPeer("127.0.0.51", port, mode="tarpit")   # port 0: any free one
     ...
+    peer.port            # the port it listens on
     peer.accepted        # connections accepted so far
     peer.max_open        # most connections open at the same time
     peer.open_now()      # connections open now
@@ -12,7 +15,10 @@ Modes:
   and overloaded servers do this);
 - "trickle": sends "220" and then one byte of " slow" every `interval`
   seconds, never ending the line;
-- "endless": sends "220 " and then 'x' without end, never a line break.
+- "endless": sends "220 " and then 'x' without end, never a line break;
+- "greet": sends `greeting` (e.g. a 421 of a busy server) and then nothing,
+  keeping the connection open;
+- "hangup": sends `greeting` and closes the connection.
 Whatever the client sends is read and dropped.
 """
 
@@ -23,10 +29,12 @@ import time
 
 
 class BadPeer:
-    def __init__(self, host, port, mode="tarpit", interval=0.5):
-        assert mode in ("tarpit", "trickle", "endless")
+    def __init__(self, host, port=0, mode="tarpit", interval=0.5,
+                 greeting=b"220 mx.example.net ESMTP\r\n"):
+        assert mode in ("tarpit", "trickle", "endless", "greet", "hangup")
         self.mode = mode
         self.interval = interval
+        self.greeting = greeting
         self.accepted = 0
         self.max_open = 0
         self._open = set()
@@ -36,6 +44,7 @@ class BadPeer:
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind((host, port))
         self._listener.listen(128)
+        self.port = self._listener.getsockname()[1]
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
@@ -61,6 +70,12 @@ class BadPeer:
                         self._send(conn, b"220")
                     elif self.mode == "endless":
                         self._send(conn, b"220 ")
+                    elif self.mode in ("greet", "hangup"):
+                        conn.setblocking(True)
+                        self._send(conn, self.greeting)
+                        conn.setblocking(False)
+                        if self.mode == "hangup":
+                            self._close(conn)
                     continue
                 try:
                     data = s.recv(65536)
@@ -69,7 +84,7 @@ class BadPeer:
                 if not data:
                     self._close(s)
             now = time.monotonic()
-            if self.mode != "tarpit" and now - last_write >= self.interval:
+            if self.mode in ("trickle", "endless") and now - last_write >= self.interval:
                 last_write = now
                 chunk = b" " if self.mode == "trickle" else b"x" * 4096
                 with self._lock:

@@ -37,13 +37,21 @@ class Receiver:
     """One smtp_receiver.py process; messages and connections are read back
     from the files it writes."""
 
-    def __init__(self, workdir, host, port, tls="none", delay=0.0):
+    def __init__(self, workdir, host, port, tls="none", delay=0.0, rcpt_script=None):
+        """delay: seconds before answering each message's data (a slow
+        destination); rcpt_script: {address: [replies]} answers RCPT (the last
+        reply repeats; others get 250), see smtp_receiver.py."""
         self.host = host
+        self.port = port
         self.out = pathlib.Path(workdir) / f"recv-{host}"
         args = [sys.executable, str(RECEIVER_SCRIPT), "--host", host, "--port", str(port),
                 "--out", str(self.out), "--tls", tls]
         if delay:
             args += ["--delay", str(delay)]
+        if rcpt_script is not None:
+            script = pathlib.Path(workdir) / f"rcpt-script-{host}.json"
+            script.write_text(json.dumps(rcpt_script))
+            args += ["--rcpt-script", str(script)]
         if tls != "none":
             cert, key = certs.self_signed(pathlib.Path(workdir) / f"tls-{host}",
                                           names=("receiver.test", host))
@@ -67,6 +75,13 @@ class Receiver:
     def messages(self):
         files = sorted(self.out.glob("msg-*.json"), key=lambda p: int(p.stem.split("-")[1]))
         return [json.loads(p.read_text()) for p in files]
+
+    def rcpt_calls(self, address):
+        """How many times RCPT TO named `address`."""
+        try:
+            return (self.out / "rcpt-calls").read_text().splitlines().count(address)
+        except FileNotFoundError:
+            return 0
 
     def connections(self):
         """Connections made since the receiver was ready."""

@@ -4,12 +4,16 @@
     smtp_receiver.py --host 127.0.0.2 --port 2525 --out DIR
                      [--tls none|starttls|implicit --cert C --key K]
                      [--auth USER:PASSWORD] [--ehlo-only-plain] [--delay SECONDS]
+                     [--rcpt-script FILE]
 
 Each accepted message is written to DIR/msg-<n>.json with the envelope, the
 data, whether the session was encrypted and who authenticated. Every new
 connection appends a line to DIR/connections. --delay makes it wait that long
-before it answers the end of each message's data (a slow destination). Prints "ready" on stdout once
-it listens; runs until killed.
+before it answers the end of each message's data (a slow destination). With
+--rcpt-script (JSON: address -> list of replies, the last one repeating;
+addresses not listed get 250), RCPT is answered from the script and each RCPT
+appends the address to DIR/rcpt-calls. Prints "ready" on stdout once it
+listens; runs until killed.
 """
 
 import argparse
@@ -27,10 +31,21 @@ from aiosmtpd.smtp import SMTP, AuthResult
 
 
 class Handler:
-    def __init__(self, out, delay=0.0):
+    def __init__(self, out, delay=0.0, rcpt_script=None):
         self.out = out
         self.delay = delay
         self.counter = itertools.count(1)
+        self.script = {k: list(v) for k, v in (rcpt_script or {}).items()}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with open(self.out / "rcpt-calls", "a") as f:
+            f.write(address + "\n")
+        replies = self.script.get(address, ["250 2.1.5 ok"])
+        reply = replies.pop(0) if len(replies) > 1 else replies[0]
+        if reply.startswith("250"):
+            envelope.rcpt_tos.append(address)
+            envelope.rcpt_options.extend(rcpt_options)
+        return reply
 
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
@@ -70,11 +85,13 @@ def main():
     p.add_argument("--key")
     p.add_argument("--auth")
     p.add_argument("--delay", type=float, default=0.0)
+    p.add_argument("--rcpt-script")
     args = p.parse_args()
 
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    handler = Handler(out, args.delay)
+    script = json.loads(pathlib.Path(args.rcpt_script).read_text()) if args.rcpt_script else None
+    handler = Handler(out, args.delay, script)
 
     context = None
     if args.tls != "none":

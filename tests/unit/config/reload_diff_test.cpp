@@ -19,16 +19,37 @@ Config base() {
 TEST(NeedsRestart, ReloadableChangesNeedNone) {
   Config next = base();
   next.limits.max_sessions = 5;
-  next.hostname = "other.example";
+  next.relay_networks.push_back(*parse_network("192.0.2.0/24"));
   next.tls.cert = "/new/cert.pem";
+  next.addresses.aliases_file = "/etc/postern/aliases";
+  next.addresses.recipient_delimiter = "-";
+  DkimConfig key;
+  key.domain = "example.com";
+  key.selector = "s2";
+  key.key = "/etc/postern/dkim/s2.pem";
+  next.dkim.push_back(key);  // DKIM keys are swapped by the reload
   EXPECT_TRUE(needs_restart(base(), next).empty());
 }
 
-TEST(NeedsRestart, DeliverySettingsNeedOne) {
+// Each key the delivery side read at start is named on its own, so the
+// operator knows which edit waits for a restart.
+TEST(NeedsRestart, DeliverySettingsAreNamedOneByOne) {
   Config next = base();
   next.delivery.retry_initial = std::chrono::seconds(5);
-  EXPECT_EQ(needs_restart(base(), next),
-            std::vector<std::string>{"[delivery] settings (or local_domains for delivery) changed"});
+  next.delivery.local = "lmtp:unix:/run/dovecot/lmtp";
+  EXPECT_EQ(
+      needs_restart(base(), next),
+      (std::vector<std::string>{"[delivery] retry_initial changed", "[delivery] local changed"}));
+  Config outbound = base();
+  outbound.addresses.smarthost_senders["*"] = "account@provider.example";
+  outbound.auth.backend = "dovecot";
+  EXPECT_EQ(needs_restart(base(), outbound),
+            (std::vector<std::string>{"[addresses] smarthost_senders changed",
+                                      "[auth] backend changed"}));
+  Config host = base();
+  host.hostname = "other.example";
+  ASSERT_EQ(needs_restart(base(), host).size(), 1u);
+  EXPECT_TRUE(needs_restart(base(), host)[0].starts_with("hostname (for delivery"));
 }
 
 TEST(NeedsRestart, ListenerChangesAreNamed) {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <mutex>
 #include <set>
+#include <optional>
 #include <thread>
 
 #include "unit/spool/spool_test_util.hpp"
@@ -195,6 +196,73 @@ TEST_F(Runner, RemoteRecipientsGoToTheRemoteCourier) {
   EXPECT_EQ(courier->seen, (std::vector<std::string>{"ok@remote.org", "nobody@remote.org"}));
   EXPECT_EQ(courier->bodies.at(0), message_text("out"));
   EXPECT_EQ(mails_in("example.com", "alice"), 1U);
+}
+
+// The local courier when it is an LMTP client (issue 19): its answers
+// decide the result; "4.4.1" is what it says when the socket refuses or
+// times out, "4.4.5" when only our own connection limit was reached.
+class AnsweringCourier : public Courier {
+ public:
+  explicit AnsweringCourier(std::string reply) : reply_(std::move(reply)) {}
+  std::vector<RecipientResult> deliver(const spool::QueuedMessage&, std::string_view,
+                                       const std::vector<std::size_t>& recipients) override {
+    ++calls;
+    return std::vector<RecipientResult>(
+        recipients.size(), RecipientResult{Outcome::transient, reply_, "lmtp:unix:/run/lmtp"});
+  }
+  std::atomic<int> calls{0};
+
+ private:
+  std::string reply_;
+};
+
+std::optional<DestinationStatus> local_status(const QueueRunner& runner) {
+  for (const auto& d : runner.destinations()) {
+    if (d.destination == kLocalDestination) return d;
+  }
+  return std::nullopt;
+}
+
+TEST_F(Runner, AnLmtpServerThatDoesNotAnswerMakesTheLocalDestinationDead) {
+  auto courier = std::make_shared<AnsweringCourier>(
+      "4.4.1 LMTP server unreachable: connect /run/lmtp: Connection refused");
+  RunnerSettings s = settings();
+  s.local = courier;
+  s.limits.dead_backoff_initial = std::chrono::seconds(3600);
+  s.limits.dead_backoff_max = std::chrono::seconds(3600);
+  auto spool = Spool::open(spool_dir(), {});
+  QueueRunner runner(*spool, s);
+  runner.start();
+  const auto id = submit_and_wait(*spool, envelope("", {"alice@example.com"}), "x").queue_id;
+  ASSERT_TRUE(eventually([&] {
+    const auto d = local_status(runner);
+    return d && d->dead;
+  }));
+  EXPECT_NE(local_status(runner)->reason.find("Connection refused"), std::string::npos);
+  // A second message to a dead destination waits for its backoff.
+  submit_and_wait(*spool, envelope("", {"bob@example.com"}), "y");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(courier->calls.load(), 1);
+  EXPECT_EQ(spool->load(id)->recipients[0].state, RecipientState::pending);
+  runner.stop();
+}
+
+TEST_F(Runner, AnLmtpAnswerOrOurOwnLimitDoesNotMakeItDead) {
+  for (const char* reply : {"452 4.2.2 Quota exceeded", "4.4.5 too many LMTP connections"}) {
+    auto courier = std::make_shared<AnsweringCourier>(reply);
+    RunnerSettings s = settings();
+    s.local = courier;
+    TempDir dir;
+    auto spool = Spool::open(dir.path() / "spool", {});
+    QueueRunner runner(*spool, s);
+    runner.start();
+    submit_and_wait(*spool, envelope("", {"alice@example.com"}), "x");
+    ASSERT_TRUE(eventually([&] { return courier->calls.load() >= 1; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto d = local_status(runner);
+    EXPECT_TRUE(!d || !d->dead) << reply;
+    runner.stop();
+  }
 }
 
 TEST_F(Runner, StopReturnsPromptlyWithRetriesOutstanding) {

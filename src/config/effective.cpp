@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "config/redis_url.hpp"
+
 namespace postern::config {
 namespace {
 
@@ -115,6 +117,25 @@ std::string render_effective(const Config& c, const EffectiveOptions& options) {
   w.key("max_sessions", std::to_string(c.limits.max_sessions));
   w.key("max_sessions_per_ip", std::to_string(c.limits.max_sessions_per_ip));
   w.key("max_errors", std::to_string(c.limits.max_errors));
+  const auto rates = [](const std::vector<limits::Rate>& r) {
+    return list(r, [](const limits::Rate& one) { return toml_string(one.text()); });
+  };
+  const limits::RateLimits& rl = c.rate_limits;
+  w.key("user_messages", rates(rl.defaults.messages));
+  w.key("user_recipients", rates(rl.defaults.recipients));
+  w.key("auth_failures_per_ip", toml_string(rl.auth_failures_per_ip.text()));
+  w.key("auth_failures_per_user", toml_string(rl.auth_failures_per_user.text()));
+  // [limits.user."name"]: only what each override sets.
+  for (const auto& [user, o] : rl.overrides) {
+    w.raw(fmt::format("\n[limits.user.{}]\n", toml_string(user)));
+    if (o.messages) w.raw(fmt::format("user_messages = {}\n", rates(*o.messages)));
+    if (o.recipients) w.raw(fmt::format("user_recipients = {}\n", rates(*o.recipients)));
+  }
+
+  w.table("state");
+  // A password in the URL stays out, as smarthost_password does.
+  const auto url = parse_redis_url(c.state.url);
+  w.optional("url", url.url ? url.url->redacted() : c.state.url);
 
   const DeliveryConfig& d = c.delivery;
   w.table("delivery");

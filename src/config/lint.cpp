@@ -210,6 +210,7 @@ std::vector<Problem> lint(const Config& config) {
   lint_delivery(config, out);
   lint_dovecot(config, out);
   lint_dkim(config, out);
+  lint_inbound(config, out);
   return out;
 }
 

@@ -30,7 +30,8 @@ namespace postern::config {
 // key in the wrong table, and is reported as such.
 inline constexpr std::string_view kTopKeys[] = {
     "hostname", "data_dir", "local_domains", "relay_networks", "tls",  "auth",     "listener",
-    "limits",   "delivery", "log",           "spool",          "dkim", "addresses", "user", "metrics"};
+    "limits",   "delivery", "log",           "spool",          "dkim", "addresses", "user", "metrics",
+    "inbound"};
 inline constexpr std::string_view kTlsKeys[] = {"cert", "key"};
 inline constexpr std::string_view kAuthKeys[] = {"users_file", "backend", "dovecot_auth_socket"};
 inline constexpr std::string_view kListenerKeys[] = {"address", "role", "tls", "insecure"};
@@ -65,12 +66,14 @@ inline constexpr std::string_view kAddressesKeys[] = {
     "abuse",        "smarthost_senders",   "smarthost_rewrite_from"};
 inline constexpr std::string_view kMetricsKeys[] = {"address"};
 inline constexpr std::string_view kDkimKeys[] = {"domain", "selector", "key"};
+inline constexpr std::string_view kInboundKeys[] = {"spf", "dkim", "dmarc", "dmarc_policy",
+                                                    "dnsbl"};
 
 struct Section {
   std::string_view name;  // as written in the file: "tls", "listener"
   std::span<const std::string_view> keys;
 };
-inline constexpr std::array<Section, 10> kSections = {{{"tls", kTlsKeys},
+inline constexpr std::array<Section, 11> kSections = {{{"tls", kTlsKeys},
                                                       {"auth", kAuthKeys},
                                                       {"listener", kListenerKeys},
                                                       {"limits", kLimitsKeys},
@@ -79,7 +82,8 @@ inline constexpr std::array<Section, 10> kSections = {{{"tls", kTlsKeys},
                                                       {"spool", kSpoolKeys},
                                                       {"dkim", kDkimKeys},
                                                       {"addresses", kAddressesKeys},
-                                                      {"metrics", kMetricsKeys}}};
+                                                      {"metrics", kMetricsKeys},
+                                                      {"inbound", kInboundKeys}}};
 
 std::string_view type_name(const toml::node& node);
 int line_of(const toml::node& node);
@@ -156,6 +160,8 @@ class Loader {
   void load_addresses(const toml::table& root);
   void load_service(const toml::table& root);  // top-level `user`
   void load_metrics(const toml::table& root);
+  // [inbound]: SPF, DKIM, DMARC and DNS blocklists (load_inbound.cpp).
+  void load_inbound(const toml::table& root);
   // [auth] backend, dovecot_auth_socket and [delivery] local (SPEC §1.12),
   // after load_auth and load_delivery, which accept the keys.
   void load_dovecot(const toml::table& root);

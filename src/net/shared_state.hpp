@@ -12,6 +12,7 @@
 #include "dovecot/dovecot_client.hpp"
 #include "net/auth_service.hpp"
 #include "net/dkim_service.hpp"
+#include "net/inbound_service.hpp"
 #include "net/session_limiter.hpp"
 #include "policy/directory.hpp"
 #include "spool/spool.hpp"
@@ -26,10 +27,12 @@ struct SessionPolicy {
   Limits limits;
   std::vector<config::Network> relay_networks;
   std::string default_domain;  // [addresses] default_domain, for sendmail's local users
+  config::InboundConfig inbound;  // SPF, DKIM, DMARC, DNS blocklists (SPEC §1.8)
 
   static SessionPolicy from(const config::Config& config) {
     return {config.hostname, config.limits, config.relay_networks,
-            config.addresses.effective_default_domain(config.hostname, config.local_domains)};
+            config.addresses.effective_default_domain(config.hostname, config.local_domains),
+            config.inbound};
   }
 };
 
@@ -49,6 +52,9 @@ class SharedState {
   spool::Spool& spool;
   // Signs outgoing mail (SPEC §1.7); null when no [[dkim]] is configured.
   DkimService* dkim = nullptr;
+  // The inbound checks' resolver and pool (SPEC §1.8); null when the server
+  // has no relay listener.
+  InboundService* inbound = nullptr;
 
   std::shared_ptr<const SessionPolicy> policy() const {
     std::lock_guard lock(mu_);

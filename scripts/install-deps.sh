@@ -7,12 +7,13 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config
           libasio-dev libssl-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
           libsodium-dev libunbound-dev libidn2-dev nlohmann-json3-dev openssl
+          libpsl-dev publicsuffix  # DMARC's organizational domain
           pandoc)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev python3 python3-pytest swaks
              python3-dnslib python3-aiosmtpd clang-format iproute2 fail2ban
              testssl.sh prometheus systemd man-db debhelper dpkg-dev lintian
-             python3-dkim opendkim opendkim-tools python3-spf
+             python3-dkim opendkim opendkim-tools python3-spf python3-authres
              clang libclang-rt-14-dev  # clang + libFuzzer runtime: tests/fuzz/run.sh
              dovecot-core dovecot-imapd dovecot-lmtpd)
 fi

@@ -235,6 +235,7 @@ Verdict verify(std::string_view message, const Signature& sig, const KeyAnswer& 
     v.reason = "l= is longer than the body";
     return v;
   }
+  if (sig.body_length) v.unsigned_body_bytes = canonical_length - *sig.body_length;
   if (bh != sig.body_hash) {
     v.outcome = Outcome::fail;
     v.reason = "body hash did not verify (the body was changed)";

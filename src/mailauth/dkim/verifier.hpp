@@ -63,6 +63,10 @@ struct Verdict {
   std::string reason;    // plain words for anything but pass
   bool testing = false;  // the key record says t=y
   int key_bits = 0;
+  // Canonical body octets after the l= count (RFC 6376 §8.2): content the
+  // signature does not cover. Non-zero means the signature must not be
+  // reported as a pass for the message (Authentication-Results: policy).
+  std::uint64_t unsigned_body_bytes = 0;
 };
 
 // Checks one signature. `now` (seconds since the epoch) is compared with x=.

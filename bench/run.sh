@@ -26,7 +26,7 @@ fi
 
 # --- packages -------------------------------------------------------------
 scripts/install-deps.sh
-wanted=(postfix openssl iproute2 python3 python3-dnslib opendkim)
+wanted=(postfix openssl iproute2 python3 python3-dnslib opendkim unbound python3-dkim)
 missing=()
 for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -31,10 +31,10 @@
 #include "delivery/queue_runner.hpp"
 #include "dns/idn.hpp"
 #include "dns/resolver.hpp"
-#include "mailauth/dmarc/organizational_domain.hpp"
-#include "metrics/registry.hpp"
 #include "dovecot/dovecot_client.hpp"
 #include "dovecot/dovecot_directory.hpp"
+#include "mailauth/dmarc/organizational_domain.hpp"
+#include "metrics/registry.hpp"
 #include "net/auth_service.hpp"
 #include "net/control_server.hpp"
 #include "net/listeners.hpp"
@@ -273,7 +273,8 @@ struct Server::Impl {
 
     // 3. Install.
     if (tls) shared->set_tls(std::move(tls));
-    shared->set_policy(std::make_shared<const net::SessionPolicy>(net::SessionPolicy::from(config)));
+    shared->set_policy(
+        std::make_shared<const net::SessionPolicy>(net::SessionPolicy::from(config)));
     shared->limiter.set_limits(max_sessions, config.limits.max_sessions_per_ip);
     auth->reload_if_changed();
     rebuild_directory();
@@ -427,8 +428,7 @@ int Server::run() {
     obs::event("inbound", "spf={} dkim={} dmarc={} dmarc_policy={} dnsbl={} resolver={} psl={}",
                config.inbound.spf, config.inbound.dkim, config.inbound.dmarc,
                config.inbound.dmarc_policy, config.inbound.dnsbl.size(),
-               config.delivery.resolver.empty() ? std::string("system")
-                                                : config.delivery.resolver,
+               config.delivery.resolver.empty() ? std::string("system") : config.delivery.resolver,
                psl.source());
   }
   s.rebuild_directory(true);

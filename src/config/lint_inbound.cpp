@@ -22,11 +22,11 @@ void lint_inbound(const Config& config, std::vector<Problem>& out) {
         "set spf = true and dkim = true (DMARC builds on them), or dmarc = false"));
   }
   if (!relay_listener && (!in.dnsbl.empty() || config.lines.count("inbound.dmarc_policy") > 0)) {
-    out.push_back(warning_at(config.where(in.dnsbl.empty() ? "inbound.dmarc_policy"
-                                                           : "inbound.dnsbl"),
-                             "[inbound] applies to relay listeners only, and there is none",
-                             "add a [[listener]] with role = \"relay\" (port 25) or remove the "
-                             "[inbound] settings"));
+    out.push_back(
+        warning_at(config.where(in.dnsbl.empty() ? "inbound.dmarc_policy" : "inbound.dnsbl"),
+                   "[inbound] applies to relay listeners only, and there is none",
+                   "add a [[listener]] with role = \"relay\" (port 25) or remove the "
+                   "[inbound] settings"));
   }
 }
 

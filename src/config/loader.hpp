@@ -29,9 +29,9 @@ namespace postern::config {
 // The schema: every key each table may hold. Anything else is a typo or a
 // key in the wrong table, and is reported as such.
 inline constexpr std::string_view kTopKeys[] = {
-    "hostname", "data_dir", "local_domains", "relay_networks", "tls",  "auth",     "listener",
-    "limits",   "delivery", "log",           "spool",          "dkim", "addresses", "user", "metrics",
-    "inbound"};
+    "hostname", "data_dir", "local_domains", "relay_networks", "tls",  "auth",      "listener",
+    "limits",   "delivery", "log",           "spool",          "dkim", "addresses", "user",
+    "metrics",  "inbound"};
 inline constexpr std::string_view kTlsKeys[] = {"cert", "key"};
 inline constexpr std::string_view kAuthKeys[] = {"users_file", "backend", "dovecot_auth_socket"};
 inline constexpr std::string_view kListenerKeys[] = {"address", "role", "tls", "insecure"};
@@ -74,16 +74,16 @@ struct Section {
   std::span<const std::string_view> keys;
 };
 inline constexpr std::array<Section, 11> kSections = {{{"tls", kTlsKeys},
-                                                      {"auth", kAuthKeys},
-                                                      {"listener", kListenerKeys},
-                                                      {"limits", kLimitsKeys},
-                                                      {"delivery", kDeliveryKeys},
-                                                      {"log", kLogKeys},
-                                                      {"spool", kSpoolKeys},
-                                                      {"dkim", kDkimKeys},
-                                                      {"addresses", kAddressesKeys},
-                                                      {"metrics", kMetricsKeys},
-                                                      {"inbound", kInboundKeys}}};
+                                                       {"auth", kAuthKeys},
+                                                       {"listener", kListenerKeys},
+                                                       {"limits", kLimitsKeys},
+                                                       {"delivery", kDeliveryKeys},
+                                                       {"log", kLogKeys},
+                                                       {"spool", kSpoolKeys},
+                                                       {"dkim", kDkimKeys},
+                                                       {"addresses", kAddressesKeys},
+                                                       {"metrics", kMetricsKeys},
+                                                       {"inbound", kInboundKeys}}};
 
 std::string_view type_name(const toml::node& node);
 int line_of(const toml::node& node);

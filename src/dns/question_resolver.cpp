@@ -94,10 +94,9 @@ void QuestionResolver::resolve_async(const mailauth::Question& question,
   // Never later than this resolver's own bound for one lookup.
   deadline = std::min(deadline, std::chrono::steady_clock::now() + timeout_);
   const mailauth::RrType type = question.type;
-  context_.resolve_async({question.name, wire_type(type)}, deadline,
-                         [type, done = std::move(done)](UnboundContext::Answer a) {
-                           done(to_answer(type, a));
-                         });
+  context_.resolve_async(
+      {question.name, wire_type(type)}, deadline,
+      [type, done = std::move(done)](UnboundContext::Answer a) { done(to_answer(type, a)); });
 }
 
 }  // namespace postern::dns

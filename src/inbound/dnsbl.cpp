@@ -76,15 +76,17 @@ DnsblResult judge_dnsbl(std::string_view zone, const mailauth::Answer& a,
     if (::inet_pton(AF_INET, record.c_str(), b) != 1 || b[0] != 127) {
       r.status = DnsblResult::Status::unusable;
       r.code = safe_reason(record);
-      r.note = "answered with an address outside 127.0.0.0/8: the list looks misconfigured "
-               "or gone; remove it from [inbound] dnsbl";
+      r.note =
+          "answered with an address outside 127.0.0.0/8: the list looks misconfigured "
+          "or gone; remove it from [inbound] dnsbl";
       continue;
     }
     if (b[1] == 255 && b[2] == 255) {
       r.status = DnsblResult::Status::unusable;
       r.code = record;
-      r.note = "answered with an error code: the list refused the query (it may refuse public "
-               "resolvers or need a subscription); check [delivery] resolver";
+      r.note =
+          "answered with an error code: the list refused the query (it may refuse public "
+          "resolvers or need a subscription); check [delivery] resolver";
       continue;
     }
     r.status = DnsblResult::Status::listed;

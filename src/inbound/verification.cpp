@@ -208,8 +208,8 @@ Outcome Verification::outcome(bool enforce) const {
 
   std::string dkim_log;
   for (const auto& d : dkim_) {
-    dkim_log += fmt::format("{}{}:{}", dkim_log.empty() ? "" : ",",
-                            ma::dkim_result_name(d.result), d.domain.empty() ? "-" : d.domain);
+    dkim_log += fmt::format("{}{}:{}", dkim_log.empty() ? "" : ",", ma::dkim_result_name(d.result),
+                            d.domain.empty() ? "-" : d.domain);
   }
   if (in_.checks.dkim && dkim_.empty()) dkim_log = "none";
   if (signatures_found_ > signatures_.size() && in_.checks.dkim) {
@@ -222,10 +222,10 @@ Outcome Verification::outcome(bool enforce) const {
     return o;
   }
   const ma::dmarc::Verdict& v = dmarc_->verdict();
-  o.log += fmt::format(" dmarc={} from_domain={} policy={} disposition={}",
-                       ma::dmarc::result_name(v.result),
-                       v.from_domain.empty() ? "-" : v.from_domain,
-                       ma::dmarc::policy_name(v.policy), ma::dmarc::policy_name(v.disposition));
+  o.log +=
+      fmt::format(" dmarc={} from_domain={} policy={} disposition={}",
+                  ma::dmarc::result_name(v.result), v.from_domain.empty() ? "-" : v.from_domain,
+                  ma::dmarc::policy_name(v.policy), ma::dmarc::policy_name(v.disposition));
   if (!enforce) return o;
   using ma::dmarc::Policy;
   using ma::dmarc::Result;
@@ -233,18 +233,18 @@ Outcome Verification::outcome(bool enforce) const {
     // SPEC §1.8: DNS trouble is a temporary error when enforcing; a sender
     // that retries later meets a working resolver.
     o.action = Action::defer;
-    o.reply = Reply(451, "4.7.0",
-                    fmt::format("Temporary DNS failure while checking DMARC for {}; try again "
-                                "later",
-                                v.from_domain.empty() ? std::string("the From: domain")
-                                                      : v.from_domain));
+    o.reply =
+        Reply(451, "4.7.0",
+              fmt::format("Temporary DNS failure while checking DMARC for {}; try again "
+                          "later",
+                          v.from_domain.empty() ? std::string("the From: domain") : v.from_domain));
   } else if (v.result == Result::fail && v.disposition == Policy::reject) {
     o.action = Action::reject;
-    o.reply = Reply(550, "5.7.1",
-                    fmt::format("Message refused: {} publishes DMARC p=reject and this message "
-                                "fails it (neither SPF nor DKIM passes aligned with From: {})",
-                                v.record_domain.empty() ? v.from_domain : v.record_domain,
-                                v.from_domain));
+    o.reply = Reply(
+        550, "5.7.1",
+        fmt::format("Message refused: {} publishes DMARC p=reject and this message "
+                    "fails it (neither SPF nor DKIM passes aligned with From: {})",
+                    v.record_domain.empty() ? v.from_domain : v.record_domain, v.from_domain));
   } else if (v.result == Result::fail && v.disposition == Policy::quarantine) {
     o.action = Action::junk;
   }

@@ -4,6 +4,7 @@
 #include <openssl/ssl.h>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <array>
 
 #include <asio/experimental/awaitable_operators.hpp>
@@ -15,9 +16,9 @@
 #include <optional>
 #include <variant>
 
+#include "mailauth/auth_results/forged.hpp"
 #include "metrics/server_metrics.hpp"
 #include "net/async_bridge.hpp"
-#include "mailauth/auth_results/forged.hpp"
 #include "net/inbound_checks.hpp"
 #include "net/tls_context.hpp"
 #include "net/tls_socket.hpp"
@@ -402,8 +403,8 @@ class Driver {
         write += to - from;
       }
       d.resize(write);
-      obs::warning("inbound", "session={} client={} forged_auth_results={} action=\"removed\"",
-                   id_, client_, forged.size());
+      obs::warning("inbound", "session={} client={} forged_auth_results={} action=\"removed\"", id_,
+                   client_, forged.size());
     }
     commit.data.insert(0, field);
     co_return true;
@@ -553,8 +554,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const config::Listene
   std::string reason;
   {
     smtp::ServerSession session(std::move(settings), *directory);
-    Driver driver(socket, listener, shared, *policy, session, id, ip,
-                  policy->limits.idle_timeout);
+    Driver driver(socket, listener, shared, *policy, session, id, ip, policy->limits.idle_timeout);
     if (admission != SessionLimiter::Admission::admitted) driver.mark_refused();
     co_await (driver.run() || driver.watch());
     reason = std::string(driver.close_reason());

@@ -82,7 +82,8 @@ asio::awaitable<std::optional<Reply>> check_dnsbl(InboundService& service,
         break;
       case Status::failed:
       case Status::unusable:
-        obs::warning("dnsbl", "session={} client={} list={} result={} code={} duration_ms={} "
+        obs::warning("dnsbl",
+                     "session={} client={} list={} result={} code={} duration_ms={} "
                      "warning=\"{}\"",
                      session_id, client_ip, r.zone,
                      r.status == Status::failed ? "failed" : "unusable",

@@ -26,7 +26,7 @@ struct SessionPolicy {
   std::string hostname;
   Limits limits;
   std::vector<config::Network> relay_networks;
-  std::string default_domain;  // [addresses] default_domain, for sendmail's local users
+  std::string default_domain;     // [addresses] default_domain, for sendmail's local users
   config::InboundConfig inbound;  // SPF, DKIM, DMARC, DNS blocklists (SPEC §1.8)
 
   static SessionPolicy from(const config::Config& config) {

@@ -131,7 +131,7 @@ struct ServerSession::Impl {
   struct RcptCheck {
     Recipient recipient;
     bool needs_lookup = false;  // the user database must confirm the mailbox
-    std::string normalized;  // policy::normalized_address of the recipient
+    std::string normalized;     // policy::normalized_address of the recipient
   };
   std::optional<Reply> check_rcpt(std::string_view args, RcptCheck& out, std::string& shown) const;
   void apply_rcpt(RcptCheck rcpt);

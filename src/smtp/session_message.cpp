@@ -199,8 +199,8 @@ void ServerSession::Impl::commit(std::string data) {
   // The complement on relay listeners is checked (SPEC §1.8): SPF, DKIM and
   // DMARC for mail from the world; never for submission.
   const bool verify = s_.role == Role::relay && user_.empty() && !s_.client_in_relay_networks;
-  actions_.emplace_back(CommitMessage{envelope_, std::move(data), std::move(queue_id), sign,
-                                      verify, content_offset});
+  actions_.emplace_back(
+      CommitMessage{envelope_, std::move(data), std::move(queue_id), sign, verify, content_offset});
 }
 
 void ServerSession::Impl::message_committed(std::string_view id) {

@@ -143,9 +143,9 @@ std::string encode_envelope_payload(const QueuedMessage& m) {
   put_str(out, e.auth_user);
   put_str(out, e.client_ip);
   put_str(out, e.helo);
-  put_u8(out, static_cast<std::uint8_t>((e.smtputf8 ? kFlagSmtputf8 : 0) |
-                                        (e.eight_bit ? kFlagEightBit : 0) |
-                                        (e.junk ? kFlagJunk : 0)));
+  put_u8(out,
+         static_cast<std::uint8_t>((e.smtputf8 ? kFlagSmtputf8 : 0) |
+                                   (e.eight_bit ? kFlagEightBit : 0) | (e.junk ? kFlagJunk : 0)));
   put_str(out, e.dsn_ret);
   put_str(out, e.dsn_envid);
   put_u32(out, static_cast<std::uint32_t>(e.recipients.size()));

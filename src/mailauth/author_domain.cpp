@@ -58,6 +58,43 @@ std::string first_mailbox_domain(std::string_view value) {
 
 }  // namespace
 
+std::vector<std::string> mailbox_domains(std::string_view field_value) {
+  const std::string v = strip_comments_and_quotes(field_value);
+  std::vector<std::string> out;
+  const auto take = [&out](std::string_view item) {
+    std::string_view addr = item;
+    if (const std::size_t lt = addr.find('<'); lt != std::string_view::npos) {
+      addr = addr.substr(lt + 1);
+      addr = addr.substr(0, addr.find('>'));
+      // obs-route (RFC 5322 §4.4): "<@relay1,@relay2:user@domain>".
+      if (const std::size_t colon = addr.rfind(':'); colon != std::string_view::npos) {
+        addr = addr.substr(colon + 1);
+      }
+    } else if (const std::size_t colon = addr.find(':'); colon != std::string_view::npos) {
+      addr = addr.substr(colon + 1);  // the first member of a group
+    }
+    if (const std::size_t semi = addr.find(';'); semi != std::string_view::npos) {
+      addr = addr.substr(0, semi);  // the end of a group
+    }
+    while (!addr.empty() && (addr.front() == ' ' || addr.front() == '\t')) addr.remove_prefix(1);
+    while (!addr.empty() && (addr.back() == ' ' || addr.back() == '\t')) addr.remove_suffix(1);
+    if (addr.empty()) return;  // an empty group, or a stray comma
+    out.push_back(address_domain(addr));
+  };
+  int angle = 0;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '<') ++angle;
+    if (v[i] == '>' && angle > 0) --angle;
+    if (v[i] == ',' && angle == 0) {
+      take(std::string_view(v).substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  take(std::string_view(v).substr(start));
+  return out;
+}
+
 std::string address_domain(std::string_view address) {
   const std::size_t at = address.rfind('@');
   if (at == std::string_view::npos) return "";

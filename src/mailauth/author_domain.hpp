@@ -15,6 +15,13 @@ namespace postern::mailauth {
 // so `"a@b" <c@example.com> (x@y)` gives example.com.
 std::vector<std::string> from_domains(std::string_view message);
 
+// The domain of every mailbox in one From:-like field value (RFC 5322
+// §3.4 mailbox-list, with RFC 6854 groups), lowercased, in order; "" for a
+// mailbox without a domain. Comments and quoted strings are skipped, and a
+// comma inside <...> (an obsolete route) does not split. An empty group
+// ("undisclosed-recipients:;") gives nothing.
+std::vector<std::string> mailbox_domains(std::string_view field_value);
+
 // The domain of a bare address ("user@Example.COM" -> "example.com"); ""
 // for the null path or an address without "@".
 std::string address_domain(std::string_view address);

@@ -55,6 +55,10 @@ struct Verdict {
   std::string reason;         // plain words: what decided, or what is wrong
   bool spf_aligned = false;   // SPF passed for an aligned domain
   std::string dkim_domain;    // d= of the first passing aligned signature; "" none
+  // No From: field, a From: address without a domain, or too many author
+  // domains: RFC 7489 §6.6.1 leaves such messages to the receiver
+  // (RFC 5322 forbids most of them). The result is permerror, never pass.
+  bool from_unusable = false;
   std::optional<Record> record;
 };
 

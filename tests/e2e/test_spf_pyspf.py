@@ -225,7 +225,12 @@ def server_verdict(setup, srv, client_ip, listener, record, extra):
     raise AssertionError(f"message {subject} not delivered\n{srv.log_tail()}")
 
 
-@pytest.mark.parametrize("name,record,extra", CASES, ids=[c[0] for c in CASES])
+# The reverse names of 127.0.0.1 and ::1 are answered by libunbound itself
+# (RFC 6761 §6.3 localhost zones): the ptr cases only run through the CLI.
+SERVER_CASES = [c for c in CASES if not c[0].startswith("ptr")]
+
+
+@pytest.mark.parametrize("name,record,extra", SERVER_CASES, ids=[c[0] for c in SERVER_CASES])
 def test_server_verdict_same_as_pyspf(setup, relay_server, name, record, extra):
     expected, got, field = server_verdict(setup, relay_server, SERVER_IP, "mx", record, extra)
     assert got == [expected], (record, field)

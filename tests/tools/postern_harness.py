@@ -179,6 +179,10 @@ def _toml_value(value):
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _host_port(host, port):
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 class Server:
     def __init__(self, listeners=None, hostname=HOSTNAME, local_domains=(DOMAIN,),
                  relay_networks=(), limits=None, users=None, extra_toml="", workdir=None,
@@ -249,7 +253,7 @@ class Server:
             lines.append("")
         for l in self.listeners:
             lines += ["[[listener]]",
-                      f"address = {_toml_value(f'{l.host}:{l.port}')}",
+                      f"address = {_toml_value(_host_port(l.host, l.port))}",
                       f"role = {_toml_value(l.role)}",
                       f"tls = {_toml_value(l.tls)}"]
             if l.insecure:

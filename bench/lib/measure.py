@@ -403,8 +403,10 @@ def signed_message_file(ctx, key_path, size):
     sig = dkim.sign(raw, b"b1", b"signed.test", key_path.read_bytes(),
                     canonicalize=(b"relaxed", b"relaxed"),
                     include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
+    # smtp-source -F sends each line of the file followed by CRLF: the file
+    # has LF line ends, and what arrives is exactly what was signed.
     path = ctx.work / "inbound-message.eml"
-    path.write_bytes(sig + raw)
+    path.write_bytes((sig + raw).replace(b"\r\n", b"\n"))
     return path
 
 

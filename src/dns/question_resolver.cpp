@@ -57,11 +57,15 @@ mailauth::Answer to_answer(mailauth::RrType type, const UnboundContext::Answer& 
   mailauth::Answer out;
   if (a.timed_out || a.error != 0 || !a.result) return out;  // temporary_failure
   const ub_result& r = *a.result;
+  out.ttl = r.ttl > 0 ? static_cast<std::uint32_t>(r.ttl) : 0;
   if (r.nxdomain) {
     out.status = mailauth::AnswerStatus::nxdomain;
     return out;
   }
-  if (r.rcode != 0 || r.bogus) return out;
+  if (r.rcode != 0 || r.bogus) {
+    out.ttl = 0;
+    return out;
+  }
   if (!r.havedata) {
     out.status = mailauth::AnswerStatus::no_data;
     return out;
@@ -74,6 +78,7 @@ mailauth::Answer to_answer(mailauth::RrType type, const UnboundContext::Answer& 
   // Records that all failed to decode say nothing usable: a server problem.
   out.status =
       out.records.empty() ? mailauth::AnswerStatus::temporary_failure : mailauth::AnswerStatus::ok;
+  if (out.records.empty()) out.ttl = 0;
   return out;
 }
 

@@ -403,6 +403,22 @@ TEST(DmarcEvaluator, DiscoveryEdgeCases) {
   v = run(zone, request({"www.example.net"}, spf(spf::Result::fail, "")));
   EXPECT_EQ(v.result, Result::temperror);
 
+  // A temporary failure at the author domain does not fall through to the
+  // organizational domain, whose record might not be the one that applies.
+  zone.broken("_dmarc.mail.example.com");
+  zone.asked.clear();
+  v = run(zone, request({"mail.example.com"}, spf(spf::Result::fail, "")));
+  EXPECT_EQ(v.result, Result::temperror);
+  EXPECT_EQ(zone.asked.size(), 1u);
+
+  // p= misspelt but rua= valid: p=none (§6.6.3 step 6), a fail without action.
+  zone.txt("_dmarc.typo.example", "v=DMARC1; p=rejet; rua=mailto:d@typo.example");
+  v = run(zone, request({"typo.example"}, spf(spf::Result::fail, "")));
+  EXPECT_EQ(v.result, Result::fail);
+  EXPECT_EQ(v.disposition, Policy::none);
+  ASSERT_TRUE(v.record);
+  EXPECT_TRUE(v.record->policy_defaulted);
+
   // The author domain is the organizational domain: one question only.
   zone.asked.clear();
   v = run(zone, request({"example.org"}, spf(spf::Result::fail, "")));

@@ -26,7 +26,8 @@ fi
 
 # --- packages -------------------------------------------------------------
 scripts/install-deps.sh
-wanted=(postfix openssl iproute2 python3 python3-dnslib opendkim dovecot-core redis-server)
+wanted=(postfix openssl iproute2 python3 python3-dnslib opendkim dovecot-core redis-server
+        unbound python3-dkim)
 missing=()
 for p in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -13,7 +13,8 @@ import time
 
 from report import Row
 from servers import (LOOPBACK, BenchError, BlackHole, DovecotAuth, OpenDkim, Postern, Postfix,
-                     SServer, SmtpSink, free_port, spawn, stop_process, tail, wait_port)
+                     SServer, SmtpSink, UnboundServer, free_port, spawn, stop_process, tail,
+                     wait_port)
 
 SENDER = "bench@source.test"
 RELAY_RCPT = "user@relay.test"
@@ -391,6 +392,89 @@ def sign(ctx):
     return [rsa_row, ed_row]
 
 
+def signed_message_file(ctx, key_path, size):
+    """A message of about `size` bytes from bench@signed.test, DKIM-signed
+    (RSA-2048, relaxed/relaxed) by dkimpy, for smtp-source -F."""
+    import dkim
+    body = b"".join(b"inbound benchmark line %04d: the quick brown fox jumps\r\n" % i
+                    for i in range(max(1, (size - 600) // 58)))
+    raw = (b"From: Bench <bench@signed.test>\r\nTo: <user@local.test>\r\n"
+           b"Subject: inbound benchmark\r\nDate: Mon, 07 Dec 2026 19:00:00 +0000\r\n"
+           b"Message-ID: <bench@signed.test>\r\n\r\n" + body)
+    sig = dkim.sign(raw, b"b1", b"signed.test", key_path.read_bytes(),
+                    canonicalize=(b"relaxed", b"relaxed"),
+                    include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
+    # smtp-source -F sends each line of the file followed by CRLF: the file
+    # has LF line ends, and what arrives is exactly what was signed.
+    path = ctx.work / "inbound-message.eml"
+    path.write_bytes((sig + raw).replace(b"\r\n", b"\n"))
+    return path
+
+
+def inbound(ctx):
+    """8. Inbound checks (SPEC §1.8) on vs off: accept to the durable queue
+    from a client that is neither authenticated nor in relay_networks, c=10,
+    4 KiB messages DKIM-signed (RSA-2048) by signed.test, whose SPF, DKIM key
+    and DMARC records are served by unbound on loopback (local-data).
+    postern with [inbound] spf, dkim and dmarc on against the same postern
+    with them off, in the same repetition loop; target >= 60 %."""
+    a = ctx.args
+    key = ctx.work / "dkim" / "signed.test.b1.pem"
+    out = subprocess.run([ctx.args.postern, "dkim", "keygen", "signed.test", "--selector", "b1",
+                          "--algorithm", "rsa", "--key", str(key)],
+                         capture_output=True, text=True, timeout=120)
+    m = re.search(r"^\s*\S+\. 3600 IN TXT \( (.*) \)$", out.stdout, re.M)
+    if out.returncode != 0 or not m:
+        raise BenchError(f"postern dkim keygen failed: {out.stdout}{out.stderr}")
+    key_strings = m.group(1).strip()
+    dns = UnboundServer(ctx.registry, ctx.work, [
+        'signed.test. 3600 IN TXT "v=spf1 ip4:127.0.0.1 -all"',
+        '_dmarc.signed.test. 3600 IN TXT "v=DMARC1; p=reject"',
+        f"b1._domainkey.signed.test. 3600 IN TXT {key_strings}",
+    ])
+    ctx.started(dns, dns.stop)
+    message = signed_message_file(ctx, key, a.size)
+    resolver = [f'resolver = "127.0.0.1:{dns.port}"']
+    on = ctx.held_postern("postern-inbound-on", relay_networks=False, delivery=resolver,
+                          inbound=["spf = true", "dkim = true", "dmarc = true"])
+    off = ctx.held_postern("postern-inbound-off", relay_networks=False, delivery=resolver,
+                           inbound=["spf = false", "dkim = false", "dmarc = false"])
+    c, n = a.relay_concurrency, a.messages
+    row = Row(f"inbound checks SPF+DKIM+DMARC, c={c}, 4 KiB DKIM-signed (checks off)", "msg/s",
+              "checks off", ratio_target=0.6)
+
+    def rate(pe, checked):
+        before = pe.queued()
+        argv = ["smtp-source", "-s", str(c), "-m", str(n), "-F", str(message),
+                "-f", "bench@signed.test", "-t", LOCAL_RCPT, "-M", "source.test",
+                f"{LOOPBACK}:{pe.port}"]
+        t0 = time.monotonic()
+        try:
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=a.timeout)
+            err = None if r.returncode == 0 else f"smtp-source exit {r.returncode}: {r.stderr[-300:]}"
+        except subprocess.TimeoutExpired:
+            err = f"smtp-source timed out after {a.timeout}s"
+        dt = time.monotonic() - t0
+        if not err and not wait_until(lambda: pe.queued() >= before + n, 10):
+            err = f"postern logged {pe.queued() - before} of {n} queued"
+        if not err and checked:
+            text = pe.log.read_text(errors="replace")
+            passed = text.count("dmarc=pass")
+            if passed < before + n:
+                err = (f"only {passed} of {before + n} messages were logged with dmarc=pass "
+                       f"(spf, dkim: {text.count('spf=pass')}, {text.count('dkim=pass')})")
+        return n / dt, err
+
+    for rep in range(a.reps):
+        for who in ordered(rep, ["on", "off"]):
+            if who == "on":
+                row.add("postern", *rate(on, True))
+            else:
+                row.add("ref", *rate(off, False))
+        progress(row.progress())
+    return [row]
+
+
 TARPIT_DESTINATIONS = 50
 
 
@@ -425,7 +509,7 @@ def send_spread(port, recipients, clients, timeout):
 
 
 def tarpit(ctx):
-    """7. One destination of 50 is a tarpit (accepts, never answers): 1,000
+    """9. One destination of 50 is a tarpit (accepts, never answers): 1,000
     messages spread evenly over the 50 domains (c=10); time until the other
     49 destinations have all of theirs. Postfix runs with its default
     destination concurrency and timeouts; postern with its defaults too
@@ -516,7 +600,7 @@ def auth_clients(ctx, port, n, clients):
 
 
 def auth_submission(ctx):
-    """8. Authenticated submission (issue 16): c=10 clients, each message on
+    """10. Authenticated submission (issue 16): c=10 clients, each message on
     its own connection with STARTTLS + AUTH PLAIN + 4 KiB, delivery held on
     both sides. postern (argon2id users file, credential cache, [auth]
     cache_ttl default) against Postfix with Dovecot SASL as the seed's set-up
@@ -608,7 +692,7 @@ def submit_authenticated(port, user, password, rcpt, count, clients, size, timeo
 
 
 def redis_state(ctx):
-    """9. Authenticated submission with the shared counters in a local Redis
+    """11. Authenticated submission with the shared counters in a local Redis
     ([state] url) against in-process counters (SPEC §1.10, docs/limits.md):
     c=10, each message on its own connection with implicit TLS + AUTH PLAIN
     + 4 KiB, every login and message counted (AUTH throttle, user_messages,
@@ -644,4 +728,5 @@ def redis_state(ctx):
 
 
 ALL = {"accept": accept, "relay": relay, "local": local, "ceiling": ceiling, "tls": tls,
-       "idle": idle, "sign": sign, "tarpit": tarpit, "auth": auth_submission, "redis": redis_state}
+       "idle": idle, "sign": sign, "tarpit": tarpit, "auth": auth_submission, "redis": redis_state,
+       "inbound": inbound}

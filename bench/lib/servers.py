@@ -331,10 +331,11 @@ class Postern:
 
     def __init__(self, binary, work, name, users_file, cert, key, smarthost=None,
                  unsafe=False, tls=False, held=False, dkim=(), delivery=(), submission=False,
-                 extra=(), extra_limits=()):
+                 extra=(), extra_limits=(), relay_networks=True, inbound=()):
         """dkim: (domain, selector, key file) per [[dkim]] table; extra: lines
         appended at the end (whole tables, e.g. [state]); extra_limits: more
-        [limits] keys."""
+        [limits] keys. Without relay_networks the clients on 127.0.0.1 are the
+        world: their mail meets the [inbound] checks (lines in `inbound`)."""
         self.binary = binary
         self.root = pathlib.Path(work) / name
         self.data = self.root / "data"
@@ -351,7 +352,7 @@ class Postern:
             'hostname = "postern.bench.test"',
             f'data_dir = "{self.data}"',
             'local_domains = ["local.test"]',
-            'relay_networks = ["127.0.0.0/8"]',
+            'relay_networks = ["127.0.0.0/8"]' if relay_networks else "relay_networks = []",
             # Run as root, postern drops to `user` (docs/service.md); the
             # benchmark measures the server, not the privilege drop.
             *(['user = "root"'] if os.geteuid() == 0 else []),
@@ -389,6 +390,8 @@ class Postern:
         if unsafe:
             lines += ["", "[spool]", "unsafe_ack_before_fsync = true"]
         lines += list(extra)
+        if inbound:
+            lines += ["", "[inbound]", *inbound]
         for domain, selector, key_file in dkim:
             lines += ["", "[[dkim]]", f'domain = "{domain}"', f'selector = "{selector}"',
                       f'key = "{key_file}"']
@@ -420,6 +423,45 @@ class Postern:
 
     def stop(self):
         stop_process(self.proc, timeout=20, before_kill=self.on_stop)
+
+
+class UnboundServer:
+    """Debian's unbound as an authoritative-only server on loopback for the
+    inbound row: local-data answers from C, so the DNS server is not what
+    is measured (and postern's libunbound caches the answers anyway)."""
+
+    def __init__(self, registry, work, records):
+        self.root = pathlib.Path(work) / "unbound"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.log = self.root / "unbound.log"
+        zones = sorted({name.split(" ", 1)[0].rstrip(".").split(".", 1)[-1]
+                        for name in records})
+        lines = ["server:", "  interface: 127.0.0.1", f"  port: {self.port}",
+                 "  do-daemonize: no", '  username: ""', '  chroot: ""',
+                 f'  directory: "{self.root}"', '  pidfile: ""', "  use-syslog: no",
+                 "  do-ip6: no", "  num-threads: 1", '  module-config: "iterator"',
+                 "  access-control: 127.0.0.0/8 allow"]
+        lines += [f'  local-zone: "{z}." static' for z in zones]
+        lines += [f"  local-data: '{r}'" for r in records]
+        lines += ["remote-control:", "  control-enable: no"]
+        self.config = self.root / "unbound.conf"
+        self.config.write_text("\n".join(lines) + "\n")
+        binary = shutil.which("unbound") or "/usr/sbin/unbound"
+        self.proc = spawn(registry, [binary, "-d", "-c", str(self.config)], self.log)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError(f"unbound exited with {self.proc.returncode}\n{tail(self.log)}")
+            r = subprocess.run(["ss", "-Hlun", f"sport = :{self.port}"], capture_output=True,
+                               text=True, timeout=10)
+            if r.stdout.strip():
+                return
+            time.sleep(0.05)
+        raise BenchError(f"unbound did not listen on udp {self.port}\n{tail(self.log)}")
+
+    def stop(self):
+        stop_process(self.proc, timeout=10)
 
 
 class OpenDkim:

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -25,6 +26,7 @@
 #include "addresses/book_loader.hpp"
 #include "app/dkim_keys.hpp"
 #include "config/redis_url.hpp"
+#include "app/inbound_dns.hpp"
 #include "config/reload_diff.hpp"
 #include "control/control_protocol.hpp"
 #include "delivery/queue_runner.hpp"
@@ -32,6 +34,7 @@
 #include "dns/resolver.hpp"
 #include "dovecot/dovecot_client.hpp"
 #include "dovecot/dovecot_directory.hpp"
+#include "mailauth/dmarc/organizational_domain.hpp"
 #include "metrics/registry.hpp"
 #include "net/auth_service.hpp"
 #include "net/control_server.hpp"
@@ -134,6 +137,7 @@ struct Server::Impl {
   std::unique_ptr<net::DkimService> dkim;
   // Shared counters (SPEC §1.10): in-process, or Redis with [state] url.
   std::unique_ptr<state::Store> store;
+  std::unique_ptr<net::InboundService> inbound;
 
   explicit Impl(config::Config c) : config(std::move(c)), listener_configs(config.listeners) {}
 
@@ -436,6 +440,25 @@ int Server::run() {
   // CPU (net/dkim_service.hpp says which messages go to them).
   s.dkim = std::make_unique<net::DkimService>(outgoing_signer(config), 2);
   s.shared->dkim = s.dkim.get();
+  if (std::any_of(config.listeners.begin(), config.listeners.end(),
+                  [](const auto& l) { return l.role == Role::relay; })) {
+    // SPF, DKIM, DMARC and DNS blocklists ask the resolver delivery uses
+    // (SPEC §1.8). One thread verifies DKIM for large messages.
+    dns::ResolverOptions options;
+    options.server = config.delivery.resolver;
+    s.inbound = std::make_unique<net::InboundService>(
+        std::make_shared<UnboundAsyncDns>(options),
+        [](std::string_view domain) { return dns::to_a_label(domain); }, 1);
+    // The Public Suffix List (DMARC's organisational domain) is read now,
+    // not by the first session that needs it.
+    const auto& psl = mailauth::dmarc::PublicSuffixList::system();
+    s.shared->inbound = s.inbound.get();
+    obs::event("inbound", "spf={} dkim={} dmarc={} dmarc_policy={} dnsbl={} resolver={} psl={}",
+               config.inbound.spf, config.inbound.dkim, config.inbound.dmarc,
+               config.inbound.dmarc_policy, config.inbound.dnsbl.size(),
+               config.delivery.resolver.empty() ? std::string("system") : config.delivery.resolver,
+               psl.source());
+  }
   s.rebuild_directory(true);
   // The key is read here, while still root.
   if (auto tls = s.make_tls(config)) s.shared->set_tls(std::move(tls));
@@ -544,6 +567,10 @@ int Server::run() {
   if (auto d = s.shared->dovecot()) d->stop();
   s.shared->store = nullptr;
   s.store.reset();
+  // The resolver's dispatcher posts late answers to the loops: it stops
+  // while they still exist (stopped, so nothing runs).
+  s.shared->inbound = nullptr;
+  s.inbound.reset();
   s.loops.clear();
   s.control.reset();
   obs::event("stopped", "hostname={}", config.hostname);

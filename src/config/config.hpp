@@ -133,6 +133,20 @@ struct StateConfig {
   std::string url;
 };
 
+// [inbound] (SPEC §1.8, docs/inbound.md): what is checked on mail that
+// arrives on a relay listener from a client neither authenticated nor in
+// relay_networks. Submission is never checked.
+struct InboundConfig {
+  bool spf = true;
+  bool dkim = true;
+  bool dmarc = true;
+  std::string dmarc_policy = "tag";  // "tag" (record only) or "enforce"
+  std::vector<std::string> dnsbl;    // DNS blocklist zones, lowercased, no trailing dot
+
+  bool enforce() const { return dmarc && dmarc_policy == "enforce"; }
+  bool verifies() const { return spf || dkim || dmarc; }
+};
+
 struct LogConfig {
   std::string target = "stderr";  // or "syslog"
 };
@@ -160,6 +174,7 @@ struct Config {
   AddressesConfig addresses;
   LogConfig log;
   MetricsConfig metrics;
+  InboundConfig inbound;
   // Top-level `user`: who the server becomes after binding when started as
   // root (docs/service.md). Empty when the key is absent.
   std::string user;

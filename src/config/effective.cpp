@@ -179,6 +179,13 @@ std::string render_effective(const Config& c, const EffectiveOptions& options) {
   w.table("metrics");
   w.optional("address", c.metrics.address);
 
+  w.table("inbound");
+  w.key("spf", c.inbound.spf ? "true" : "false");
+  w.key("dkim", c.inbound.dkim ? "true" : "false");
+  w.key("dmarc", c.inbound.dmarc ? "true" : "false");
+  w.key("dmarc_policy", toml_string(c.inbound.dmarc_policy));
+  w.key("dnsbl", list(c.inbound.dnsbl, [](const auto& z) { return toml_string(z); }));
+
   w.table("spool");
   w.key("unsafe_ack_before_fsync", c.unsafe_ack_before_fsync ? "true" : "false");
 

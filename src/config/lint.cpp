@@ -211,6 +211,7 @@ std::vector<Problem> lint(const Config& config) {
   lint_dovecot(config, out);
   lint_dkim(config, out);
   lint_limits(config, out);
+  lint_inbound(config, out);
   return out;
 }
 

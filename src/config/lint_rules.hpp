@@ -17,6 +17,7 @@ void lint_delivery(const Config& config, std::vector<Problem>& out);
 void lint_dovecot(const Config& config, std::vector<Problem>& out);
 void lint_dkim(const Config& config, std::vector<Problem>& out);
 void lint_limits(const Config& config, std::vector<Problem>& out);
+void lint_inbound(const Config& config, std::vector<Problem>& out);
 
 inline Problem error_at(std::string where, std::string message, std::string fix) {
   return {Problem::Severity::error, std::move(where), std::move(message), std::move(fix)};

@@ -117,6 +117,7 @@ LoadResult Loader::run(std::string_view text) {
   load_spool(root);
   load_service(root);
   load_metrics(root);
+  load_inbound(root);
   load_dovecot(root);
   load_dkim(root);
   load_addresses(root);

@@ -31,7 +31,7 @@ namespace postern::config {
 inline constexpr std::string_view kTopKeys[] = {
     "hostname", "data_dir", "local_domains", "relay_networks", "tls",  "auth",      "listener",
     "limits",   "delivery", "log",           "spool",          "dkim", "addresses", "user",
-    "metrics",  "state"};
+    "metrics",  "state",         "inbound"};
 inline constexpr std::string_view kTlsKeys[] = {"cert", "key"};
 inline constexpr std::string_view kAuthKeys[] = {"users_file", "backend", "dovecot_auth_socket",
                                                  "cache_ttl"};
@@ -72,12 +72,14 @@ inline constexpr std::string_view kAddressesKeys[] = {
     "abuse",        "smarthost_senders",   "smarthost_rewrite_from"};
 inline constexpr std::string_view kMetricsKeys[] = {"address"};
 inline constexpr std::string_view kDkimKeys[] = {"domain", "selector", "key"};
+inline constexpr std::string_view kInboundKeys[] = {"spf", "dkim", "dmarc", "dmarc_policy",
+                                                    "dnsbl"};
 
 struct Section {
   std::string_view name;  // as written in the file: "tls", "listener"
   std::span<const std::string_view> keys;
 };
-inline constexpr std::array<Section, 11> kSections = {{{"tls", kTlsKeys},
+inline constexpr std::array<Section, 12> kSections = {{{"tls", kTlsKeys},
                                                        {"auth", kAuthKeys},
                                                        {"listener", kListenerKeys},
                                                        {"limits", kLimitsKeys},
@@ -87,7 +89,8 @@ inline constexpr std::array<Section, 11> kSections = {{{"tls", kTlsKeys},
                                                        {"dkim", kDkimKeys},
                                                        {"addresses", kAddressesKeys},
                                                        {"metrics", kMetricsKeys},
-                                                       {"state", kStateKeys}}};
+                                                       {"state", kStateKeys},
+                                                       {"inbound", kInboundKeys}}};
 
 std::string_view type_name(const toml::node& node);
 int line_of(const toml::node& node);
@@ -171,6 +174,8 @@ class Loader {
   void load_addresses(const toml::table& root);
   void load_service(const toml::table& root);  // top-level `user`
   void load_metrics(const toml::table& root);
+  // [inbound]: SPF, DKIM, DMARC and DNS blocklists (load_inbound.cpp).
+  void load_inbound(const toml::table& root);
   // [auth] backend, dovecot_auth_socket and [delivery] local (SPEC §1.12),
   // after load_auth and load_delivery, which accept the keys.
   void load_dovecot(const toml::table& root);

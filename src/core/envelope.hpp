@@ -22,6 +22,9 @@ struct Envelope {
   bool eight_bit = false;  // BODY=8BITMIME (RFC 6152)
   std::string dsn_ret;     // RET=FULL|HDRS (RFC 3461 §4.3), empty when absent
   std::string dsn_envid;   // ENVID= (RFC 3461 §4.4), empty when absent
+  // DMARC p=quarantine failure under dmarc_policy = "enforce" (SPEC §1.8):
+  // local delivery files it in the mailbox's Junk folder (.Junk/).
+  bool junk = false;
 };
 
 }  // namespace postern

@@ -15,7 +15,7 @@ std::vector<RecipientResult> LocalCourier::deliver(const spool::QueuedMessage& m
   for (const std::size_t i : recipients) {
     const std::string& address = message.recipients[i].recipient.address;
     RecipientResult r;
-    const std::filesystem::path mailbox = maildir_for(mail_root_, address);
+    std::filesystem::path mailbox = maildir_for(mail_root_, address);
     if (mailbox.empty()) {
       // Retrying cannot make the name safe (RFC 3463 5.1.3: bad destination
       // mailbox address syntax).
@@ -23,6 +23,17 @@ std::vector<RecipientResult> LocalCourier::deliver(const spool::QueuedMessage& m
       r.reply = "5.1.3 mailbox name is not safe as a folder name";
       results.push_back(std::move(r));
       continue;
+    }
+    if (message.envelope.junk) {
+      // A DMARC p=quarantine failure under dmarc_policy = "enforce".
+      std::error_code ec;
+      mailbox = junk_folder(mailbox, ec);
+      if (ec) {
+        r.outcome = Outcome::transient;
+        r.reply = "4.3.0 cannot make the Junk folder: " + ec.message();
+        results.push_back(std::move(r));
+        continue;
+      }
     }
     r.where = mailbox.string();
     // The file name is fixed by the queue id and the recipient's place in

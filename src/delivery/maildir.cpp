@@ -239,6 +239,28 @@ fs::path find_in_cur(const fs::path& mailbox, std::string_view name) {
 
 }  // namespace
 
+fs::path junk_folder(const fs::path& mailbox, std::error_code& error) {
+  error.clear();
+  if (mailbox.empty()) {
+    error = std::make_error_code(std::errc::invalid_argument);
+    return {};
+  }
+  const fs::path folder = mailbox / ".Junk";
+  if ((error = make_maildir(folder))) return {};
+  const fs::path marker = folder / "maildirfolder";
+  struct stat st {};
+  if (::stat(marker.c_str(), &st) != 0) {
+    const int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      error = errno_code();
+      return {};
+    }
+    ::close(fd);
+    if ((error = fsync_directory(folder))) return {};
+  }
+  return folder;
+}
+
 MaildirResult deliver_to_maildir(const fs::path& mailbox, std::string_view return_path,
                                  std::string_view delivered_to, std::string_view data) {
   MaildirResult result;

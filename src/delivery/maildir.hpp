@@ -16,6 +16,13 @@ namespace postern::delivery {
 // safely (a local part with '/', "..", NUL or control bytes).
 std::filesystem::path maildir_for(const std::filesystem::path& mail_root, std::string_view address);
 
+// The mailbox's Junk folder in Dovecot's Maildir++ layout: <mailbox>/.Junk
+// with cur/, new/, tmp/ and the empty `maildirfolder` marker, created
+// (durably) when missing. Where a DMARC p=quarantine failure goes under
+// dmarc_policy = "enforce" (SPEC §1.8). Empty path and `error` set when it
+// cannot be made.
+std::filesystem::path junk_folder(const std::filesystem::path& mailbox, std::error_code& error);
+
 struct MaildirResult {
   std::error_code error;
   std::filesystem::path file;  // the delivered file in new/ (or cur/ when already there)

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <span>
 
 #include "dns/mx_records.hpp"
@@ -52,6 +53,35 @@ std::optional<std::string> decode(mailauth::RrType type, std::span<const unsigne
   return std::nullopt;
 }
 
+mailauth::Answer to_answer(mailauth::RrType type, const UnboundContext::Answer& a) {
+  mailauth::Answer out;
+  if (a.timed_out || a.error != 0 || !a.result) return out;  // temporary_failure
+  const ub_result& r = *a.result;
+  out.ttl = r.ttl > 0 ? static_cast<std::uint32_t>(r.ttl) : 0;
+  if (r.nxdomain) {
+    out.status = mailauth::AnswerStatus::nxdomain;
+    return out;
+  }
+  if (r.rcode != 0 || r.bogus) {
+    out.ttl = 0;
+    return out;
+  }
+  if (!r.havedata) {
+    out.status = mailauth::AnswerStatus::no_data;
+    return out;
+  }
+  for (int i = 0; r.data[i] != nullptr; ++i) {
+    const std::span<const unsigned char> rdata(reinterpret_cast<const unsigned char*>(r.data[i]),
+                                               static_cast<std::size_t>(r.len[i]));
+    if (auto text = decode(type, rdata)) out.records.push_back(std::move(*text));
+  }
+  // Records that all failed to decode say nothing usable: a server problem.
+  out.status =
+      out.records.empty() ? mailauth::AnswerStatus::temporary_failure : mailauth::AnswerStatus::ok;
+  if (out.records.empty()) out.ttl = 0;
+  return out;
+}
+
 }  // namespace
 
 QuestionResolver::QuestionResolver(const ResolverOptions& options)
@@ -60,28 +90,18 @@ QuestionResolver::QuestionResolver(const ResolverOptions& options)
 mailauth::Answer QuestionResolver::resolve(const mailauth::Question& question) {
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
   auto answers = context_.resolve({{question.name, wire_type(question.type)}}, deadline);
-  const UnboundContext::Answer& a = answers[0];
-  mailauth::Answer out;
-  if (a.timed_out || a.error != 0 || !a.result) return out;  // temporary_failure
-  const ub_result& r = *a.result;
-  if (r.nxdomain) {
-    out.status = mailauth::AnswerStatus::nxdomain;
-    return out;
-  }
-  if (r.rcode != 0 || r.bogus) return out;
-  if (!r.havedata) {
-    out.status = mailauth::AnswerStatus::no_data;
-    return out;
-  }
-  for (int i = 0; r.data[i] != nullptr; ++i) {
-    const std::span<const unsigned char> rdata(reinterpret_cast<const unsigned char*>(r.data[i]),
-                                               static_cast<std::size_t>(r.len[i]));
-    if (auto text = decode(question.type, rdata)) out.records.push_back(std::move(*text));
-  }
-  // Records that all failed to decode say nothing usable: a server problem.
-  out.status =
-      out.records.empty() ? mailauth::AnswerStatus::temporary_failure : mailauth::AnswerStatus::ok;
-  return out;
+  return to_answer(question.type, answers[0]);
+}
+
+void QuestionResolver::resolve_async(const mailauth::Question& question,
+                                     std::chrono::steady_clock::time_point deadline,
+                                     std::function<void(mailauth::Answer)> done) {
+  // Never later than this resolver's own bound for one lookup.
+  deadline = std::min(deadline, std::chrono::steady_clock::now() + timeout_);
+  const mailauth::RrType type = question.type;
+  context_.resolve_async(
+      {question.name, wire_type(type)}, deadline,
+      [type, done = std::move(done)](UnboundContext::Answer a) { done(to_answer(type, a)); });
 }
 
 }  // namespace postern::dns

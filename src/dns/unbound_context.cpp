@@ -142,6 +142,10 @@ UnboundContext::UnboundContext(const ResolverOptions& options) {
 }
 
 UnboundContext::~UnboundContext() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
   const std::uint64_t one = 1;
   if (::write(wake_fd_, &one, sizeof one) < 0) {
     // Cannot happen with an eventfd below its maximum count; the join below
@@ -150,7 +154,8 @@ UnboundContext::~UnboundContext() {
   }
   dispatcher_.join();
   // Stops libunbound's worker thread; queries still running are dropped
-  // without callbacks, and pending_ frees what is left.
+  // without callbacks (resolve_async ones too: the server is stopping and
+  // their event loops are gone), and pending_ frees what is left.
   ub_ctx_delete(ctx_);
   ::close(wake_fd_);
 }
@@ -216,11 +221,76 @@ void UnboundContext::on_answer(void* arg, int error, ub_result* result) {
   p->owner->complete(p, error, result);
 }
 
+void UnboundContext::resolve_async(const Question& question,
+                                   std::chrono::steady_clock::time_point deadline, Callback done) {
+  auto pending = std::make_unique<Pending>();
+  Pending* p = pending.get();
+  p->owner = this;
+  p->callback = std::move(done);
+  p->deadline = deadline;
+  {
+    std::lock_guard lock(mutex_);
+    if (!broken_) pending_.emplace(p, std::move(pending));
+  }
+  if (pending) {  // not taken: the context is broken
+    Answer a;
+    a.error = UB_PIPE;
+    pending->callback(std::move(a));
+    return;
+  }
+  int id = 0;
+  // The answer may be delivered (complete(), on the dispatcher) before this
+  // call returns; `p` stays registered until both sides are through with it.
+  const int err =
+      ub_resolve_async(ctx_, question.name.c_str(), question.type, kClassIn, p, &on_answer, &id);
+  Callback failed;
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (err != 0) {
+      failed = std::move(p->callback);
+      pending_.erase(p);
+    } else if (p->done) {
+      pending_.erase(p);  // already answered and called back
+    } else {
+      p->async_id = id;
+      p->registered = true;
+      // The dispatcher sleeps until the earliest deadline it knows of.
+      wake = deadline < next_wake_;
+    }
+  }
+  if (failed) {
+    Answer a;
+    a.error = err;
+    failed(std::move(a));
+  }
+  if (wake) {
+    const std::uint64_t one = 1;
+    if (::write(wake_fd_, &one, sizeof one) < 0) {
+      obs::error("dns", "error=\"cannot wake the DNS dispatcher: {}\"", std::strerror(errno));
+    }
+  }
+}
+
 void UnboundContext::complete(Pending* p, int error, ub_result* result) {
   Result owned(result);
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   if (p->abandoned) {
     pending_.erase(p);
+    return;
+  }
+  if (p->callback) {
+    Callback callback = std::move(p->callback);
+    p->callback = nullptr;
+    p->done = true;
+    // Before resolve_async has recorded the query id, it still holds `p`
+    // and frees it itself.
+    if (p->registered) pending_.erase(p);
+    lock.unlock();
+    Answer a;
+    a.error = error;
+    a.result = std::move(owned);
+    callback(std::move(a));
     return;
   }
   p->done = true;
@@ -229,15 +299,54 @@ void UnboundContext::complete(Pending* p, int error, ub_result* result) {
   answered_.notify_all();
 }
 
+int UnboundContext::expire_async(std::vector<std::pair<Callback, Answer>>& due) {
+  const auto now = std::chrono::steady_clock::now();
+  auto next = std::chrono::steady_clock::time_point::max();
+  std::lock_guard lock(mutex_);
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    Pending* p = it->first;
+    if (!p->callback || p->done || !p->registered) {
+      ++it;
+      continue;
+    }
+    // ub_cancel takes only libunbound's own lock (see resolve()); on this
+    // thread no answer for `p` can be half-delivered.
+    if (p->deadline <= now && ub_cancel(ctx_, p->async_id) == 0) {
+      Answer a;
+      a.timed_out = true;
+      due.emplace_back(std::move(p->callback), std::move(a));
+      it = pending_.erase(it);
+      continue;
+    }
+    next = std::min(next, p->deadline);
+    ++it;
+  }
+  next_wake_ = next;
+  if (next == std::chrono::steady_clock::time_point::max()) return -1;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count() + 1;
+  return static_cast<int>(std::clamp<long long>(ms, 1, 60'000));
+}
+
 void UnboundContext::dispatch() {
   pollfd fds[2] = {{ub_fd(ctx_), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
   for (;;) {
-    if (::poll(fds, 2, -1) < 0) {
+    std::vector<std::pair<Callback, Answer>> due;
+    const int timeout = expire_async(due);
+    for (auto& [callback, answer] : due) callback(std::move(answer));
+    if (::poll(fds, 2, timeout) < 0) {
       if (errno == EINTR) continue;
       fail("poll", UB_PIPE);
       return;
     }
-    if (fds[1].revents != 0) return;
+    if (fds[1].revents != 0) {
+      std::uint64_t count = 0;
+      if (::read(wake_fd_, &count, sizeof count) < 0 && errno != EAGAIN) {
+        fail("reading the wake-up descriptor", UB_PIPE);
+        return;
+      }
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
     if (fds[0].revents != 0) {
       // Runs on_answer for every answer ready; mutex_ is not held here.
       const int err = ub_process(ctx_);
@@ -251,19 +360,34 @@ void UnboundContext::dispatch() {
 
 void UnboundContext::fail(const std::string& what, int error) {
   obs::error("dns", "error=\"DNS resolver stopped: {}: {}\"", what, ub_strerror(error));
-  std::lock_guard lock(mutex_);
-  broken_ = true;
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    Pending* p = it->first;
-    if (p->abandoned) {
-      it = pending_.erase(it);
-      continue;
+  std::vector<Callback> waiting;
+  {
+    std::lock_guard lock(mutex_);
+    broken_ = true;
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      Pending* p = it->first;
+      if (p->abandoned) {
+        it = pending_.erase(it);
+        continue;
+      }
+      if (p->callback && !p->done) {
+        waiting.push_back(std::move(p->callback));
+        p->done = true;
+        // Not yet registered: resolve_async frees it.
+        it = p->registered ? pending_.erase(it) : std::next(it);
+        continue;
+      }
+      p->done = true;
+      p->error = error;
+      ++it;
     }
-    p->done = true;
-    p->error = error;
-    ++it;
+    answered_.notify_all();
   }
-  answered_.notify_all();
+  for (auto& callback : waiting) {
+    Answer a;
+    a.error = error;
+    callback(std::move(a));
+  }
 }
 
 }  // namespace postern::dns

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -57,6 +58,16 @@ class UnboundContext {
   std::vector<Answer> resolve(const std::vector<Question>& questions,
                               std::chrono::steady_clock::time_point deadline);
 
+  // Asks one question without waiting: `done` runs exactly once, on the
+  // dispatcher thread (or on the calling thread when the question cannot be
+  // asked at all), with the answer or with timed_out once `deadline` has
+  // passed. It must be quick and must not call back into this context; the
+  // inbound checks post it to their event loop (SPEC §1.8: a session
+  // waiting for DNS holds no thread).
+  using Callback = std::function<void(Answer)>;
+  void resolve_async(const Question& question, std::chrono::steady_clock::time_point deadline,
+                     Callback done);
+
  private:
   struct Pending {
     UnboundContext* owner = nullptr;
@@ -65,19 +76,31 @@ class UnboundContext {
     bool abandoned = false;  // the asker gave up but the cancel came too late
     int error = 0;
     Result result;
+    // Set for resolve_async: the answer goes here instead of to a waiter,
+    // and the dispatcher cancels the query at its deadline.
+    Callback callback;
+    bool registered = false;  // resolve_async has recorded async_id
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   };
 
   static void on_answer(void* arg, int error, ub_result* result);
   void complete(Pending* p, int error, ub_result* result);
   void dispatch();
+  // Cancels the asynchronous queries whose deadline has passed and says how
+  // long the dispatcher may sleep before the next one (poll's timeout, -1
+  // for none). Runs on the dispatcher thread.
+  int expire_async(std::vector<std::pair<Callback, Answer>>& due);
   void fail(const std::string& what, int error);
 
   ub_ctx* ctx_ = nullptr;
-  int wake_fd_ = -1;  // eventfd that stops the dispatcher
+  int wake_fd_ = -1;  // eventfd that wakes the dispatcher (stop, or a new deadline)
+  bool stopping_ = false;
   std::mutex mutex_;
   std::condition_variable answered_;
   std::unordered_map<Pending*, std::unique_ptr<Pending>> pending_;
   bool broken_ = false;  // libunbound's pipe failed: every lookup fails fast
+  // When the dispatcher wakes next for a deadline (max: no deadline pending).
+  std::chrono::steady_clock::time_point next_wake_ = std::chrono::steady_clock::time_point::max();
   std::thread dispatcher_;
 };
 

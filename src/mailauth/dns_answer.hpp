@@ -5,6 +5,7 @@
 // (STYLE.md habit 16).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct Answer {
   // character-strings concatenated with nothing between them (RFC 7208
   // §3.3).
   std::vector<std::string> records;
+  // Seconds the answer may be kept (the records' TTL, or the negative TTL
+  // of RFC 2308); 0: not at all. The evaluators ignore it; caches use it.
+  std::uint32_t ttl = 0;
 };
 
 }  // namespace postern::mailauth

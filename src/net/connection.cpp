@@ -4,6 +4,7 @@
 #include <openssl/ssl.h>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <array>
 
 #include <asio/experimental/awaitable_operators.hpp>
@@ -18,8 +19,10 @@
 #include "auth/throttle.hpp"
 #include "auth/user_store.hpp"
 #include "limits/user_limits.hpp"
+#include "mailauth/auth_results/forged.hpp"
 #include "metrics/server_metrics.hpp"
 #include "net/async_bridge.hpp"
+#include "net/inbound_checks.hpp"
 #include "net/progress_deadlines.hpp"
 #include "net/tls_context.hpp"
 #include "net/tls_socket.hpp"
@@ -417,10 +420,80 @@ class Driver {
     }
   }
 
+  // SPEC §1.8: SPF, DKIM and DMARC of mail from the world, reported in an
+  // Authentication-Results field on top (above our Received:), forged
+  // copies of that field removed. False when the message was refused
+  // (dmarc_policy = "enforce"): the session has been told.
+  asio::awaitable<bool> inbound_checks(smtp::CommitMessage& commit) {
+    const config::InboundConfig& settings = policy_.inbound;
+    const std::string_view content = std::string_view(commit.data).substr(commit.content_offset);
+    std::string field;
+    if (settings.verifies()) {
+      const auto started = Clock::now();
+      inbound::Input input;
+      input.checks = {settings.spf, settings.dkim, settings.dmarc};
+      input.authserv_id = policy_.hostname;
+      input.client_ip = client_;
+      input.helo = commit.envelope.helo;
+      input.mail_from = commit.envelope.mail_from;
+      input.message = content;
+      input.now = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+      unsigned char draw[2] = {};
+      RAND_bytes(draw, sizeof draw);
+      input.sample = ((draw[0] << 8) | draw[1]) % 100;  // DMARC pct= (RFC 7489 §6.6.4)
+      input.to_a_label = shared_.inbound->to_a_label();
+      inbound::Outcome outcome =
+          co_await verify_message(*shared_.inbound, input, settings.enforce());
+      const auto ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+      obs::event("inbound", "session={} client={} from=<{}> {} action={} duration_ms={}", id_,
+                 client_, obs::sanitize(commit.envelope.mail_from), outcome.log,
+                 inbound::action_name(outcome.action), ms);
+      switch (outcome.action) {
+        case inbound::Action::reject:
+        case inbound::Action::defer:
+          session_.message_refused(outcome.reply, "dmarc");
+          co_return false;
+        case inbound::Action::junk:
+          commit.envelope.junk = true;
+          break;
+        case inbound::Action::accept:
+          break;
+      }
+      field = std::move(outcome.field);
+    }
+    // RFC 8601 §5: a field that claims our authserv-id and came with the
+    // message is a forgery; it goes, in place (one pass over the message).
+    const auto forged = mailauth::forged_auth_results(content, policy_.hostname);
+    if (!forged.empty()) {
+      std::string& d = commit.data;
+      std::size_t write = commit.content_offset + forged.front().begin;
+      for (std::size_t i = 0; i < forged.size(); ++i) {
+        const std::size_t from = commit.content_offset + forged[i].end;
+        const std::size_t to =
+            i + 1 < forged.size() ? commit.content_offset + forged[i + 1].begin : d.size();
+        std::copy(d.begin() + static_cast<std::ptrdiff_t>(from),
+                  d.begin() + static_cast<std::ptrdiff_t>(to),
+                  d.begin() + static_cast<std::ptrdiff_t>(write));
+        write += to - from;
+      }
+      d.resize(write);
+      obs::warning("inbound", "session={} client={} forged_auth_results={} action=\"removed\"", id_,
+                   client_, forged.size());
+    }
+    commit.data.insert(0, field);
+    co_return true;
+  }
+
   asio::awaitable<void> commit_message(smtp::CommitMessage& commit) {
     auto ex = co_await asio::this_coro::executor;
     const std::string from = commit.envelope.mail_from;
     const std::size_t nrcpt = commit.envelope.recipients.size();
+    if (commit.verify && shared_.inbound) {
+      if (!co_await inbound_checks(commit)) co_return;
+    }
     std::string signed_for;
     if (commit.sign && shared_.dkim && shared_.dkim->active()) {
       DkimService& dkim = *shared_.dkim;
@@ -446,6 +519,7 @@ class Driver {
       }
     }
     const std::size_t stored_size = commit.data.size();
+    const bool junk = commit.envelope.junk;
     spool::Spool& spool = shared_.spool;
     auto result = co_await await_callback<spool::SubmitResult>(ex, [&spool, &commit](auto done) {
       spool.submit(std::move(commit.envelope), std::move(commit.data), std::move(done),
@@ -459,8 +533,9 @@ class Driver {
       session_.message_failed(result.error.message());
       co_return;
     }
-    obs::event("queued", "id={} session={} client={} from=<{}> nrcpt={} size={}{}", result.queue_id,
-               id_, client_, obs::sanitize(from), nrcpt, stored_size, signed_for);
+    obs::event("queued", "id={} session={} client={} from=<{}> nrcpt={} size={}{}{}",
+               result.queue_id, id_, client_, obs::sanitize(from), nrcpt, stored_size, signed_for,
+               junk ? " folder=Junk" : "");
     metrics::message_accepted(listener_.address);
     progress_.message_queued(Clock::now());
     set_deadline(progress_.deadline());
@@ -481,7 +556,7 @@ class Driver {
   tcp::socket& socket_;
   const config::ListenerConfig& listener_;
   SharedState& shared_;
-  const SessionPolicy& policy_;
+  const SessionPolicy& policy_;  // as the session started (a reload changes nothing here)
   smtp::ServerSession& session_;
   std::string id_;
   std::string client_;        // the client's address, on every line of the session
@@ -552,6 +627,12 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const config::Listene
   obs::event("connect", "session={} client={}:{} listener={} role={} tls={}{}", id, ip,
              remote.port(), listener.address, to_string(listener.role), to_string(listener.tls),
              admission == SessionLimiter::Admission::admitted ? "" : " refused=limit");
+  // DNS blocklists (SPEC §1.8): before the banner, so that a listed client
+  // has nothing of it accepted; bounded by kDnsblTimeout.
+  if (admission == SessionLimiter::Admission::admitted && listener.role == Role::relay &&
+      !settings.client_in_relay_networks && !policy->inbound.dnsbl.empty() && shared.inbound) {
+    settings.client_refusal = co_await check_dnsbl(*shared.inbound, ip, policy->inbound.dnsbl, id);
+  }
 
   auto directory = shared.directory();
   std::string reason;

@@ -12,6 +12,7 @@
 #include "dovecot/dovecot_client.hpp"
 #include "net/auth_service.hpp"
 #include "net/dkim_service.hpp"
+#include "net/inbound_service.hpp"
 #include "net/session_limiter.hpp"
 #include "policy/directory.hpp"
 #include "spool/spool.hpp"
@@ -28,11 +29,12 @@ struct SessionPolicy {
   std::vector<config::Network> relay_networks;
   std::string default_domain;  // [addresses] default_domain, for sendmail's local users
   limits::RateLimits rates;    // per-user and AUTH-failure limits (SPEC §1.10)
+  config::InboundConfig inbound;  // SPF, DKIM, DMARC, DNS blocklists (SPEC §1.8)
 
   static SessionPolicy from(const config::Config& config) {
     return {config.hostname, config.limits, config.relay_networks,
             config.addresses.effective_default_domain(config.hostname, config.local_domains),
-            config.rate_limits};
+            config.rate_limits, config.inbound};
   }
 };
 
@@ -55,6 +57,9 @@ class SharedState {
   // Where shared counters live (per-user limits, AUTH failures): in this
   // process or in Redis ([state] url). Set by app/ before sessions start.
   state::Store* store = nullptr;
+  // The inbound checks' resolver and pool (SPEC §1.8); null when the server
+  // has no relay listener.
+  InboundService* inbound = nullptr;
 
   std::shared_ptr<const SessionPolicy> policy() const {
     std::lock_guard lock(mu_);

@@ -317,6 +317,9 @@ void ServerSession::message_failed(std::string_view why) {
 void ServerSession::message_rejected(std::string_view why) {
   impl_->message_rejected(why);
 }
+void ServerSession::message_refused(const Reply& reply, std::string_view reason) {
+  impl_->message_refused(reply, reason);
+}
 void ServerSession::timeout() {
   impl_->timeout();
 }

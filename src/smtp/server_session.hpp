@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -68,6 +69,9 @@ struct SessionSettings {
   // user_recipients, SPEC §1.10): an authenticated user's MAIL and each new
   // recipient are first checked with a CheckRate action.
   bool user_rate_limits = false;
+  // Set when the client is refused for who it is (a DNS blocklist lists it,
+  // SPEC §1.8): every MAIL gets this reply, so nothing of it is accepted.
+  std::optional<Reply> client_refusal;
 };
 
 // ---- Actions: what the driver must do ------------------------------------
@@ -122,11 +126,19 @@ struct RateDecision {
 // the driver first DKIM-signs it (SPEC §1.7: mail from submission and
 // relay_networks clients), or calls message_rejected() when the content
 // cannot be signed.
+//
+// With `verify` (SPEC §1.8: a relay listener, a client neither
+// authenticated nor in relay_networks) the driver first runs the inbound
+// checks (SPF, DKIM, DMARC) on it, adds their Authentication-Results field
+// on top, and may refuse it instead with message_refused(). The client's
+// content starts at `content_offset` in `data`, after our trace header.
 struct CommitMessage {
   Envelope envelope;
   std::string data;
   std::string queue_id;  // the id the Received header names; empty: the spool picks
   bool sign = false;
+  bool verify = false;
+  std::size_t content_offset = 0;
 };
 
 struct Close {
@@ -168,6 +180,10 @@ class ServerSession {
   void message_failed(std::string_view why);
   // The content is refused for good (550 5.6.0 `why`); the session goes on.
   void message_rejected(std::string_view why);
+  // The message is refused with this reply (the inbound checks: 550 5.7.1
+  // for a DMARC p=reject failure, 451 4.7.0 for a DNS failure while
+  // enforcing); `reason` goes into the log line. The session goes on.
+  void message_refused(const Reply& reply, std::string_view reason);
   void timeout();
   void peer_closed();
   void set_now(std::chrono::system_clock::time_point now);

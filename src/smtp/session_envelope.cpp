@@ -44,6 +44,7 @@ std::optional<Reply> ServerSession::Impl::check_mail(std::string_view args, Mail
   if (state_ == State::fresh) return replies::send_helo_first();
   if (in_transaction()) return replies::nested_mail();
   if (s_.role == Role::submission && user_.empty()) return replies::auth_required();
+  if (s_.client_refusal) return *s_.client_refusal;
   const auto parts = split_path_argument(args, "FROM:");
   if (!parts) {
     return starts_with_keyword(args, "FROM:") ? replies::bad_sender_syntax()

@@ -162,6 +162,7 @@ struct ServerSession::Impl {
   void message_committed(std::string_view id);
   void message_failed(std::string_view why);
   void message_rejected(std::string_view why);
+  void message_refused(const Reply& r, std::string_view reason);
 
   // ---- members ----------------------------------------------------------------
   SessionSettings s_;

@@ -190,12 +190,17 @@ void ServerSession::Impl::commit(std::string data) {
     headers += "\r\n";
   }
   if (!data.empty() && !data.ends_with("\r\n")) data += "\r\n";
+  const std::size_t content_offset = headers.size();
   data.insert(0, headers);  // one buffer, not a second copy of the message
   state_ = State::waiting_commit;
   // Mail that leaves on behalf of our users or trusted networks is signed
   // (SPEC §1.7); mail arriving from the world for our users is not.
   const bool sign = s_.role == Role::submission || !user_.empty() || s_.client_in_relay_networks;
-  actions_.emplace_back(CommitMessage{envelope_, std::move(data), std::move(queue_id), sign});
+  // The complement on relay listeners is checked (SPEC §1.8): SPF, DKIM and
+  // DMARC for mail from the world; never for submission.
+  const bool verify = s_.role == Role::relay && user_.empty() && !s_.client_in_relay_networks;
+  actions_.emplace_back(
+      CommitMessage{envelope_, std::move(data), std::move(queue_id), sign, verify, content_offset});
 }
 
 void ServerSession::Impl::message_committed(std::string_view id) {
@@ -215,6 +220,23 @@ void ServerSession::Impl::message_rejected(std::string_view why) {
       fmt::format("cmd=DATA from={} reason=content reply=\"{}\"",
                   quote_field("<" + envelope_.mail_from + ">"), r.summary()),
       true);
+  reset_transaction();
+  state_ = State::greeted;
+  counting_errors_ = true;
+  reply(r);
+  process();
+}
+
+void ServerSession::Impl::message_refused(const Reply& r, std::string_view reason) {
+  if (state_ != State::waiting_commit) return;
+  log("reject",
+      fmt::format("cmd=DATA from={} reason={} reply={}",
+                  quote_field("<" + envelope_.mail_from + ">"), quote_field(reason),
+                  quote_field(r.summary())),
+      true);
+  if (!actions_.empty()) {
+    if (auto* logged = std::get_if<LogEvent>(&actions_.back())) logged->reply = r;
+  }
   reset_transaction();
   state_ = State::greeted;
   counting_errors_ = true;

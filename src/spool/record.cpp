@@ -80,6 +80,9 @@ class Cursor {
 
 constexpr std::uint8_t kFlagSmtputf8 = 1;
 constexpr std::uint8_t kFlagEightBit = 2;
+// Added with the inbound checks; records written before never have it set,
+// so they read back as before.
+constexpr std::uint8_t kFlagJunk = 4;
 
 }  // namespace
 
@@ -140,8 +143,9 @@ std::string encode_envelope_payload(const QueuedMessage& m) {
   put_str(out, e.auth_user);
   put_str(out, e.client_ip);
   put_str(out, e.helo);
-  put_u8(out, static_cast<std::uint8_t>((e.smtputf8 ? kFlagSmtputf8 : 0) |
-                                        (e.eight_bit ? kFlagEightBit : 0)));
+  put_u8(out,
+         static_cast<std::uint8_t>((e.smtputf8 ? kFlagSmtputf8 : 0) |
+                                   (e.eight_bit ? kFlagEightBit : 0) | (e.junk ? kFlagJunk : 0)));
   put_str(out, e.dsn_ret);
   put_str(out, e.dsn_envid);
   put_u32(out, static_cast<std::uint32_t>(e.recipients.size()));
@@ -168,6 +172,7 @@ bool decode_envelope_payload(std::string_view payload, QueuedMessage& m) {
   if (n > payload.size() / 12) return false;
   e.smtputf8 = (flags & kFlagSmtputf8) != 0;
   e.eight_bit = (flags & kFlagEightBit) != 0;
+  e.junk = (flags & kFlagJunk) != 0;
   e.recipients.resize(n);
   m.recipients.clear();
   m.recipients.reserve(n);

@@ -26,6 +26,9 @@ def test_max_sessions_capped_to_the_descriptor_limit(make_server):
 
     srv.start(prefix=LIMIT)
     srv.wait_for_log("does not fit the descriptor limit")
+    # The listeners listen (what start() waits for) just before the start
+    # line is written.
+    srv.wait_for_log(" start hostname=")
     effective = int(re.search(r"start .* nofile=256/256 max_sessions=(\d+)",
                               srv.log_text()).group(1))
     assert 50 < effective < 256, effective

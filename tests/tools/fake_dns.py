@@ -19,7 +19,10 @@ Zone lines, one record each (names case-insensitive, '#' comments):
 Unknown names answer NXDOMAIN; a known name without a record of the asked
 type answers NOERROR with no data (as does a name that only has names below
 it). Answers carry TTL 0, so a resolver does not keep them: a test that edits
-the zone sees the change on the next lookup. The zone file is re-read when
+the zone sees the change on the next lookup. Negative answers carry an SOA
+with TTL and MINIMUM 0 in the authority section (RFC 2308 §5), for the same
+reason: without one, a resolver such as unbound keeps them for a few
+seconds. The zone file is re-read when
 its modification time or size changes (write a new file and rename it over
 the old one, so no half-written zone is ever read). No recursion, ever: names
 outside the zone are NXDOMAIN.
@@ -51,7 +54,7 @@ import struct
 import sys
 import threading
 
-from dnslib import AAAA, MX, PTR, QTYPE, RCODE, RR, TXT, A, DNSLabel, DNSRecord
+from dnslib import AAAA, MX, PTR, QTYPE, RCODE, RR, SOA, TXT, A, DNSLabel, DNSRecord
 
 # Kinds a zone line may have. A, AAAA, MX, PTR and TXT are served; SERVFAIL and
 # TIMEOUT make every question about the name fail.
@@ -191,6 +194,7 @@ class FakeDns:
                 entries = []  # an empty non-terminal exists: NOERROR, no data
             if entries is None:
                 reply.header.rcode = RCODE.NXDOMAIN
+                self._add_soa(reply, qname)
                 return reply.pack()
             kinds = {kind for kind, _ in entries}
             if "TIMEOUT" in kinds:
@@ -215,7 +219,17 @@ class FakeDns:
                 else:
                     continue
                 reply.add_answer(RR(request.q.qname, QTYPE.reverse[kind], rdata=rdata, ttl=0))
+            if not reply.rr:
+                self._add_soa(reply, qname)
             return reply.pack()
+
+    @staticmethod
+    def _add_soa(reply, qname):
+        """An SOA for a negative answer, so that resolvers do not cache it."""
+        apex = qname.rsplit(".", 1)[-1] or "."
+        reply.add_auth(RR(apex, QTYPE.SOA, ttl=0,
+                          rdata=SOA("ns.fake-dns.invalid", "hostmaster.fake-dns.invalid",
+                                    (1, 3600, 600, 86400, 0))))
 
     @staticmethod
     def fit_udp(query, out):

@@ -118,6 +118,26 @@ namespace fs = std::filesystem;
 using postern::spool::testing::files_in;
 using postern::spool::testing::TempDir;
 
+// Dovecot's Maildir++ Junk folder: .Junk with cur/new/tmp and the
+// maildirfolder marker, made once and reused.
+TEST(JunkFolder, IsMadeInsideTheMailbox) {
+  TempDir dir;
+  const fs::path box = dir.path() / "example.com" / "alice";
+  std::error_code ec;
+  const fs::path junk = junk_folder(box, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(junk, box / ".Junk");
+  for (const char* sub : {"cur", "new", "tmp"}) EXPECT_TRUE(fs::is_directory(junk / sub)) << sub;
+  EXPECT_TRUE(fs::exists(junk / "maildirfolder"));
+  EXPECT_EQ(junk_folder(box, ec), junk);
+  EXPECT_FALSE(ec);
+  const MaildirResult m = deliver_once_to_maildir(junk, "1.x_0.host", false, "b@x", "a@y", "x\r\n");
+  ASSERT_FALSE(m.error);
+  EXPECT_EQ(m.file.parent_path(), box / ".Junk" / "new");
+  EXPECT_TRUE(junk_folder({}, ec).empty());
+  EXPECT_TRUE(ec);
+}
+
 TEST(MaildirOnce, TheSameNameIsDeliveredOnce) {
   TempDir dir;
   const fs::path box = dir.path() / "example.com" / "alice";

@@ -91,6 +91,19 @@ TEST(Record, EnvelopeRoundTrips) {
   EXPECT_EQ(back.envelope.dsn_envid, "xyz");
 }
 
+// A DMARC p=quarantine failure (SPEC §1.8) keeps its Junk flag across a
+// restart; records without the flag read back without it.
+TEST(Record, JunkFlagRoundTrips) {
+  QueuedMessage m = sample();
+  QueuedMessage back;
+  ASSERT_TRUE(decode_envelope_payload(encode_envelope_payload(m), back));
+  EXPECT_FALSE(back.envelope.junk);
+  m.envelope.junk = true;
+  ASSERT_TRUE(decode_envelope_payload(encode_envelope_payload(m), back));
+  EXPECT_TRUE(back.envelope.junk);
+  EXPECT_TRUE(back.envelope.smtputf8);
+}
+
 TEST(Record, TruncatedEnvelopeIsRejectedAtEveryLength) {
   const std::string payload = encode_envelope_payload(sample());
   for (std::size_t n = 0; n < payload.size(); ++n) {

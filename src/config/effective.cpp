@@ -126,6 +126,7 @@ std::string render_effective(const Config& c, const EffectiveOptions& options) {
   w.key("auth_failures_per_ip", toml_string(rl.auth_failures_per_ip.text()));
   w.key("auth_failures_per_user", toml_string(rl.auth_failures_per_user.text()));
   // [limits.user."name"]: only what each override sets.
+  if (rl.overrides.empty()) w.unset("user");
   for (const auto& [user, o] : rl.overrides) {
     w.raw(fmt::format("\n[limits.user.{}]\n", toml_string(user)));
     if (o.messages) w.raw(fmt::format("user_messages = {}\n", rates(*o.messages)));

@@ -31,7 +31,7 @@ namespace postern::config {
 inline constexpr std::string_view kTopKeys[] = {
     "hostname", "data_dir", "local_domains", "relay_networks", "tls",  "auth",      "listener",
     "limits",   "delivery", "log",           "spool",          "dkim", "addresses", "user",
-    "metrics",  "state",         "inbound"};
+    "metrics",  "state",    "inbound"};
 inline constexpr std::string_view kTlsKeys[] = {"cert", "key"};
 inline constexpr std::string_view kAuthKeys[] = {"users_file", "backend", "dovecot_auth_socket",
                                                  "cache_ttl"};

@@ -27,14 +27,17 @@ struct SessionPolicy {
   std::string hostname;
   Limits limits;
   std::vector<config::Network> relay_networks;
-  std::string default_domain;  // [addresses] default_domain, for sendmail's local users
-  limits::RateLimits rates;    // per-user and AUTH-failure limits (SPEC §1.10)
+  std::string default_domain;     // [addresses] default_domain, for sendmail's local users
+  limits::RateLimits rates;       // per-user and AUTH-failure limits (SPEC §1.10)
   config::InboundConfig inbound;  // SPF, DKIM, DMARC, DNS blocklists (SPEC §1.8)
 
   static SessionPolicy from(const config::Config& config) {
-    return {config.hostname, config.limits, config.relay_networks,
+    return {config.hostname,
+            config.limits,
+            config.relay_networks,
             config.addresses.effective_default_domain(config.hostname, config.local_domains),
-            config.rate_limits, config.inbound};
+            config.rate_limits,
+            config.inbound};
   }
 };
 

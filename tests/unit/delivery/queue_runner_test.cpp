@@ -7,8 +7,8 @@
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
-#include <set>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "unit/spool/spool_test_util.hpp"

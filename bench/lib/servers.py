@@ -389,7 +389,6 @@ class Postern:
         lines += ['retry_initial = "1h"', 'retry_max = "1h"', *delivery]
         if unsafe:
             lines += ["", "[spool]", "unsafe_ack_before_fsync = true"]
-        lines += list(extra)
         if inbound:
             lines += ["", "[inbound]", *inbound]
         for domain, selector, key_file in dkim:

@@ -45,10 +45,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("postern ") + POSTERN_VERSION);
   app.require_subcommand(1);
   const std::vector<postern::cli::Command> commands = {
-      postern::cli::add_serve(app), postern::cli::add_check(app), postern::cli::add_config(app),
-      postern::cli::add_user(app),  postern::cli::add_queue(app), postern::cli::add_sendmail(app),
-      postern::cli::add_probe(app), postern::cli::add_send(app),  postern::cli::add_log(app),
-      postern::cli::add_dkim(app),  postern::cli::add_dns(app),   postern::cli::add_addresses(app),
+      postern::cli::add_serve(app),  postern::cli::add_check(app), postern::cli::add_config(app),
+      postern::cli::add_user(app),   postern::cli::add_queue(app), postern::cli::add_sendmail(app),
+      postern::cli::add_probe(app),  postern::cli::add_send(app),  postern::cli::add_log(app),
+      postern::cli::add_dkim(app),   postern::cli::add_dns(app),   postern::cli::add_addresses(app),
       postern::cli::add_reload(app),
   };
   if (const auto status = postern::cli::parse_command_line(app, argc, argv)) return *status;

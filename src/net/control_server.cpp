@@ -365,9 +365,9 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
     origin.unique = fmt::format("{}.{}.{:08x}.sendmail", micros, ++submissions, salt);
     origin.queue_id = shared.spool.allocate_id();
     const control::LocalIdentity identity = local_identity(uid);
-    auto prepared = control::prepare_local_submission(decoder.envelope(), decoder.message(), origin,
-                                                      *shared.directory(),
-                                                      shared.policy()->limits.max_recipients, identity);
+    auto prepared = control::prepare_local_submission(
+        decoder.envelope(), decoder.message(), origin, *shared.directory(),
+        shared.policy()->limits.max_recipients, identity);
     decoder.message().clear();
     if (auto* refusal = std::get_if<Response>(&prepared)) {
       obs::warning("control", "action=submit uid={} result=refused error=\"{}\"", uid,

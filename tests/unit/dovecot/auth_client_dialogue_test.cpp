@@ -39,7 +39,7 @@ struct Exchange {
 
 // Feeds `server` in pieces cut at the given offsets, collecting output.
 Exchange run(AuthRequest req, const std::string& server, std::vector<std::size_t> cuts = {},
-        bool close_at_end = false) {
+             bool close_at_end = false) {
   AuthClientDialogue d(std::move(req));
   Exchange r;
   r.sent += d.take_output();
@@ -128,7 +128,7 @@ TEST(AuthClientDialogue, ReasonIsUnescaped) {
 
 TEST(AuthClientDialogue, OtherRequestIdsAndUnknownLinesAreIgnored) {
   const Exchange r = run(request("PLAIN"), kHandshake + "OK\t2\tuser=mallory\nNEWTHING\t1\n" +
-                                          "FAIL\t1\tuser=carol@example.test\n");
+                                               "FAIL\t1\tuser=carol@example.test\n");
   EXPECT_EQ(r.verdict, AuthVerdict::invalid);
 }
 

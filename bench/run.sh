@@ -47,6 +47,10 @@ fi
 cmake -S "$root" -B "$root/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DPOSTERN_TESTS=OFF -DPOSTERN_BENCH=OFF >/dev/null
 ninja -C "$root/build-bench" -j"$(nproc)" postern >/dev/null
+# The load generator of the authenticated-submission and Redis rows (the
+# same for every server; bench/README.md says why it is not Python).
+g++ -O2 -std=c++20 -o "$root/build-bench/auth_client" "$root/bench/lib/auth_client.cpp" \
+  -lssl -lcrypto
 
 # --- limits -------------------------------------------------------------------
 # 10,000 idle sessions: postern holds one descriptor per session and the

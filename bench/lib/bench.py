@@ -38,6 +38,10 @@ def parse_args(argv):
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("--idle-script", type=pathlib.Path,
                     help="the idle-session tool (default bench/idle_sessions.py)")
+    ap.add_argument("--auth-client", type=pathlib.Path,
+                    help="load generator of the auth and redis rows (default: build-bench/"
+                         "auth_client, built by run.sh from bench/lib/auth_client.cpp; "
+                         "bench/lib/auth_client.py is the older Python one)")
     a = ap.parse_args(argv)
     quick = a.quick
     a.reps = a.reps or (1 if quick else 3)
@@ -60,6 +64,7 @@ def parse_args(argv):
         if n not in measure.ALL:
             ap.error(f"unknown measurement {n!r}; known: {', '.join(measure.ALL)}")
     a.names = names
+    a.auth_client = a.auth_client or a.root / "build-bench" / "auth_client"
     a.idle_script = a.idle_script or a.root / "bench" / "idle_sessions.py"
     a.results = a.results or a.root / "bench" / "results" / "latest.md"
     return a

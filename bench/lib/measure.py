@@ -7,6 +7,7 @@ import json
 import os
 import pathlib
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -71,6 +72,7 @@ class Context:
         self.key = key
         self.users = users
         self.stoppers = []  # run on the way out, last started first
+        self.client_cpu = []  # (port, CPU seconds per message) of auth_clients runs
 
     def started(self, thing, stop):
         self.stoppers.append(stop)
@@ -577,22 +579,29 @@ AUTH_PASSWORD = "bench-password"  # bench.py's make_credentials
 
 
 def auth_clients(ctx, port, n, clients):
-    """bench/lib/auth_client.py: `clients` processes, a new connection with
-    STARTTLS + AUTH PLAIN + 4 KiB per message; returns (seconds, error)."""
+    """bench/lib/auth_client.cpp (or .py with --auth-client): `clients`
+    processes, a new connection with STARTTLS + AUTH PLAIN + 4 KiB per
+    message; returns (seconds, error)."""
     a = ctx.args
-    argv = ["/usr/bin/python3", str(a.root / "bench" / "lib" / "auth_client.py"),
+    client = str(a.auth_client)
+    argv = (["/usr/bin/python3", client] if client.endswith(".py") else [client]) + [
             "--port", str(port), "--clients", str(clients), "--messages", str(n),
             "--user", LOCAL_RCPT, "--password", AUTH_PASSWORD, "--sender", LOCAL_RCPT,
             "--rcpt", RELAY_RCPT, "--cafile", str(ctx.cert)]
     t0 = time.monotonic()
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         r = subprocess.run(argv, capture_output=True, text=True, timeout=a.timeout)
     except subprocess.TimeoutExpired:
-        return time.monotonic() - t0, f"auth_client.py timed out after {a.timeout}s"
+        return time.monotonic() - t0, f"{client} timed out after {a.timeout}s"
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
     if r.returncode != 0 or not lines:
-        return time.monotonic() - t0, f"auth_client.py exit {r.returncode}: {r.stderr[-300:]}"
+        return time.monotonic() - t0, f"{client} exit {r.returncode}: {r.stderr[-300:]}"
     res = json.loads(lines[-1])
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # The client's CPU (its worker processes included): on 2 cores it
+    # competes with the server, so the row's note reports it per message.
+    ctx.client_cpu.append((port, (r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) / n))
     err = None
     if res["sent"] != n:
         err = f"{res['sent']} of {n} sent: {'; '.join(res['errors'][:2])}"
@@ -636,6 +645,12 @@ def auth_submission(ctx):
                 row.add("ref", n / dt, err)
         progress(row.progress())
     row.extra.append("postern password checks: " + password_checks(metrics_port))
+    for who, port in (("postern", pe.submission_port), ("Postfix", pf.port)):
+        per = sorted(cpu for p, cpu in ctx.client_cpu if p == port)
+        if per:
+            row.extra.append(f"client CPU per message against {who} "
+                             f"({pathlib.Path(str(a.auth_client)).name}, median): "
+                             f"{per[len(per) // 2] * 1e6:.0f} us")
     return [row]
 
 

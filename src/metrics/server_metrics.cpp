@@ -1,5 +1,8 @@
 #include "metrics/server_metrics.hpp"
 
+#include <utility>
+#include <vector>
+
 namespace postern::metrics {
 namespace {
 
@@ -10,21 +13,49 @@ std::string s(std::string_view v) {
   return std::string(v);
 }
 
+// The per-session and per-message series (by listener) looked up once per
+// thread: a registry lookup builds the label strings and takes the
+// registry's mutex, shared by every event loop, which cost a few thousand
+// instructions per message on the accept path (bench/README.md). Series
+// are never removed from the process registry, so the pointers stay
+// valid; listeners are few (the configured ones), so the list stays short.
+template <class T>
+using Cache = std::vector<std::pair<std::string, T*>>;
+
+template <class T, class Make>
+T& cached(Cache<T>& cache, std::string_view key, Make make) {
+  for (const auto& [k, p] : cache) {
+    if (k == key) return *p;
+  }
+  T& made = make();
+  cache.emplace_back(std::string(key), &made);
+  return made;
+}
+
+Gauge& sessions_active(std::string_view listener) {
+  thread_local Cache<Gauge> cache;
+  return cached(cache, listener, [&]() -> Gauge& {
+    return r().gauge("postern_sessions_active", "SMTP sessions open now, by listener.",
+                     {{"listener", s(listener)}});
+  });
+}
+
 }  // namespace
 
 void session_opened(std::string_view listener, std::string_view role) {
-  r().counter("postern_sessions_total", "SMTP sessions accepted, by listener.",
-              {{"listener", s(listener)}, {"role", s(role)}})
-      .inc();
-  r().gauge("postern_sessions_active", "SMTP sessions open now, by listener.",
-            {{"listener", s(listener)}})
-      .add(1);
+  thread_local Cache<Counter> cache;
+  std::string key;
+  key.reserve(listener.size() + 1 + role.size());
+  key.append(listener).append(1, ' ').append(role);
+  cached(cache, key, [&]() -> Counter& {
+    return r().counter("postern_sessions_total", "SMTP sessions accepted, by listener.",
+                       {{"listener", s(listener)}, {"role", s(role)}});
+  }).inc();
+  sessions_active(listener).add(1);
 }
 
 void session_closed(std::string_view listener) {
-  r().gauge("postern_sessions_active", "SMTP sessions open now, by listener.",
-            {{"listener", s(listener)}})
-      .add(-1);
+  sessions_active(listener).add(-1);
 }
 
 void session_refused(std::string_view reason) {
@@ -53,10 +84,12 @@ void auth_password_check(std::string_view how) {
 }
 
 void message_accepted(std::string_view listener) {
-  r().counter("postern_messages_accepted_total",
-              "Messages acknowledged with 250 (durably queued), by listener.",
-              {{"listener", s(listener)}})
-      .inc();
+  thread_local Cache<Counter> cache;
+  cached(cache, listener, [&]() -> Counter& {
+    return r().counter("postern_messages_accepted_total",
+                       "Messages acknowledged with 250 (durably queued), by listener.",
+                       {{"listener", s(listener)}});
+  }).inc();
 }
 
 void message_rejected(std::string_view reason) {

@@ -1,5 +1,7 @@
 #include "net/session_limiter.hpp"
 
+#include <arpa/inet.h>
+
 #include <asio/ip/address.hpp>
 
 namespace postern::net {
@@ -18,8 +20,22 @@ std::string SessionLimiter::network_of(const std::string& ip) {
   return asio::ip::address_v6(bytes).to_string() + "/64";
 }
 
+std::string SessionLimiter::network_key(const std::string& ip) {
+  unsigned char b[16];
+  if (inet_pton(AF_INET, ip.c_str(), b) == 1) {
+    return std::string(1, '4') + std::string(reinterpret_cast<const char*>(b), 3);
+  }
+  if (inet_pton(AF_INET6, ip.c_str(), b) == 1) {
+    return std::string(1, '6') + std::string(reinterpret_cast<const char*>(b), 8);
+  }
+  // Anything else (a scope id, not an address): the text form, which
+  // cannot collide with the binary keys above (those start with 4 or 6
+  // followed by raw octets, the text forms with "/24" or "/64" at the end).
+  return network_of(ip);
+}
+
 SessionLimiter::Admission SessionLimiter::acquire(const std::string& ip) {
-  const std::string net = network_of(ip);
+  const std::string net = network_key(ip);
   std::lock_guard lock(mu_);
   if (total_ >= max_total_) return Admission::too_many_total;
   auto ip_it = per_ip_.find(ip);
@@ -37,7 +53,7 @@ SessionLimiter::Admission SessionLimiter::acquire(const std::string& ip) {
 }
 
 void SessionLimiter::release(const std::string& ip) {
-  const std::string net = network_of(ip);
+  const std::string net = network_key(ip);
   std::lock_guard lock(mu_);
   auto it = per_ip_.find(ip);
   if (it == per_ip_.end()) return;

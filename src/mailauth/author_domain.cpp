@@ -107,8 +107,12 @@ std::string address_domain(std::string_view address) {
 }
 
 std::vector<std::string> from_domains(std::string_view message) {
+  return from_domains(dkim::parse_message(message));
+}
+
+std::vector<std::string> from_domains(const dkim::MessageView& view) {
   std::vector<std::string> out;
-  for (const dkim::HeaderField& f : dkim::parse_message(message).fields) {
+  for (const dkim::HeaderField& f : view.fields) {
     if (dkim::iequals(f.name, "From")) out.push_back(first_mailbox_domain(f.value()));
   }
   return out;

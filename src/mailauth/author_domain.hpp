@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "mailauth/dkim/message_view.hpp"
+
 namespace postern::mailauth {
 
 // One entry per From field in the header section, top first: the
@@ -14,6 +16,8 @@ namespace postern::mailauth {
 // no address with a domain. Comments and quoted display names are skipped,
 // so `"a@b" <c@example.com> (x@y)` gives example.com.
 std::vector<std::string> from_domains(std::string_view message);
+// The same from a message already parsed.
+std::vector<std::string> from_domains(const dkim::MessageView& view);
 
 // The domain of every mailbox in one From:-like field value (RFC 5322
 // §3.4 mailbox-list, with RFC 6854 groups), lowercased, in order; "" for a

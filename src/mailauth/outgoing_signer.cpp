@@ -22,7 +22,10 @@ OutgoingSignature OutgoingSigner::sign(std::string_view message, std::string_vie
                                        std::int64_t now) const {
   OutgoingSignature out;
   if (by_domain_.empty()) return out;
-  const std::vector<std::string> from = from_domains(message);
+  // Parsed once: the header fields are views into `message`, used for the
+  // author domain and for the signatures.
+  const dkim::MessageView view = dkim::parse_message(message);
+  const std::vector<std::string> from = from_domains(view);
   if (from.size() > 1) {
     for (const std::string& d : from) {
       if (has_keys_for(d)) {
@@ -40,7 +43,7 @@ OutgoingSignature OutgoingSigner::sign(std::string_view message, std::string_vie
   const std::string domain = from.empty() ? address_domain(envelope_sender) : from.front();
   const auto it = by_domain_.find(domain);
   if (it == by_domain_.end()) return out;
-  const dkim::SignResult r = dkim::sign(message, it->second, now);
+  const dkim::SignResult r = dkim::sign(view, it->second, now);
   out.domain = domain;
   if (!r.error.empty()) {
     out.kind = OutgoingSignature::Kind::failed;

@@ -31,8 +31,16 @@ class BodyCanonicalizer {
   std::uint64_t length() const { return length_; }
 
  private:
+  bool at_line_start() const { return !in_line_ && !pending_wsp_ && !pending_cr_; }
+  // Whether a whole line (ending in LF) is its own canonical form.
+  bool verbatim(std::string_view line) const;
+  std::size_t whole_lines(std::string_view bytes, std::size_t i);
+  std::size_t one_line(std::string_view bytes, std::size_t i);
+  void end_of_line();
   void content(char c);
   void emit(std::string_view bytes);
+  void pass(std::string_view bytes);
+  void deliver(std::string_view bytes);
   void flush();
 
   Canon canon_;

@@ -27,4 +27,12 @@ std::string body_hash(Canon canon, std::string_view body, std::optional<std::uin
 std::string header_hash(Canon canon, const std::vector<HeaderField>& fields,
                         const std::vector<std::string>& names, std::string_view signature_field);
 
+// The part of header_hash's input before the signature field: the selected
+// fields, canonicalised, in h= order. A signer with several keys computes it
+// once and finishes each hash with header_hash_with().
+std::string selected_headers(Canon canon, const std::vector<HeaderField>& fields,
+                             const std::vector<std::string>& names);
+std::string header_hash_with(Canon canon, std::string_view selected,
+                             std::string_view signature_field);
+
 }  // namespace postern::mailauth::dkim

@@ -38,7 +38,10 @@ class FieldWriter {
 }  // namespace
 
 std::vector<std::string> fields_to_sign(std::string_view message) {
-  const MessageView view = parse_message(message);
+  return fields_to_sign(parse_message(message));
+}
+
+std::vector<std::string> fields_to_sign(const MessageView& view) {
   std::vector<std::string> names;
   for (std::string_view name : signed_fields) {
     std::size_t count = 0;
@@ -50,27 +53,44 @@ std::vector<std::string> fields_to_sign(std::string_view message) {
 }
 
 SignResult sign(std::string_view message, std::span<const SigningKey> keys, std::int64_t now) {
+  return sign(parse_message(message), keys, now);
+}
+
+SignResult sign(const MessageView& view, std::span<const SigningKey> keys, std::int64_t now) {
   SignResult result;
   if (keys.empty()) return result;
-  const MessageView view = parse_message(message);
-  const std::vector<std::string> names = fields_to_sign(message);
-  // Every key uses relaxed body canonicalisation and SHA-256, so the body
-  // is hashed once for all of them.
+  const std::vector<std::string> names = fields_to_sign(view);
+  // Every key uses relaxed canonicalisation and SHA-256, so the body is
+  // hashed, and the signed header fields canonicalised, once for all.
   const std::string bh = base64_encode(body_hash(Canon::relaxed, view.body, std::nullopt));
+  const std::string selected = selected_headers(Canon::relaxed, view.fields, names);
+  std::string h;  // the h= and bh= tags, the same for every key
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    h += names[i];
+    h += i + 1 == names.size() ? ';' : ':';
+  }
   for (const SigningKey& k : keys) {
     FieldWriter w("DKIM-Signature:");
     w.add(fmt::format("v=1; a={}; c=relaxed/relaxed;", to_string(k.key.algorithm())), true);
     w.add(fmt::format("d={};", k.domain), true);
     w.add(fmt::format("s={};", k.selector), true);
     w.add(fmt::format("t={};", now), true);
+    // h= folds after a colon: each name with its separator is one piece.
+    std::size_t pos = 0;
     for (std::size_t i = 0; i < names.size(); ++i) {
-      const bool last = i + 1 == names.size();
-      w.add(fmt::format("{}{}{}", i == 0 ? "h=" : "", names[i], last ? ";" : ":"), i == 0);
+      const std::size_t len = names[i].size() + 1;
+      const std::string_view piece = std::string_view(h).substr(pos, len);
+      pos += len;
+      if (i == 0) {
+        w.add(fmt::format("h={}", piece), true);
+      } else {
+        w.add(piece, false);
+      }
     }
     w.add(fmt::format("bh={};", bh), true);
     w.add("b=", true);
     // The hash covers this field with b= still empty (§3.7).
-    const std::string hash = header_hash(Canon::relaxed, view.fields, names, w.text());
+    const std::string hash = header_hash_with(Canon::relaxed, selected, w.text());
     const std::string signature = k.key.sign_digest(hash);
     if (signature.empty()) {
       result.header_fields.clear();
@@ -78,8 +98,8 @@ SignResult sign(std::string_view message, std::span<const SigningKey> keys, std:
       return result;
     }
     const std::string b = base64_encode(signature);
-    for (std::size_t pos = 0; pos < b.size(); pos += 64) {
-      w.add(std::string_view(b).substr(pos, 64), false);
+    for (std::size_t p = 0; p < b.size(); p += 64) {
+      w.add(std::string_view(b).substr(p, 64), false);
     }
     result.header_fields += w.text();
     result.header_fields += "\r\n";

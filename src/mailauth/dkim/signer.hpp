@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "mailauth/dkim/key.hpp"
+#include "mailauth/dkim/message_view.hpp"
 
 namespace postern::mailauth::dkim {
 
@@ -47,6 +48,7 @@ inline constexpr std::string_view signed_fields[] = {"from",
 // The h= list for `message`: the fields above that it holds, each as often
 // as it holds them, and "from" once more.
 std::vector<std::string> fields_to_sign(std::string_view message);
+std::vector<std::string> fields_to_sign(const MessageView& view);
 
 struct SignResult {
   // DKIM-Signature fields (each ending in CRLF) to put on top of the
@@ -58,5 +60,8 @@ struct SignResult {
 // Signs with c=relaxed/relaxed, t=`now` (seconds since the epoch), no l=.
 // `message` is the message as it will be stored, CRLF line ends.
 SignResult sign(std::string_view message, std::span<const SigningKey> keys, std::int64_t now);
+// The same for a message its caller has already parsed (once for the
+// author domain and the signature both).
+SignResult sign(const MessageView& view, std::span<const SigningKey> keys, std::int64_t now);
 
 }  // namespace postern::mailauth::dkim

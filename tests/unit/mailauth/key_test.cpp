@@ -57,6 +57,30 @@ TEST(Key, GeneratedKeysRoundTripThroughPem) {
   }
 }
 
+// Ed25519 is signed by libsodium with the key converted at load time;
+// Ed25519 signatures are deterministic (RFC 8032 §5.1.6), so it must give
+// exactly OpenSSL's signature for the same key and digest.
+TEST(Key, Ed25519SignatureIsOpenSslsSignature) {
+  for (int i = 0; i < 8; ++i) {
+    const PrivateKeyResult g = i == 0 ? parse_private_key(test::rfc8032_private_pem())
+                                      : generate_key(Algorithm::ed25519_sha256, 0);
+    ASSERT_TRUE(g.key) << g.error;
+    const std::string digest(32, static_cast<char>('a' + i));
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    unsigned char want[64];
+    std::size_t len = sizeof want;
+    ASSERT_EQ(EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, g.key->native()), 1);
+    ASSERT_EQ(EVP_DigestSign(ctx, want, &len, reinterpret_cast<const unsigned char*>(digest.data()),
+                             digest.size()),
+              1);
+    EVP_MD_CTX_free(ctx);
+    EXPECT_EQ(g.key->sign_digest(digest), std::string(reinterpret_cast<char*>(want), len));
+    // Copies share the converted key.
+    const PrivateKey copy = *g.key;
+    EXPECT_EQ(copy.sign_digest(digest), g.key->sign_digest(digest));
+  }
+}
+
 TEST(Key, RefusesWhatCannotSign) {
   EXPECT_EQ(parse_private_key("hello").error, "it is not a PEM private key");
   EXPECT_NE(parse_private_key(pem_of(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")))

@@ -199,7 +199,13 @@ Placed place(const fs::path& mailbox, const std::string& name, std::string_view 
   // A deterministic name may meet the tmp file of an attempt that died
   // half-way (kill -9): that one was never linked and is overwritten.
   const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (exclusive_tmp ? O_EXCL : O_TRUNC);
-  const int fd = ::open(tmp.c_str(), flags, 0600);
+  int fd = ::open(tmp.c_str(), flags, 0600);
+  if (fd < 0 && errno == ENOENT) {
+    // A new mailbox (or one removed meanwhile): its folders are made here,
+    // on the first delivery, rather than checked (three stats) on every one.
+    if ((ec = make_maildir(mailbox))) return Placed::failed;
+    fd = ::open(tmp.c_str(), flags, 0600);
+  }
   if (fd < 0) {
     if (errno == EEXIST) return Placed::exists;
     ec = errno_code();
@@ -208,7 +214,14 @@ Placed place(const fs::path& mailbox, const std::string& name, std::string_view 
   ec = write_all(fd, content);
   if (!ec && ::fsync(fd) != 0) ec = errno_code();
   if (::close(fd) != 0 && !ec) ec = errno_code();
-  if (!ec && ::link(tmp.c_str(), dest.c_str()) != 0) ec = errno_code();
+  if (!ec && ::link(tmp.c_str(), dest.c_str()) != 0) {
+    ec = errno_code();
+    // new/ alone went missing: made again (durably), then linked.
+    if (ec == std::errc::no_such_file_or_directory && !(ec = make_maildir(mailbox)) &&
+        ::link(tmp.c_str(), dest.c_str()) != 0) {
+      ec = errno_code();
+    }
+  }
   ::unlink(tmp.c_str());
   if (ec == std::errc::file_exists) {
     ec.clear();
@@ -268,7 +281,6 @@ MaildirResult deliver_to_maildir(const fs::path& mailbox, std::string_view retur
     result.error = std::make_error_code(std::errc::invalid_argument);
     return result;
   }
-  if ((result.error = make_maildir(mailbox))) return result;
   const std::string content = maildir_content(return_path, delivered_to, data);
 
   static const std::string host = maildir_hostname();
@@ -310,7 +322,7 @@ MaildirResult deliver_once_to_maildir(const fs::path& mailbox, std::string_view 
     result.error = std::make_error_code(std::errc::invalid_argument);
     return result;
   }
-  if ((result.error = make_maildir(mailbox))) return result;
+  // The folders are made by place() when its file cannot be created.
   const std::string content = maildir_content(return_path, delivered_to, data);
   const std::string name = fmt::format("{},S={}", unique, content.size());
 

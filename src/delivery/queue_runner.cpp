@@ -200,7 +200,10 @@ struct QueueRunner::Impl {
       return;
     }
     core.add(job, due);
-    cv.notify_all();
+    // One worker is enough for one job (waking all of them on every job,
+    // ten threads on two cores, cost more CPU than the job); a worker that
+    // takes a job wakes the next one in case there are more.
+    cv.notify_one();
   }
 
   void schedule(const QueuedMessage& m, Clock::time_point due) {
@@ -246,7 +249,8 @@ struct QueueRunner::Impl {
         lock.lock();
         conclude(a.job, result);
         --async_in_flight;
-        cv.notify_all();
+        // While stopping, the others wait for async_in_flight to drop.
+        if (stopping) cv.notify_all();
         continue;
       }
       if (stopping) {
@@ -268,6 +272,8 @@ struct QueueRunner::Impl {
         continue;
       }
       const bool unrecorded_hint = unrecorded.contains(job->message_id);
+      // Pass the wake-up on: another job may be due too.
+      cv.notify_one();
       lock.unlock();
       std::variant<JobResult, Prepared> prepared = prepare(*job, unrecorded_hint);
       if (auto* over = std::get_if<JobResult>(&prepared)) {
@@ -285,7 +291,7 @@ struct QueueRunner::Impl {
                                [this, job = *job, p](std::vector<RecipientResult> results) {
                                  std::lock_guard done_lock(mutex);
                                  answered.push_back(Answered{job, p, std::move(results)});
-                                 cv.notify_all();
+                                 cv.notify_one();
                                });
         lock.lock();
         continue;
@@ -312,7 +318,10 @@ struct QueueRunner::Impl {
     if (result.retry_at && !stopping) core.add(job, *result.retry_at);
     if (result.recorded_local || result.message_done) unrecorded.erase(job.message_id);
     if (result.record_failed) unrecorded.insert(job.message_id);
-    cv.notify_all();
+    // A slot is free: one waiting worker may take a job now; an operator
+    // change may have been waiting for this job.
+    cv.notify_one();
+    change_cv.notify_all();
   }
 
   void log_event(const DestinationEvent& e) {
@@ -642,7 +651,7 @@ struct QueueRunner::Impl {
     {
       std::unique_lock lock(mutex);
       // One change of a message at a time, and none while a job of it runs.
-      cv.wait(lock, [&] { return stopping || (!core.busy(id) && !claimed.contains(id)); });
+      change_cv.wait(lock, [&] { return stopping || (!core.busy(id) && !claimed.contains(id)); });
       if (stopping) return std::make_error_code(std::errc::operation_canceled);
       was_queued = core.remove_message(id);
       claimed.insert(id);
@@ -683,6 +692,7 @@ struct QueueRunner::Impl {
       for (const auto& [job, due] : back) core.add(job, due);
     }
     cv.notify_all();
+    change_cv.notify_all();
     return ec;
   }
 
@@ -692,7 +702,8 @@ struct QueueRunner::Impl {
   Bouncer bouncer;
 
   mutable std::mutex mutex;
-  std::condition_variable cv;
+  std::condition_variable cv;         // workers: a job may be due, a result came back
+  std::condition_variable change_cv;  // operator changes: a job ended, a change ended
   Scheduler core;
   bool stopping = false;
   std::atomic<bool> stopping_flag{false};
@@ -777,6 +788,7 @@ void QueueRunner::stop() {
     s.stopping = true;
     s.stopping_flag = true;
     s.cv.notify_all();
+    s.change_cv.notify_all();
   }
   if (s.settings.remote) s.settings.remote->cancel();
   if (s.settings.local) s.settings.local->cancel();

@@ -139,12 +139,71 @@ std::error_code WalSpool::append(Segment& segment, std::string_view record) {
   return {};
 }
 
+// Group commit of state records. Each delivery result used to cost its own
+// pwrite and fdatasync under the segment's mutex, so deliveries finishing
+// together queued behind each other's syncs (and behind the writer's
+// batches to the same segment): at c=10 into one Maildir, one fdatasync per
+// delivered message. Now whoever finds no write under way takes every
+// record queued for the segment, appends them with one pwrite and one
+// fdatasync, and wakes their owners; records queued meanwhile go in the
+// next group. Their order in the file is the order they were queued, and
+// one message's records never share a group (its updates are serialised
+// by the queue runner's per-message lock), so the last one still wins.
+void WalSpool::write_state(Segment& segment, StateWrite& w) {
+  {
+    // The segment the writer thread appends to: the record rides with the
+    // writer's next batch of new messages (or goes alone if none comes),
+    // so accepting and delivering share one fdatasync instead of taking
+    // turns at the segment's mutex.
+    std::unique_lock lock(queue_mutex_);
+    // (Never from the writer thread itself, e.g. a commit callback: it
+    // would wait for its own next round.)
+    if (segment.writer_appends && !stopping_ && writer_.joinable() &&
+        std::this_thread::get_id() != writer_.get_id()) {
+      state_queue_.push_back(QueuedState{&segment, &w});
+      queue_cv_.notify_one();
+      state_done_cv_.wait(lock, [&] { return w.done; });
+      return;
+    }
+  }
+  std::unique_lock lock(segment.writes_mutex);
+  segment.writes.push_back(&w);
+  while (!w.done) {
+    if (segment.writing) {
+      segment.writes_cv.wait(lock);
+      continue;
+    }
+    segment.writing = true;
+    std::vector<StateWrite*> group;
+    group.swap(segment.writes);
+    lock.unlock();
+    append_states(segment, group);
+    lock.lock();
+    for (StateWrite* g : group) g->done = true;
+    segment.writing = false;
+    segment.writes_cv.notify_all();
+  }
+}
+
+void WalSpool::append_states(Segment& segment, const std::vector<StateWrite*>& group) {
+  std::string bytes;
+  for (const StateWrite* g : group) bytes += g->record;
+  std::lock_guard seg_lock(segment.mutex);
+  // The whole group is one append: it is durable, or taken back, as one.
+  const std::error_code ec = append(segment, bytes);
+  for (StateWrite* g : group) {
+    g->error = ec;
+    if (!ec) finish_locked(segment, g->id, g->still_queued ? &*g->still_queued : nullptr);
+  }
+}
+
 // Stops appending batches to the open segment and gives back the zeros
 // written ahead (if that truncation is lost in a crash, recovery reads
 // the zeros as the end of the log). Called with commit_mutex_ and the
 // segment's mutex held.
 void WalSpool::close_open_segment_locked() {
   Segment& segment = *open_.segment;
+  segment.writer_appends = false;
   if (!segment.unlinked && !segment.dirty_tail && segment.size > segment.end &&
       ::ftruncate(open_.file.get(), static_cast<off_t>(segment.end)) == 0) {
     segment.size = segment.end;

@@ -192,12 +192,12 @@ std::error_code WalSpool::update(const QueuedMessage& message) {
     merged.next_attempt = message.next_attempt;
     merged.held = message.held;
   }
-  const bool finished = !has_pending(merged);
-  std::lock_guard seg_lock(segment->mutex);
-  const std::string record = encode_record(RecordType::state, encode_state_payload(merged));
-  if (const std::error_code ec = append(*segment, record)) return ec;
-  finish_locked(*segment, merged.id, finished ? nullptr : &merged);
-  return {};
+  StateWrite w;
+  w.record = encode_record(RecordType::state, encode_state_payload(merged));
+  w.id = merged.id;
+  if (has_pending(merged)) w.still_queued = std::move(merged);
+  write_state(*segment, w);
+  return w.error;
 }
 
 std::error_code WalSpool::remove(const std::string& id) {
@@ -209,11 +209,11 @@ std::error_code WalSpool::remove(const std::string& id) {
     if (it == index_.end()) return std::make_error_code(std::errc::no_such_file_or_directory);
     segment = it->second.segment;
   }
-  std::lock_guard seg_lock(segment->mutex);
-  const std::string record = encode_record(RecordType::removed, encode_removed_payload(id));
-  if (const std::error_code ec = append(*segment, record)) return ec;
-  finish_locked(*segment, id, nullptr);
-  return {};
+  StateWrite w;
+  w.record = encode_record(RecordType::removed, encode_removed_payload(id));
+  w.id = id;
+  write_state(*segment, w);
+  return w.error;
 }
 
 void WalSpool::on_committed(std::function<void(const QueuedMessage&)> callback) {

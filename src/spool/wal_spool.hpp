@@ -12,12 +12,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/fd.hpp"
@@ -60,6 +62,16 @@ std::error_code pwritev_all(int fd, std::vector<iovec>& iov, std::uint64_t offse
 std::error_code pwrite_all(int fd, std::string_view bytes, std::uint64_t offset);
 iovec iov_of(std::string_view s);
 
+// A state record (update()) or removal (remove()) waiting to be appended
+// to its message's segment; see WalSpool::write_state.
+struct StateWrite {
+  std::string record;
+  std::string id;
+  std::optional<QueuedMessage> still_queued;  // empty: the message leaves the queue
+  std::error_code error;
+  bool done = false;
+};
+
 struct Segment {
   std::string name;         // file name under queue/
   std::mutex mutex;         // serialises appends to the file
@@ -68,6 +80,22 @@ struct Segment {
   std::uint64_t size = 0;   // of the file: `end`, then zeros written ahead; guarded by mutex
   bool unlinked = false;    // its last message left and the file is gone; guarded by mutex
   std::size_t live = 0;     // messages still queued; guarded by the index mutex
+  // State records waiting for the next group write, and whether a thread is
+  // writing one now; guarded by writes_mutex (never held while waiting for
+  // `mutex`'s disk work, so callers can queue meanwhile).
+  std::mutex writes_mutex;
+  std::condition_variable writes_cv;
+  std::vector<StateWrite*> writes;
+  bool writing = false;
+  // The writer thread appends batches of new messages to this segment: its
+  // state records are handed to the writer too and ride with the next batch.
+  std::atomic<bool> writer_appends{false};
+};
+
+// A state record handed to the writer thread, for `segment`.
+struct QueuedState {
+  Segment* segment = nullptr;
+  StateWrite* write = nullptr;
 };
 
 // The segment the writer thread appends batches to, and its open file.
@@ -138,6 +166,16 @@ class WalSpool final : public Spool {
   // Appends one record after the segment's last valid record, durably.
   // The caller holds segment.mutex.
   std::error_code append(Segment& segment, std::string_view record);
+  // Appends `w` to its segment durably, sharing the write and the fdatasync
+  // with every other state record queued for the same segment meanwhile
+  // (group commit, as submit() does for new messages): the first caller
+  // writes the records of all who wait, later ones wait for it and the
+  // first of them writes the next group. Returns when `w` is durable (or
+  // failed; then w.error).
+  void write_state(Segment& segment, StateWrite& w);
+  // The group write of write_state(): `group`'s records appended to
+  // `segment` as one, each write's error set. Takes segment.mutex.
+  void append_states(Segment& segment, const std::vector<StateWrite*>& group);
   // Stops appending batches to the open segment and gives back the zeros
   // written ahead (if that truncation is lost in a crash, recovery reads
   // the zeros as the end of the log). Called with commit_mutex_ and the
@@ -156,11 +194,15 @@ class WalSpool final : public Spool {
   // One group commit: the batch appended to a segment and made durable,
   // then every callback. No callback reports success unless every step
   // succeeded.
-  void commit(std::vector<Pending>& batch);
+  // `states` are state records handed to the writer (write_state): those
+  // for the open segment go into the batch's write and share its
+  // fdatasync; any other is appended to its own segment.
+  void commit(std::vector<Pending>& batch, const std::vector<QueuedState>& states = {});
   // Appends the batch to the open segment, or starts a new segment with it
   // when none is open (or the open one is gone). On success the messages
   // are in the index.
-  std::error_code store(const std::vector<Pending*>& batch, std::string& segment_name);
+  std::error_code store(const std::vector<Pending*>& batch, std::string& segment_name,
+                        std::vector<StateWrite*>& riding);
   // Counts the batch's messages as queued in `segment`. Called while the
   // segment's mutex is held (or before anyone else knows the segment), so
   // that a delivery finishing its last older message cannot unlink the file
@@ -173,7 +215,9 @@ class WalSpool final : public Spool {
   static std::string commit_record_for(const std::vector<Pending*>& batch);
   // Appends a batch after the open segment's last valid record and makes it
   // durable. The caller holds segment.mutex.
-  std::error_code append_batch(Segment& segment, const std::vector<Pending*>& batch);
+  // `prefix` (state records) is written first, in the same write and sync.
+  std::error_code append_batch(Segment& segment, const std::vector<Pending*>& batch,
+                               std::string_view prefix = {});
   // A new segment file holding the batch: created, written, fdatasynced,
   // and its directory entry made durable with an fsync of queue/.
   std::error_code create_segment(Segment& segment, const std::vector<Pending*>& batch,
@@ -188,6 +232,10 @@ class WalSpool final : public Spool {
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
   std::deque<Pending> queue_;
+  // State records for the writer (write_state), and the signal that a round
+  // finished them (StateWrite::done, under queue_mutex_ for these).
+  std::vector<QueuedState> state_queue_;
+  std::condition_variable state_done_cv_;
   bool stopping_ = false;
   std::mutex join_mutex_;
   std::thread writer_;

@@ -18,16 +18,18 @@ std::uint64_t grown_size(std::uint64_t end) {
 
 void WalSpool::writer_loop() {
   std::vector<Pending> batch;
+  std::vector<QueuedState> states;
   std::unique_lock lock(queue_mutex_);
   for (;;) {
-    queue_cv_.wait(lock, [this] { return !queue_.empty() || stopping_; });
-    if (queue_.empty()) {
+    queue_cv_.wait(lock, [this] { return !queue_.empty() || !state_queue_.empty() || stopping_; });
+    if (queue_.empty() && state_queue_.empty()) {
       // Stopping, and everything submitted is done.
       std::lock_guard commit_lock(commit_mutex_);
       if (const std::shared_ptr<Segment> segment = open_.segment) {
         std::lock_guard segment_lock(segment->mutex);
         close_open_segment_locked();
       }
+      // Stopping: write_state() no longer hands records over.
       return;
     }
     std::size_t bytes = 0;
@@ -37,20 +39,38 @@ void WalSpool::writer_loop() {
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
+    states.swap(state_queue_);
     lock.unlock();
     {
       std::lock_guard commit_lock(commit_mutex_);
-      commit(batch);
+      commit(batch, states);
     }
     batch.clear();
     lock.lock();
+    if (!states.empty()) {
+      for (const QueuedState& q : states) q.write->done = true;
+      states.clear();
+      state_done_cv_.notify_all();
+    }
   }
 }
 
 // One group commit: the batch appended to a segment and made durable,
 // then every callback. No callback reports success unless every step
 // succeeded.
-void WalSpool::commit(std::vector<Pending>& batch) {
+void WalSpool::commit(std::vector<Pending>& batch, const std::vector<QueuedState>& states) {
+  // State records for the open segment ride with the batch; the others
+  // (their segment was closed since they were handed over) go to their own.
+  std::vector<StateWrite*> riding;
+  std::map<Segment*, std::vector<StateWrite*>> elsewhere;
+  for (const QueuedState& q : states) {
+    if (open_.segment.get() == q.segment) {
+      riding.push_back(q.write);
+    } else {
+      elsewhere[q.segment].push_back(q.write);
+    }
+  }
+  for (const auto& [segment, group] : elsewhere) append_states(*segment, group);
   std::vector<Pending*> storable;
   for (Pending& p : batch) {
     if (p.error) {
@@ -59,9 +79,12 @@ void WalSpool::commit(std::vector<Pending>& batch) {
       storable.push_back(&p);
     }
   }
-  if (storable.empty()) return;
+  if (storable.empty()) {
+    if (!riding.empty()) append_states(*open_.segment, riding);
+    return;
+  }
   std::string segment_name;
-  if (const std::error_code ec = store(storable, segment_name)) {
+  if (const std::error_code ec = store(storable, segment_name, riding)) {
     obs::error("spool",
                "segment={} messages={} error=\"{}\" result=\"not stored, clients told "
                "to retry\"",
@@ -83,20 +106,37 @@ void WalSpool::commit(std::vector<Pending>& batch) {
 // Appends the batch to the open segment, or starts a new segment with it
 // when none is open (or the open one is gone). On success the messages
 // are in the index.
-std::error_code WalSpool::store(const std::vector<Pending*>& batch, std::string& segment_name) {
+std::error_code WalSpool::store(const std::vector<Pending*>& batch, std::string& segment_name,
+                                std::vector<StateWrite*>& riding) {
   if (open_.segment) {
     const std::shared_ptr<Segment> segment = open_.segment;  // outlives open_ being reset
     segment_name = segment->name;
     std::lock_guard lock(segment->mutex);
     if (!segment->unlinked) {
-      const std::error_code ec = append_batch(*segment, batch);
+      std::string prefix;
+      for (const StateWrite* w : riding) prefix += w->record;
+      const std::error_code ec = append_batch(*segment, batch, prefix);
+      // The batch's messages are counted first: a state record may finish
+      // the segment's last older message, and the segment must not be
+      // unlinked under the batch just written to it.
       if (!ec) index_batch(segment, batch);
+      for (StateWrite* w : riding) {
+        w->error = ec;
+        if (!ec) finish_locked(*segment, w->id, w->still_queued ? &*w->still_queued : nullptr);
+      }
+      riding.clear();
       // After a failure the file may hold an unconfirmed tail, and its
       // descriptor a write-back error: the next batch starts afresh.
       if (ec || segment->end >= options_.segment_bytes) close_open_segment_locked();
       return ec;
     }
+    segment->writer_appends = false;
     open_ = OpenSegment{};  // every message in it left; the file is gone
+    // No queued message is left in it to have a state record; should one
+    // be here, it cannot be recorded.
+    for (StateWrite* w : riding)
+      w->error = std::make_error_code(std::errc::no_such_file_or_directory);
+    riding.clear();
   }
   auto segment = std::make_shared<Segment>();
   segment->name = ids_.next() + std::string(kSegmentSuffix);
@@ -105,6 +145,7 @@ std::error_code WalSpool::store(const std::vector<Pending*>& batch, std::string&
   if (const std::error_code ec = create_segment(*segment, batch, opened)) return ec;
   index_batch(segment, batch);
   opened.segment = segment;
+  segment->writer_appends = true;
   open_ = std::move(opened);
   if (segment->end >= options_.segment_bytes) {
     std::lock_guard lock(segment->mutex);
@@ -151,11 +192,13 @@ std::string WalSpool::commit_record_for(const std::vector<Pending*>& batch) {
 
 // Appends a batch after the open segment's last valid record and makes it
 // durable. The caller holds segment.mutex.
-std::error_code WalSpool::append_batch(Segment& segment, const std::vector<Pending*>& batch) {
+std::error_code WalSpool::append_batch(Segment& segment, const std::vector<Pending*>& batch,
+                                       std::string_view prefix) {
   const int fd = open_.file.get();
   const std::string commit_record = commit_record_for(batch);
   std::vector<iovec> iov;
-  const std::uint64_t end = batch_buffers(batch, segment.end, commit_record, iov);
+  iov.push_back(iov_of(prefix));
+  const std::uint64_t end = batch_buffers(batch, segment.end + prefix.size(), commit_record, iov);
   // Past the zeros written ahead (or over a failed append's bytes): write
   // the next step of zeros with the batch.
   std::uint64_t size = segment.size;

@@ -10,6 +10,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <future>
+#include <thread>
+#include <vector>
+
 #include "tools/temp_dir.hpp"
 
 namespace postern::outbound {
@@ -68,6 +73,97 @@ TEST(LmtpCourier, AServerThatNeverGreetsIsUnreachable) {
   LmtpCourier courier(options_for(path));
   expect_unreachable(courier.deliver(two_recipients(), "Subject: x\r\n\r\nx\r\n", {0, 1}));
   ::close(fd);
+}
+
+}  // namespace
+}  // namespace postern::outbound
+
+namespace postern::outbound {
+namespace {
+
+// An LMTP server on a UNIX socket that greets every connection and then
+// never answers: the courier waits on its event loop, holding no thread.
+class SilentLmtpServer {
+ public:
+  explicit SilentLmtpServer(const std::filesystem::path& path) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    ok_ = fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+          ::listen(fd_, 16) == 0;
+    thread_ = std::thread([this] {
+      for (;;) {
+        const int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;  // the listening socket was shut down
+        const char banner[] = "220 lmtp.example.test ready\r\n";
+        [[maybe_unused]] const ssize_t n = ::write(c, banner, sizeof banner - 1);
+        clients_.push_back(c);
+      }
+    });
+  }
+  ~SilentLmtpServer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    thread_.join();
+    for (const int c : clients_) ::close(c);
+    ::close(fd_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  int fd_ = -1;
+  bool ok_ = false;
+  std::vector<int> clients_;
+  std::thread thread_;
+};
+
+TEST(LmtpCourier, CancelEndsDeliveriesWaitingOnASilentServerAtOnce) {
+  postern::testing::TempDir dir;
+  const auto path = dir.path() / "lmtp";
+  SilentLmtpServer server(path);
+  ASSERT_TRUE(server.ok());
+  LmtpOptions o = options_for(path);
+  o.command_timeout = std::chrono::minutes(5);  // only cancel() can end the wait
+  LmtpCourier courier(o);
+  ASSERT_TRUE(courier.asynchronous());
+  constexpr int kDeliveries = 3;
+  std::promise<void> all_done;
+  std::atomic<int> left{kDeliveries};
+  std::atomic<int> transient{0};
+  auto data = std::make_shared<const std::string>("Subject: x\r\n\r\nx\r\n");
+  for (int i = 0; i < kDeliveries; ++i) {
+    courier.deliver_async(two_recipients(), data, {0, 1},
+                          [&](std::vector<delivery::RecipientResult> results) {
+                            for (const auto& r : results) {
+                              if (r.outcome == Outcome::transient) ++transient;
+                            }
+                            if (--left == 0) all_done.set_value();
+                          });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(left.load(), kDeliveries);  // still waiting on the silent server
+  const auto t0 = std::chrono::steady_clock::now();
+  courier.cancel();
+  ASSERT_EQ(all_done.get_future().wait_for(std::chrono::seconds(2)), std::future_status::ready);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  EXPECT_EQ(transient.load(), 2 * kDeliveries);
+  // A delivery after cancel() gives up at once.
+  const auto late = courier.deliver(two_recipients(), *data, {0, 1});
+  ASSERT_EQ(late.size(), 2u);
+  EXPECT_EQ(late[0].outcome, Outcome::transient);
+}
+
+TEST(LmtpCourier, ASilentServerIsCutOffAtTheStepDeadline) {
+  postern::testing::TempDir dir;
+  const auto path = dir.path() / "lmtp";
+  SilentLmtpServer server(path);
+  ASSERT_TRUE(server.ok());
+  LmtpCourier courier(options_for(path));  // command_timeout 300 ms
+  const auto t0 = std::chrono::steady_clock::now();
+  // It greets, then LHLO is never answered: no answer from the host.
+  expect_unreachable(courier.deliver(two_recipients(), "Subject: x\r\n\r\nx\r\n", {0, 1}));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  EXPECT_EQ(courier.open_connections(), 0u);
 }
 
 }  // namespace

@@ -354,14 +354,38 @@ TEST(ClientSession, RefusedDataAndRefusedContent) {
 TEST(ClientSession, ConnectionReuseSendsRsetBeforeTheNextMessage) {
   const auto m1 = message({"a@r.test"});
   const auto m2 = message({"b@r.test"});
+  // Without PIPELINING, RSET waits for its reply before MAIL.
+  replay(plain_settings(), {m1, m2},
+         {{kBanner, "EHLO mx.example.test\r\n"},
+          {"250 x\r\n", "MAIL FROM:<alice@example.test>\r\n"},
+          {"250 ok\r\n", "RCPT TO:<a@r.test>\r\n"},
+          {"250 ok\r\n", "DATA\r\n"},
+          {"354 go\r\n", kData + ".\r\n"},
+          {"250 first\r\n", "RSET\r\n"},
+          {"250 reset\r\n", "MAIL FROM:<alice@example.test>\r\n"},
+          {"250 ok\r\n", "RCPT TO:<b@r.test>\r\n"},
+          {"250 ok\r\n", "DATA\r\n"},
+          {"354 go\r\n", kData + ".\r\n"},
+          {"250 second\r\n", "QUIT\r\n"}},
+         [](const DialogueRun& run) {
+           ASSERT_EQ(run.done.size(), 2u);
+           EXPECT_EQ(run.done[0][0].reply, "250 first");
+           EXPECT_EQ(run.done[1][0].reply, "250 second");
+         });
+}
+
+TEST(ClientSession, ConnectionReusePipelinesRsetWithTheNextEnvelope) {
+  const auto m1 = message({"a@r.test"});
+  const auto m2 = message({"b@r.test"});
+  // RFC 2920 §3.1: RSET may lead a pipelined group; one round trip saved.
   replay(plain_settings(), {m1, m2},
          {{kBanner, "EHLO mx.example.test\r\n"},
           {"250-x\r\n250 PIPELINING\r\n",
            "MAIL FROM:<alice@example.test>\r\nRCPT TO:<a@r.test>\r\nDATA\r\n"},
           {"250 ok\r\n250 ok\r\n354 go\r\n", kData + ".\r\n"},
-          {"250 first\r\n", "RSET\r\n"},
-          {"250 reset\r\n", "MAIL FROM:<alice@example.test>\r\nRCPT TO:<b@r.test>\r\nDATA\r\n"},
-          {"250 ok\r\n250 ok\r\n354 go\r\n", kData + ".\r\n"},
+          {"250 first\r\n",
+           "RSET\r\nMAIL FROM:<alice@example.test>\r\nRCPT TO:<b@r.test>\r\nDATA\r\n"},
+          {"250 reset\r\n250 ok\r\n250 ok\r\n354 go\r\n", kData + ".\r\n"},
           {"250 second\r\n", "QUIT\r\n"}},
          [](const DialogueRun& run) {
            ASSERT_EQ(run.done.size(), 2u);
@@ -384,6 +408,40 @@ TEST(ClientSession, DeadReusedConnectionFailsAtRset) {
   ASSERT_TRUE(peer.run().failed);
   EXPECT_EQ(peer.run().failed->stage, Stage::rset);
   EXPECT_EQ(peer.run().done.size(), 1u);
+}
+
+TEST(ClientSession, DeadReusedConnectionFailsAtPipelinedRset) {
+  const std::string second =
+      "RSET\r\nMAIL FROM:<alice@example.test>\r\nRCPT TO:<b@r.test>\r\nDATA\r\n";
+  const std::vector<Step> head = {
+      {kBanner, "EHLO mx.example.test\r\n"},
+      {"250-x\r\n250 PIPELINING\r\n",
+       "MAIL FROM:<alice@example.test>\r\nRCPT TO:<a@r.test>\r\nDATA\r\n"},
+      {"250 ok\r\n250 ok\r\n354 go\r\n", kData + ".\r\n"},
+      {"250 ok\r\n", second}};
+  {
+    // Refused: the rest of the group is not waited for and no data is sent.
+    ScriptedPeer peer(plain_settings(), {message({"a@r.test"}), message({"b@r.test"})});
+    auto steps = head;
+    steps.push_back({"421 4.4.2 idle too long\r\n", "QUIT\r\n"});
+    peer.play(steps, 0, false);
+    ASSERT_FALSE(peer.run().mismatch) << peer.run().mismatch_text;
+    ASSERT_TRUE(peer.run().failed);
+    EXPECT_EQ(peer.run().failed->stage, Stage::rset);
+    EXPECT_EQ(peer.run().done.size(), 1u);
+  }
+  {
+    // Closed while idle: no reply at all is an RSET failure too (the
+    // courier then tries a fresh connection), not a deferred message.
+    ScriptedPeer peer(plain_settings(), {message({"a@r.test"}), message({"b@r.test"})});
+    peer.play(head, 0, true);
+    peer.session().peer_closed();
+    peer.drain();
+    ASSERT_FALSE(peer.run().mismatch) << peer.run().mismatch_text;
+    ASSERT_TRUE(peer.run().failed);
+    EXPECT_EQ(peer.run().failed->stage, Stage::rset);
+    EXPECT_EQ(peer.run().done.size(), 1u);
+  }
 }
 
 TEST(ClientSession, SizeLimitAndSmtputf8AreCheckedBeforeSending) {

@@ -56,11 +56,11 @@ std::vector<Step> script() {
   return {{kBanner, "LHLO mx.example.test\r\n"},
           {kLhlo, kPipelined},
           {kEnvelopeReplies, encode_data(kData)},
-          {kDataReplies, "RSET\r\n"},
-          {"250 2.0.0 OK\r\n",
-           "MAIL FROM:<someone@remote.example>\r\nRCPT TO:<carol@example.test>\r\n"
+          // RSET leads the next pipelined group (RFC 2920 §3.1).
+          {kDataReplies,
+           "RSET\r\nMAIL FROM:<someone@remote.example>\r\nRCPT TO:<carol@example.test>\r\n"
            "DATA\r\n"},
-          {"250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 OK\r\n", encode_data(kData)},
+          {"250 2.0.0 OK\r\n250 2.1.0 OK\r\n250 2.1.5 OK\r\n354 OK\r\n", encode_data(kData)},
           {"250 2.0.0 <carol@example.test> Saved\r\n", "QUIT\r\n"}};
 }
 

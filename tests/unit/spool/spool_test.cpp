@@ -354,3 +354,83 @@ TEST(Spool, OpenFailsLoudlyWhenTheFolderIsUnusable) {
 
 }  // namespace
 }  // namespace postern::spool
+
+namespace postern::spool {
+namespace {
+
+using namespace postern::spool::testing;
+
+// Delivery results recorded from many threads at once while new mail keeps
+// arriving: the state records share writes and syncs (group commit, some
+// riding with the writer's batches of new messages), and a restart sees
+// every one that update() confirmed, and every message still queued.
+TEST(Spool, ConcurrentUpdatesWhileMailArrivesAreAllDurable) {
+  TempDir dir;
+  constexpr int kThreads = 8;
+  constexpr int kEach = 20;
+  std::vector<std::string> delivered;
+  std::vector<std::string> deferred;
+  std::vector<std::string> arrived;
+  {
+    auto spool = Spool::open(dir.path() / "spool", {});
+    std::vector<std::string> ids;
+    for (int i = 0; i < kThreads * kEach; ++i) {
+      ids.push_back(submit_and_wait(*spool, envelope("a@example.org", {"b@example.com"}),
+                                    message_text("m" + std::to_string(i)))
+                        .queue_id);
+    }
+    std::atomic<bool> stop{false};
+    std::mutex arrived_mutex;
+    std::thread submitter([&] {
+      while (!stop) {
+        const std::string id = submit_and_wait(*spool, envelope("a@example.org", {"c@example.com"}),
+                                               message_text("new"))
+                                   .queue_id;
+        std::lock_guard lock(arrived_mutex);
+        arrived.push_back(id);
+      }
+    });
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int k = 0; k < kEach; ++k) {
+          auto m = *spool->load(ids[static_cast<std::size_t>(t * kEach + k)]);
+          m.recipients[0].attempts = 1;
+          // Every other one delivered (it leaves the queue), the rest deferred.
+          if (k % 2 == 0) {
+            m.recipients[0].state = RecipientState::delivered;
+            m.recipients[0].last_reply = "2.0.0 ok";
+          } else {
+            m.recipients[0].last_reply = "451 4.7.1 later";
+          }
+          if (spool->update(m)) ++failures;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    stop = true;
+    submitter.join();
+    EXPECT_EQ(failures.load(), 0);
+    for (int i = 0; i < kThreads * kEach; ++i) {
+      ((i % kEach) % 2 == 0 ? delivered : deferred).push_back(ids[static_cast<std::size_t>(i)]);
+    }
+  }
+  auto spool = Spool::open(dir.path() / "spool", {});
+  for (const auto& id : delivered) EXPECT_FALSE(spool->load(id)) << id;
+  for (const auto& id : deferred) {
+    const auto m = spool->load(id);
+    ASSERT_TRUE(m) << id;
+    EXPECT_EQ(m->recipients[0].attempts, 1);
+    EXPECT_EQ(m->recipients[0].last_reply, "451 4.7.1 later");
+  }
+  for (const auto& id : arrived) {
+    const auto m = spool->load(id);
+    ASSERT_TRUE(m) << id;
+    EXPECT_EQ(m->recipients[0].state, RecipientState::pending);
+  }
+  EXPECT_EQ(spool->list().size(), deferred.size() + arrived.size());
+}
+
+}  // namespace
+}  // namespace postern::spool

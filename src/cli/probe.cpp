@@ -126,7 +126,7 @@ int from_smarthost(ProbeCliOptions& c, std::string& password) {
     return kExitUsage;
   }
   c.target = d.smarthost;
-  if (c.tls == "auto") c.tls = d.smarthost_tls;
+  if (c.tls == "auto") c.tls = std::string(to_string(d.smarthost_tls));
   if (c.ca_file.empty()) c.ca_file = d.smarthost_ca_file.string();
   if (c.user.empty() && !d.smarthost_user.empty()) {
     c.user = d.smarthost_user;

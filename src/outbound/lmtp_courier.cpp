@@ -11,6 +11,7 @@
 
 namespace postern::outbound {
 
+using delivery::FailureKind;
 using delivery::Outcome;
 using delivery::RecipientResult;
 using smtp::client::ClientSession;
@@ -31,8 +32,9 @@ namespace {
 constexpr std::string_view kKey = "lmtp";
 
 std::vector<RecipientResult> all_with(std::size_t n, Outcome o, const std::string& reply,
-                                      const std::string& where) {
-  return std::vector<RecipientResult>(n, RecipientResult{o, reply, where});
+                                      const std::string& where,
+                                      FailureKind kind = FailureKind::other) {
+  return std::vector<RecipientResult>(n, RecipientResult{o, reply, where, kind});
 }
 
 }  // namespace
@@ -102,11 +104,12 @@ std::vector<RecipientResult> LmtpCourier::deliver(const spool::QueuedMessage& me
     // local destination dead and back off, like an MX that does not answer.
     // Everything stays queued and is retried.
     return all_with(recipients.size(), Outcome::transient,
-                    "4.4.1 LMTP server unreachable: " + error, where_);
+                    "4.4.1 LMTP server unreachable: " + error, where_, FailureKind::unreachable);
   }
   if (send_on(std::move(link), message, outgoing, out)) return out;
   return all_with(recipients.size(), Outcome::transient,
-                  "4.4.2 LMTP session failed: " + out.front().reply, where_);
+                  "4.4.2 LMTP session failed: " + out.front().reply, where_,
+                  FailureKind::unreachable);
 }
 
 std::unique_ptr<Link> LmtpCourier::connect(const std::string& queue_id, std::string& error,

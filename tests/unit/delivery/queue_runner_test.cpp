@@ -203,17 +203,20 @@ TEST_F(Runner, RemoteRecipientsGoToTheRemoteCourier) {
 // times out, "4.4.5" when only our own connection limit was reached.
 class AnsweringCourier : public Courier {
  public:
-  explicit AnsweringCourier(std::string reply) : reply_(std::move(reply)) {}
+  explicit AnsweringCourier(std::string reply, FailureKind kind = FailureKind::other)
+      : reply_(std::move(reply)), kind_(kind) {}
   std::vector<RecipientResult> deliver(const spool::QueuedMessage&, std::string_view,
                                        const std::vector<std::size_t>& recipients) override {
     ++calls;
     return std::vector<RecipientResult>(
-        recipients.size(), RecipientResult{Outcome::transient, reply_, "lmtp:unix:/run/lmtp"});
+        recipients.size(),
+        RecipientResult{Outcome::transient, reply_, "lmtp:unix:/run/lmtp", kind_});
   }
   std::atomic<int> calls{0};
 
  private:
   std::string reply_;
+  FailureKind kind_;
 };
 
 std::optional<DestinationStatus> local_status(const QueueRunner& runner) {
@@ -225,7 +228,8 @@ std::optional<DestinationStatus> local_status(const QueueRunner& runner) {
 
 TEST_F(Runner, AnLmtpServerThatDoesNotAnswerMakesTheLocalDestinationDead) {
   auto courier = std::make_shared<AnsweringCourier>(
-      "4.4.1 LMTP server unreachable: connect /run/lmtp: Connection refused");
+      "4.4.1 LMTP server unreachable: connect /run/lmtp: Connection refused",
+      FailureKind::unreachable);
   RunnerSettings s = settings();
   s.local = courier;
   s.limits.dead_backoff_initial = std::chrono::seconds(3600);

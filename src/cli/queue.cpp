@@ -493,12 +493,10 @@ Command add_queue(CLI::App& app) {
   auto* sub = app.add_subcommand("queue", "Inspect and act on the mail queue");
   auto options = std::make_shared<QueueOptions>();
   sub->require_subcommand(1);
-  sub->add_option("--config,-c", options->config_path,
-                  "Configuration file (default: $POSTERN_CONFIG, /etc/postern/postern.toml, "
-                  "else the embedded default)");
+  add_config_option(*sub, options->config_path);
   auto add_action = [&](const char* name, const char* help) {
     auto* a = sub->add_subcommand(name, help);
-    a->add_option("--config,-c", options->config_path, "Configuration file");
+    add_config_option(*a, options->config_path);
     a->callback([options, name] { options->action = name; });
     return a;
   };

@@ -5,6 +5,7 @@
 
 #include "config/config.hpp"
 #include "config/duration.hpp"
+#include "unit/config/base_config.hpp"
 
 namespace postern::config {
 namespace {
@@ -12,20 +13,11 @@ namespace {
 using std::chrono::seconds;
 using ::testing::HasSubstr;
 
-constexpr const char* kBase = R"(hostname = "mail.example.com"
-data_dir = "/var/lib/postern"
-local_domains = ["example.com"]
-
-[[listener]]
-address = "0.0.0.0:25"
-role = "relay"
-tls = "starttls"
-)";
+using testing::kBase;
 
 // Line 10 of the text is the first line after "[delivery]".
 LoadResult load_delivery(const std::string& body) {
-  return load_string(std::string(kBase) + "[delivery]\n" + body, "/srv/conf/postern.toml",
-                     "/srv/conf");
+  return testing::load_section("delivery", body);
 }
 
 std::string dump(const LoadResult& r) {

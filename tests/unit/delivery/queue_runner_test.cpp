@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "unit/delivery/runner_test_util.hpp"
 #include "unit/spool/spool_test_util.hpp"
 
 namespace postern::delivery {
@@ -30,25 +31,11 @@ std::string slurp_first(const fs::path& dir) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
-class Runner : public ::testing::Test {
+class Runner : public testing::RunnerTest {
  protected:
-  fs::path spool_dir() const { return dir_.path() / "spool"; }
-  fs::path mail() const { return dir_.path() / "mail"; }
-
   RunnerSettings settings() const {
-    RunnerSettings s;
-    s.mail_root = mail();
-    s.local_domains = {"example.com", "Example.NET"};
-    s.retry_initial = std::chrono::seconds(1);
-    s.retry_max = std::chrono::seconds(4);
-    return s;
+    return runner_settings({"example.com", "Example.NET"}, std::chrono::seconds(4));
   }
-
-  std::size_t mails_in(const std::string& domain, const std::string& local) const {
-    return files_in(mail() / domain / local / "new").size();
-  }
-
-  TempDir dir_;
 };
 
 TEST(RetryDelay, DoublesFromTheFirstDelayUpToTheCap) {
@@ -294,15 +281,14 @@ namespace {
 
 // A remote courier whose deliveries to "stuck.test" block until cancel()
 // (a silent peer); every other domain is delivered at once.
-class StuckCourier final : public Courier {
+class StuckCourier final : public Courier, public testing::StuckTally {
  public:
   std::vector<RecipientResult> deliver(const spool::QueuedMessage& m, std::string_view,
                                        const std::vector<std::size_t>& rcpts) override {
     const std::string& address = m.recipients[rcpts.at(0)].recipient.address;
     std::unique_lock lock(mutex_);
     if (address.ends_with("@stuck.test")) {
-      ++stuck_now_;
-      max_stuck_ = std::max(max_stuck_, stuck_now_);
+      count_stuck_locked();
       cv_.notify_all();
       cv_.wait(lock, [&] { return cancelled_; });
       --stuck_now_;
@@ -318,26 +304,9 @@ class StuckCourier final : public Courier {
     cancelled_ = true;
     cv_.notify_all();
   }
-  int stuck_now() {
-    std::lock_guard lock(mutex_);
-    return stuck_now_;
-  }
-  int max_stuck() {
-    std::lock_guard lock(mutex_);
-    return max_stuck_;
-  }
-  std::vector<std::string> delivered() {
-    std::lock_guard lock(mutex_);
-    return delivered_;
-  }
 
  private:
-  std::mutex mutex_;
   std::condition_variable cv_;
-  bool cancelled_ = false;
-  int stuck_now_ = 0;
-  int max_stuck_ = 0;
-  std::vector<std::string> delivered_;
 };
 
 TEST_F(Runner, AStuckDestinationHoldsOnlyItsOwnSlots) {
@@ -448,7 +417,7 @@ namespace {
 // An asynchronous remote courier (like the SMTP one): deliver_async returns
 // at once; deliveries to the `stuck` domains are answered only at cancel(),
 // the others at once, all from a thread of the courier's own.
-class AsyncStuckCourier final : public Courier {
+class AsyncStuckCourier final : public Courier, public testing::StuckTally {
  public:
   explicit AsyncStuckCourier(std::set<std::string> stuck)
       : stuck_(std::move(stuck)), loop_([this] { run(); }) {}
@@ -473,8 +442,7 @@ class AsyncStuckCourier final : public Courier {
     const std::string domain = address.substr(address.rfind('@') + 1);
     std::lock_guard lock(mutex_);
     if (!cancelled_ && stuck_.contains(domain)) {
-      ++stuck_now_;
-      max_stuck_ = std::max(max_stuck_, stuck_now_);
+      count_stuck_locked();
       waiting_.push_back({std::move(done), rcpts.size()});
       return;
     }
@@ -494,18 +462,6 @@ class AsyncStuckCourier final : public Courier {
     waiting_.clear();
     stuck_now_ = 0;
     cv_.notify_all();
-  }
-  int stuck_now() {
-    std::lock_guard lock(mutex_);
-    return stuck_now_;
-  }
-  int max_stuck() {
-    std::lock_guard lock(mutex_);
-    return max_stuck_;
-  }
-  std::vector<std::string> delivered() {
-    std::lock_guard lock(mutex_);
-    return delivered_;
   }
 
  private:
@@ -532,15 +488,10 @@ class AsyncStuckCourier final : public Courier {
   }
 
   std::set<std::string> stuck_;
-  std::mutex mutex_;
   std::condition_variable cv_;
-  bool cancelled_ = false;
   bool ending_ = false;
-  int stuck_now_ = 0;
-  int max_stuck_ = 0;
   std::vector<Waiting> waiting_;
   std::vector<Answer> answers_;
-  std::vector<std::string> delivered_;
   std::thread loop_;
 };
 

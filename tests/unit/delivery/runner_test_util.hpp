@@ -42,6 +42,24 @@ class RunnerTest : public ::testing::Test {
   spool::testing::TempDir dir_;
 };
 
+// stop() cancels deliveries that are held back instead of waiting for them.
+inline void expect_prompt_stop(QueueRunner& runner) {
+  const auto t0 = std::chrono::steady_clock::now();
+  runner.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+}
+
+// Deliveries that stop() cut short are recorded as interrupted: no attempt
+// counted, still pending, so due at once after a restart.
+inline void expect_not_counted(spool::Spool& spool, const std::vector<std::string>& ids) {
+  for (const auto& id : ids) {
+    const auto m = spool.load(id);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->recipients[0].attempts, 0) << id;
+    EXPECT_EQ(m->recipients[0].state, spool::RecipientState::pending);
+  }
+}
+
 class StuckTally {
  public:
   int stuck_now() {

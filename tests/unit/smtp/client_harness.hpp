@@ -126,6 +126,9 @@ class ScriptedPeer {
   DialogueRun run_;
 };
 
+// A small message body the scripts expect after DATA.
+inline const std::string kData = "Subject: hi\r\n\r\nhello\r\n";
+
 // A message from `from` to `rcpts` (no DSN parameters) with `data`.
 inline OutgoingMessage outgoing(std::string from, const std::vector<std::string>& rcpts,
                                 std::string data) {

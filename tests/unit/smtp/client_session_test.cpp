@@ -10,11 +10,7 @@ namespace postern::smtp::client {
 namespace {
 
 using delivery::Outcome;
-using test_support::DialogueRun;
-using test_support::ScriptedPeer;
-using test_support::Step;
-
-const std::string kData = "Subject: hi\r\n\r\nhello\r\n";
+using namespace test_support;  // Step, ScriptedPeer, DialogueRun, replay, kData
 
 OutgoingMessage message(const std::vector<std::string>& rcpts, std::string_view data = kData) {
   return test_support::outgoing("alice@example.test", rcpts, std::string(data));
@@ -26,8 +22,6 @@ ClientSettings plain_settings() {
   s.tls = TlsPolicy::opportunistic;
   return s;
 }
-
-using test_support::replay;
 
 const std::string kBanner = "220 mx.remote.test ESMTP\r\n";
 const std::string kEhloPlain = "250-mx.remote.test\r\n250-SIZE 1000000\r\n250 8BITMIME\r\n";

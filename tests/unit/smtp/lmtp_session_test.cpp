@@ -13,11 +13,7 @@ namespace postern::smtp::client {
 namespace {
 
 using delivery::Outcome;
-using test_support::DialogueRun;
-using test_support::ScriptedPeer;
-using test_support::Step;
-
-const std::string kData = "Subject: hi\r\n\r\nhello\r\n";
+using namespace test_support;  // Step, ScriptedPeer, DialogueRun, replay, kData
 const std::string kBanner = "220 mail.example.test Dovecot ready.\r\n";
 const std::string kLhlo =
     "250-mail.example.test\r\n250-8BITMIME\r\n250-CHUNKING\r\n250-ENHANCEDSTATUSCODES\r\n"

@@ -14,7 +14,10 @@ SpfCheck spf_check(spf::Result r, std::string from, std::string helo = "mx.sende
   return testing::spf_check(r, std::move(from), std::move(helo));
 }
 
-using testing::dkim_check;
+DkimCheck dkim_of(DkimResult r, std::string d, std::string s, std::string b,
+                  std::string reason = "") {
+  return testing::dkim_check(r, std::move(d), std::move(s), std::move(b), std::move(reason));
+}
 
 dmarc::Verdict dmarc_of(dmarc::Result r, dmarc::Policy p, dmarc::Policy dis, std::string from,
                         std::string reason = "") {
@@ -33,7 +36,7 @@ TEST(AuthResultsField, AllPass) {
   ar.authserv_id = "mx.example.net";
   ar.spf = spf_check(spf::Result::pass, "alice@example.com");
   ar.dkim_checked = true;
-  ar.dkim = {dkim_check(DkimResult::pass, "example.com", "sel1", "AbCdEfGhIjKlMnOp")};
+  ar.dkim = {dkim_of(DkimResult::pass, "example.com", "sel1", "AbCdEfGhIjKlMnOp")};
   ar.dmarc =
       dmarc_of(dmarc::Result::pass, dmarc::Policy::reject, dmarc::Policy::none, "example.com");
   EXPECT_EQ(authentication_results_field(ar),
@@ -51,10 +54,10 @@ TEST(AuthResultsField, FailuresSayWhyAndFoldAt78) {
   ar.spf = s;
   ar.dkim_checked = true;
   ar.dkim = {
-      dkim_check(DkimResult::fail, "example.com", "sel1", "ab/cd+ef=gh",
-                 "body hash did not verify (the body was changed)"),
-      dkim_check(DkimResult::policy, "example.com", "sel2", "ab/cd+ef=zz",
-                 "l= leaves 12 body octets unsigned"),
+      dkim_of(DkimResult::fail, "example.com", "sel1", "ab/cd+ef=gh",
+              "body hash did not verify (the body was changed)"),
+      dkim_of(DkimResult::policy, "example.com", "sel2", "ab/cd+ef=zz",
+              "l= leaves 12 body octets unsigned"),
   };
   ar.dmarc = dmarc_of(dmarc::Result::fail, dmarc::Policy::reject, dmarc::Policy::reject,
                       "example.com", "neither SPF nor DKIM passes aligned");

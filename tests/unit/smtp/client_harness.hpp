@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "smtp/client_session.hpp"
@@ -131,11 +132,11 @@ inline const std::string kData = "Subject: hi\r\n\r\nhello\r\n";
 
 // A message from `from` to `rcpts` (no DSN parameters) with `data`.
 inline OutgoingMessage outgoing(std::string from, const std::vector<std::string>& rcpts,
-                                std::string data) {
+                                std::string_view data) {
   OutgoingMessage m;
   m.mail_from = std::move(from);
   for (const auto& r : rcpts) m.recipients.push_back(Recipient{r, "", ""});
-  m.data = std::move(data);
+  m.data = data;  // a view: `data` must outlive the message
   return m;
 }
 

@@ -13,7 +13,7 @@ using delivery::Outcome;
 using namespace test_support;  // Step, ScriptedPeer, DialogueRun, replay, kData
 
 OutgoingMessage message(const std::vector<std::string>& rcpts, std::string_view data = kData) {
-  return test_support::outgoing("alice@example.test", rcpts, std::string(data));
+  return test_support::outgoing("alice@example.test", rcpts, data);
 }
 
 ClientSettings plain_settings() {

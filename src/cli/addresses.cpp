@@ -6,6 +6,7 @@
 
 #include "cli/address_report.hpp"
 #include "cli/commands.hpp"
+#include "cli/config_source.hpp"
 #include "cli/control_target.hpp"
 
 namespace postern::cli {
@@ -19,7 +20,7 @@ Command add_addresses(CLI::App& app) {
   auto config_path = std::make_shared<std::string>();
   auto list = std::make_shared<std::vector<std::string>>();
   show->add_option("address", *list, "addresses (a bare name gets the default domain)")->required();
-  show->add_option("--config,-c", *config_path, "configuration file");
+  add_config_option(*show, *config_path);
   return {sub, [config_path, list] {
             auto config = load_target_config("postern addresses", *config_path);
             if (!config) return 78;

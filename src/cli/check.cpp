@@ -168,9 +168,7 @@ Command add_check(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "check", "Validate and lint the configuration (open relay, AUTH without TLS, certificates)");
   auto options = std::make_shared<CheckOptions>();
-  sub->add_option("--config,-c", options->config_path,
-                  "Configuration file (TOML); default: $POSTERN_CONFIG, "
-                  "/etc/postern/postern.toml, else the embedded default");
+  add_config_option(*sub, options->config_path);
   sub->add_flag("--print-default", options->print_default,
                 "Print a starting configuration (the embedded default with absolute paths) "
                 "and exit");

@@ -33,9 +33,7 @@ Command add_config(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "config", "Print the effective settings (as postconf; -n: only those the file sets)");
   auto options = std::make_shared<ConfigShowOptions>();
-  sub->add_option("--config,-c", options->config_path,
-                  "Configuration file (default: $POSTERN_CONFIG, /etc/postern/postern.toml, "
-                  "the embedded default)");
+  add_config_option(*sub, options->config_path);
   sub->add_flag("-n,--non-default", options->only_set,
                 "Only the settings the file sets (postconf -n)");
   return {sub, [options] { return run_config_show(*options); }};

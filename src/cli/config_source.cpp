@@ -17,6 +17,14 @@ ConfigChoice choose_config(const std::string& option_value) {
   return {ConfigChoice::Origin::embedded, {}};
 }
 
+CLI::Option* add_config_option(CLI::App& command, std::string& path, std::string_view use,
+                               std::string_view lookup) {
+  std::string help = "Configuration file (TOML)";
+  if (!use.empty()) help += "; " + std::string(use);
+  if (!lookup.empty()) help += "; " + std::string(lookup);
+  return command.add_option("--config,-c", path, help);
+}
+
 std::string describe(const ConfigChoice& choice) {
   switch (choice.origin) {
     case ConfigChoice::Origin::option:

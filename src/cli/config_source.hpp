@@ -5,6 +5,7 @@
 // docs/command-line.md describes it for operators.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -35,6 +36,15 @@ struct FoundConfig {
   config::Config config;
   ConfigChoice choice;
 };
+
+// Registers `--config,-c FILE` on a subcommand, with one help text:
+// "Configuration file (TOML)", then `use` (what this command reads from it,
+// when that needs saying), then where it looks without the option:
+// `lookup`, which is the order above unless the command differs.
+inline constexpr std::string_view kConfigLookup =
+    "default: $POSTERN_CONFIG, /etc/postern/postern.toml, else the embedded default";
+CLI::Option* add_config_option(CLI::App& command, std::string& path, std::string_view use = {},
+                               std::string_view lookup = kConfigLookup);
 
 // Chooses and loads. On a configuration with errors prints them, prefixed
 // with `who`, with the command that explains them, and returns nullopt.

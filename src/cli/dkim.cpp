@@ -11,8 +11,10 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/config_source.hpp"
 #include "config/config.hpp"
 #include "core/durable_file.hpp"
+#include "core/text.hpp"
 #include "mailauth/dkim/key.hpp"
 #include "mailauth/dkim/key_record.hpp"
 #include "mailauth/dkim_key_file.hpp"
@@ -37,31 +39,6 @@ struct DkimOptions {
   std::string config_path;
 };
 
-std::string lowercase(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
-}
-
-// Selectors and domains are dot-separated labels of letters, digits and
-// hyphens (RFC 6376 §3.1: the selector is a sub-domain).
-bool is_dns_name(std::string_view s) {
-  if (s.empty() || s.size() > 253 || s.front() == '.' || s.back() == '.') return false;
-  std::size_t label = 0;
-  for (char c : s) {
-    if (c == '.') {
-      if (label == 0) return false;
-      label = 0;
-      continue;
-    }
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_';
-    if (!ok || ++label > 63) return false;
-  }
-  return true;
-}
-
 // What to publish, as a zone-file line and as the one value a registrar's
 // web form takes (forms split long values themselves; pasting the quoted
 // zone-file strings there is the usual way to break the record).
@@ -82,7 +59,7 @@ void print_record(std::ostream& out, std::string_view selector, std::string_view
 }
 
 int run_keygen(const DkimOptions& o) {
-  const std::string domain = lowercase(o.domain);
+  const std::string domain = ascii_lower(o.domain);
   if (!is_dns_name(domain) || domain.find('.') == std::string::npos) {
     std::cerr << "postern dkim keygen: \"" << o.domain << "\" is not a domain name\n";
     return kExitUsage;
@@ -158,7 +135,7 @@ int run_keygen(const DkimOptions& o) {
 }
 
 int run_show(const DkimOptions& o) {
-  const std::string domain = lowercase(o.domain);
+  const std::string domain = ascii_lower(o.domain);
   const std::string config_path = o.config_path.empty() ? kSystemConfig : o.config_path;
   auto loaded = config::load_file(config_path);
   if (!loaded.config) {
@@ -200,12 +177,12 @@ Command add_dkim(CLI::App& app) {
   keygen->add_option("--key", opts->key_path,
                      "where to write the key (default: dkim/DOMAIN.SELECTOR.pem beside the "
                      "configuration)");
-  keygen->add_option("--config", opts->config_path,
-                     "configuration file (default /etc/postern/postern.toml)");
+  add_config_option(*keygen, opts->config_path, "the key goes beside it",
+                    "default: /etc/postern/postern.toml");
   auto* show = dkim_app->add_subcommand("show", "print the TXT records of a domain's keys again");
   show->add_option("domain", opts->domain, "a domain with [[dkim]] entries")->required();
-  show->add_option("--config", opts->config_path,
-                   "configuration file (default /etc/postern/postern.toml)");
+  add_config_option(*show, opts->config_path, "its [[dkim]] entries",
+                    "default: /etc/postern/postern.toml");
   return {dkim_app, [opts, keygen, show]() {
             if (keygen->parsed()) return run_keygen(*opts);
             if (show->parsed()) return run_show(*opts);

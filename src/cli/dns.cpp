@@ -20,6 +20,7 @@
 #include <set>
 
 #include "cli/commands.hpp"
+#include "cli/config_source.hpp"
 #include "cli/dns_dkim.hpp"
 #include "config/config.hpp"
 #include "config/host_port.hpp"
@@ -236,7 +237,7 @@ Command add_dns(CLI::App& app) {
       "The DNS records a local domain needs (MX, A/AAAA, SPF, DKIM, DMARC, PTR); with --check, "
       "what DNS says and the port-25 egress test");
   sub->add_option("domain", options->domain, "a local domain (default: every local domain)");
-  sub->add_option("--config,-c", options->config_path, "Configuration file (TOML)");
+  add_config_option(*sub, options->config_path, {}, "default: the embedded default");
   sub->add_flag("--check", options->check,
                 "compare with what DNS answers and test outbound port 25");
   sub->add_flag("--json", options->json, "print the result as JSON (schema 1)");

@@ -16,7 +16,6 @@
 
 #include "cli/commands.hpp"
 #include "cli/config_source.hpp"
-#include "cli/password_input.hpp"
 #include "cli/walk_options.hpp"
 #include "probe/egress.hpp"
 #include "probe/port_scan.hpp"
@@ -31,34 +30,16 @@ namespace {
 
 constexpr int kExitUsage = 2;
 
-struct ProbeCliOptions {
+struct ProbeCliOptions : WalkCliOptions {
   std::string target;
-  std::string tls = "auto";
-  std::string user;
-  bool password_stdin = false;
-  std::string password_env;
   std::string from;
   std::vector<std::string> to;
   std::string timeout = "10s";
-  bool json = false;
-  bool ipv4 = false;
-  bool ipv6 = false;
-  std::string ca_file;
-  std::string resolver;
-  std::string helo;
-  bool verbose = false;
   bool smarthost = false;   // probe [delivery] smarthost of the configuration
   std::string config_path;  // which configuration (config_source.hpp)
   bool egress = false;
   std::string egress_target = probe::kDefaultEgressTarget;
 };
-
-// The password from stdin or the environment; never from the command line,
-// where `ps` would show it.
-bool read_password(const ProbeCliOptions& c, probe::ProbeOptions& o) {
-  if (!c.user.empty()) o.user = c.user;  // an empty one would mean AUTH as ""
-  return read_user_password("postern probe", c.user, c.password_stdin, c.password_env, o.password);
-}
 
 // What to probe: a host (with or without a port) or a provider preset
 // ("gmail", "gmail:465", "ses:eu-west-1", "ses:eu-west-1:2587").
@@ -126,7 +107,7 @@ int from_smarthost(ProbeCliOptions& c, std::string& password) {
     return kExitUsage;
   }
   c.target = d.smarthost;
-  if (c.tls == "auto") c.tls = d.smarthost_tls;
+  if (c.tls == "auto") c.tls = std::string(to_string(d.smarthost_tls));
   if (c.ca_file.empty()) c.ca_file = d.smarthost_ca_file.string();
   if (c.user.empty() && !d.smarthost_user.empty()) {
     c.user = d.smarthost_user;
@@ -208,24 +189,15 @@ int run_probe_command(ProbeCliOptions& c) {
   }
   probe::ProbeOptions o;
   o.host = target->host;
-  o.tls = tls_choice(c.tls);
+  apply_walk_options(c, o);
   o.timeout = *timeout;
-  o.ipv4_only = c.ipv4;
-  o.ipv6_only = c.ipv6;
-  o.ca_file = c.ca_file;
-  o.resolver = c.resolver;
-  o.helo_name = c.helo;
   if (!c.from.empty()) o.mail_from = c.from;
   o.rcpt_to = c.to;
   if (!configured_password.empty()) {
     o.user = c.user;
     o.password = configured_password;
-  } else if (!read_password(c, o)) {
+  } else if (!read_walk_password("postern probe", c, o)) {
     return kExitUsage;
-  }
-  if (c.verbose) {
-    std::ostream& out = c.json ? std::cerr : std::cout;
-    o.transcript = [&out](const probe::TranscriptLine& line) { print_transcript_line(line, out); };
   }
   if (!target->port) return run_scan(c, o, *target);
   o.port = *target->port;
@@ -261,30 +233,13 @@ Command add_probe(CLI::App& app) {
   sub->add_flag("--smarthost", options->smarthost,
                 "probe the configuration's [delivery] smarthost with its TLS mode, CA file and "
                 "credentials");
-  sub->add_option("--config,-c", options->config_path,
-                  "configuration for --smarthost (default: $POSTERN_CONFIG, "
-                  "/etc/postern/postern.toml)");
-  sub->add_option("--tls", options->tls, "auto (find out), starttls, implicit or none")
-      ->check(CLI::IsMember({"auto", "starttls", "implicit", "none"}))
-      ->capture_default_str();
-  sub->add_option("--user", options->user, "authenticate as this user (AUTH PLAIN or LOGIN)");
-  sub->add_flag("--password-stdin", options->password_stdin,
-                "read the password from the first line of standard input");
-  sub->add_option("--password-env", options->password_env,
-                  "read the password from this environment variable");
+  add_config_option(*sub, options->config_path, "only with --smarthost",
+                    "default: $POSTERN_CONFIG, /etc/postern/postern.toml");
+  add_tls_and_login_options(*sub, *options);
   sub->add_option("--from", options->from, "try MAIL FROM with this sender");
   sub->add_option("--to", options->to, "try RCPT TO with this recipient (repeatable); no DATA");
   sub->add_option("--timeout", options->timeout, "per step: 10, 10s, 500ms")->capture_default_str();
-  sub->add_flag("--json", options->json, "print the result as JSON (schema 1)");
-  auto* v4 = sub->add_flag("-4,--ipv4", options->ipv4, "use IPv4 addresses only");
-  sub->add_flag("-6,--ipv6", options->ipv6, "use IPv6 addresses only")->excludes(v4);
-  sub->add_option("--ca-file", options->ca_file, "also trust the CA certificates in this file")
-      ->check(CLI::ExistingFile);
-  sub->add_option("--resolver", options->resolver,
-                  "ask this DNS server (IP[:PORT]) instead of the system's");
-  sub->add_option("--helo", options->helo, "name to send in EHLO (default: this host's name)");
-  sub->add_flag("-v,--verbose", options->verbose,
-                "print the SMTP transcript (AUTH secrets masked)");
+  add_connection_options(*sub, *options);
   sub->add_flag("--egress", options->egress,
                 "only test whether outbound port 25 is open (and print the smarthost set-up if "
                 "not)");

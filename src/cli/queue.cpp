@@ -136,7 +136,8 @@ std::string message_json(const spool::QueuedMessage& m, Clock::time_point now) {
     out += "{\"address\":" + json_string(r.recipient.address);
     out += ",\"state\":" + json_string(state_name(r.state));
     out += fmt::format(",\"attempts\":{}", r.attempts);
-    out += ",\"last_reply\":" + json_string(r.last_reply) + "}";
+    out += ",\"last_reply\":" + json_string(spool::last_reply_text(r));
+    out += fmt::format(",\"bounce_owed\":{}}}", r.bounce_owed ? "true" : "false");
   }
   out += "]}";
   return out;
@@ -198,7 +199,7 @@ void print_destinations(const config::Config& config,
       row.next = std::min(row.next, m.next_attempt);
       if (!r.last_reply.empty() && r.attempts >= row.attempts) {
         row.attempts = r.attempts;
-        row.reason = r.last_reply;
+        row.reason = spool::last_reply_text(r);
       }
     }
   }
@@ -291,7 +292,7 @@ int run_list(const FoundConfig& found, const QueueOptions& o) {
       if (r.state == spool::RecipientState::pending) ++pending;
       std::string line = fmt::format("    {:<9} attempts={:<2} {}", state_name(r.state), r.attempts,
                                      printable(r.recipient.address));
-      if (!r.last_reply.empty()) line += "  (" + printable(r.last_reply) + ")";
+      if (!r.last_reply.empty()) line += "  (" + printable(spool::last_reply_text(r)) + ")";
       std::cout << line << "\n";
     }
   }
@@ -336,7 +337,9 @@ int run_show(const FoundConfig& found, const QueueOptions& o) {
   for (const auto& r : m->recipients) {
     std::cout << "  " << printable(r.recipient.address) << "\n"
               << "    state:    " << state_name(r.state) << ", attempts " << r.attempts << "\n";
-    if (!r.last_reply.empty()) std::cout << "    last:     " << printable(r.last_reply) << "\n";
+    if (!r.last_reply.empty()) {
+      std::cout << "    last:     " << printable(spool::last_reply_text(r)) << "\n";
+    }
   }
   if (!have_data) {
     std::cout << "message: (cannot be read: gone meanwhile, or damaged)\n";
@@ -490,12 +493,10 @@ Command add_queue(CLI::App& app) {
   auto* sub = app.add_subcommand("queue", "Inspect and act on the mail queue");
   auto options = std::make_shared<QueueOptions>();
   sub->require_subcommand(1);
-  sub->add_option("--config,-c", options->config_path,
-                  "Configuration file (default: $POSTERN_CONFIG, /etc/postern/postern.toml, "
-                  "else the embedded default)");
+  add_config_option(*sub, options->config_path);
   auto add_action = [&](const char* name, const char* help) {
     auto* a = sub->add_subcommand(name, help);
-    a->add_option("--config,-c", options->config_path, "Configuration file");
+    add_config_option(*a, options->config_path);
     a->callback([options, name] { options->action = name; });
     return a;
   };

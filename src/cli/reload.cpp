@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "cli/commands.hpp"
+#include "cli/config_source.hpp"
 #include "cli/control_target.hpp"
 #include "control/control_client.hpp"
 #include "control/control_protocol.hpp"
@@ -63,8 +64,7 @@ Command add_reload(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "reload", "Reload the running server's configuration, like SIGHUP, and report the result");
   auto config_path = std::make_shared<std::string>();
-  sub->add_option("--config,-c", *config_path,
-                  "Configuration file (to find the running server's data_dir)");
+  add_config_option(*sub, *config_path, "to find the running server's data_dir");
   return {sub, [config_path]() -> int { return run_reload(*config_path); }};
 }
 

@@ -19,7 +19,6 @@
 #include <vector>
 
 #include "cli/commands.hpp"
-#include "cli/password_input.hpp"
 #include "cli/walk_options.hpp"
 #include "probe/mime_message.hpp"
 #include "probe/presets.hpp"
@@ -33,12 +32,8 @@ namespace {
 
 constexpr int kExitUsage = 2;
 
-struct SendCliOptions {
+struct SendCliOptions : WalkCliOptions {
   std::string server;
-  std::string tls = "auto";
-  std::string user;
-  bool password_stdin = false;
-  std::string password_env;
   std::string from;
   std::vector<std::string> to;
   std::string subject = "postern send test message";
@@ -47,13 +42,6 @@ struct SendCliOptions {
   std::string body_file;
   std::vector<std::string> attach;
   std::string timeout = "30s";
-  bool json = false;
-  bool ipv4 = false;
-  bool ipv6 = false;
-  std::string ca_file;
-  std::string resolver;
-  std::string helo;
-  bool verbose = false;
 };
 
 bool read_file(const std::string& path, std::string& out) {
@@ -68,13 +56,6 @@ bool read_file(const std::string& path, std::string& out) {
 std::string base_name(const std::string& path) {
   const std::size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-// The password from stdin or the environment, never from the command line
-// where `ps` would show it; never printed.
-bool read_password(const SendCliOptions& c, probe::ProbeOptions& o) {
-  if (!c.user.empty()) o.user = c.user;  // an empty one would mean AUTH as ""
-  return read_user_password("postern send", c.user, c.password_stdin, c.password_env, o.password);
 }
 
 // --server: a preset ("gmail", "ses:eu-west-1") or HOST[:PORT]; 587 when no
@@ -155,7 +136,7 @@ bool build(const SendCliOptions& c, std::string& message) {
 
 int run_send(const SendCliOptions& c) {
   probe::ProbeOptions o;
-  o.tls = tls_choice(c.tls);
+  apply_walk_options(c, o);  // before the server: a preset's TLS mode yields to --tls
   if (!resolve_server(c, o)) return kExitUsage;
   const auto timeout = probe::parse_timeout(c.timeout);
   if (!timeout) {
@@ -164,21 +145,12 @@ int run_send(const SendCliOptions& c) {
     return kExitUsage;
   }
   o.timeout = *timeout;
-  o.ipv4_only = c.ipv4;
-  o.ipv6_only = c.ipv6;
-  o.ca_file = c.ca_file;
-  o.resolver = c.resolver;
-  o.helo_name = c.helo;
   o.mail_from = c.from;
   o.rcpt_to = c.to;
-  if (!read_password(c, o)) return kExitUsage;
+  if (!read_walk_password("postern send", c, o)) return kExitUsage;
   std::string message;
   if (!build(c, message)) return kExitUsage;
   o.message = std::move(message);
-  if (c.verbose) {
-    std::ostream& out = c.json ? std::cerr : std::cout;
-    o.transcript = [&out](const probe::TranscriptLine& line) { print_transcript_line(line, out); };
-  }
   if (!c.json) {
     const bool v6 = o.host.find(':') != std::string::npos;
     std::cout << "postern send " << (v6 ? "[" + o.host + "]" : o.host) << ":" << o.port
@@ -209,14 +181,7 @@ Command add_send(CLI::App& app) {
                   "HOST[:PORT] (587 when no port), [IPv6]:PORT, or a provider preset (gmail, "
                   "ses:eu-west-1, mailgun:eu, ...)")
       ->required();
-  sub->add_option("--tls", options->tls, "auto (find out), starttls, implicit or none")
-      ->check(CLI::IsMember({"auto", "starttls", "implicit", "none"}))
-      ->capture_default_str();
-  sub->add_option("--user", options->user, "authenticate as this user (AUTH PLAIN or LOGIN)");
-  sub->add_flag("--password-stdin", options->password_stdin,
-                "read the password from the first line of standard input");
-  sub->add_option("--password-env", options->password_env,
-                  "read the password from this environment variable");
+  add_tls_and_login_options(*sub, *options);
   sub->add_option("--from", options->from, "envelope sender and From: header")->required();
   sub->add_option("--to", options->to, "recipient (repeatable)")->required();
   sub->add_option("--subject", options->subject, "Subject: (non-ASCII is encoded, RFC 2047)")
@@ -229,16 +194,7 @@ Command add_send(CLI::App& app) {
   sub->add_option("--attach", options->attach, "attach this file (repeatable; MIME, base64)")
       ->check(CLI::ExistingFile);
   sub->add_option("--timeout", options->timeout, "per step: 30, 30s, 500ms")->capture_default_str();
-  sub->add_flag("--json", options->json, "print the result as JSON (schema 1)");
-  auto* v4 = sub->add_flag("-4,--ipv4", options->ipv4, "use IPv4 addresses only");
-  sub->add_flag("-6,--ipv6", options->ipv6, "use IPv6 addresses only")->excludes(v4);
-  sub->add_option("--ca-file", options->ca_file, "also trust the CA certificates in this file")
-      ->check(CLI::ExistingFile);
-  sub->add_option("--resolver", options->resolver,
-                  "ask this DNS server (IP[:PORT]) instead of the system's");
-  sub->add_option("--helo", options->helo, "name to send in EHLO (default: this host's name)");
-  sub->add_flag("-v,--verbose", options->verbose,
-                "print the SMTP transcript (AUTH secrets masked)");
+  add_connection_options(*sub, *options);
   return {sub, [options] { return run_send(*options); }};
 }
 

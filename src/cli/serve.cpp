@@ -85,9 +85,7 @@ std::unique_ptr<spool::DataDirLock> lock_data_dir(const config::Config& config) 
 Command add_serve(CLI::App& app) {
   auto* sub = app.add_subcommand("serve", "Run the mail server");
   auto config_path = std::make_shared<std::string>();
-  sub->add_option("--config,-c", *config_path,
-                  "Configuration file (TOML); default: $POSTERN_CONFIG, "
-                  "/etc/postern/postern.toml, else the embedded default");
+  add_config_option(*sub, *config_path);
   return {sub, [config_path]() -> int {
             config::Config config;
             std::unique_ptr<spool::DataDirLock> lock;

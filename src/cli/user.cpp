@@ -204,7 +204,7 @@ Command add_user(CLI::App& app) {
   auto* sub = app.add_subcommand("user", "Manage the users who may submit mail");
   auto options = std::make_shared<UserOptions>();
   sub->require_subcommand(1);
-  sub->add_option("--config,-c", options->config_path, "Configuration file; its [auth] users_file");
+  add_config_option(*sub, options->config_path, "its [auth] users_file");
   sub->add_option("--users-file", options->users_file, "Users file to edit (overrides --config)");
   auto add_action = [&](const char* name, const char* help, bool takes_address,
                         bool takes_password) {
@@ -215,7 +215,7 @@ Command add_user(CLI::App& app) {
                   "Read the password from standard input (one line)");
       a->add_flag("--generate", options->generate, "Generate a strong password and print it once");
     }
-    a->add_option("--config,-c", options->config_path, "Configuration file");
+    add_config_option(*a, options->config_path, "its [auth] users_file");
     a->add_option("--users-file", options->users_file, "Users file to edit");
     a->callback([options, name] { options->action = name; });
   };

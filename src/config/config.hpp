@@ -59,15 +59,17 @@ struct DeliveryConfig {
   std::uint16_t remote_port = 25;
   // MX delivery: "opportunistic" (STARTTLS whenever offered; plaintext when
   // not offered or, if tls_fallback_plaintext, when the handshake fails) or
-  // "required" (never send without TLS).
-  std::string tls = "opportunistic";
+  // "required" (never send without TLS). Never TlsPolicy::none.
+  TlsPolicy tls = TlsPolicy::opportunistic;
   bool tls_fallback_plaintext = true;
-  // Per recipient domain (lowercased): "required" or "opportunistic".
+  // Per recipient domain (lowercased): required or opportunistic.
   // [delivery.tls_policy] "example.org" = "required"
-  std::map<std::string, std::string> tls_policy;
+  std::map<std::string, TlsPolicy> tls_policy;
 
-  std::string smarthost;                          // "host:port"; empty = direct MX delivery
-  std::string smarthost_tls = "starttls";         // "starttls" | "implicit" | "none"
+  std::string smarthost;  // "host:port"; empty = direct MX delivery
+  // "starttls" | "implicit" | "none" (never starttls_required: STARTTLS to
+  // a smarthost is always required).
+  TlsMode smarthost_tls = TlsMode::starttls;
   std::string smarthost_user;                     // empty = no AUTH
   std::string smarthost_password;                 // inline (postern check warns: prefer the file)
   std::filesystem::path smarthost_password_file;  // first line is the password

@@ -142,10 +142,10 @@ std::string render_effective(const Config& c, const EffectiveOptions& options) {
   w.table("delivery");
   w.optional("resolver", d.resolver);
   w.key("remote_port", std::to_string(d.remote_port));
-  w.key("tls", toml_string(d.tls));
+  w.key("tls", toml_string(to_string(d.tls)));
   w.key("tls_fallback_plaintext", d.tls_fallback_plaintext ? "true" : "false");
   w.optional("smarthost", d.smarthost);
-  w.key("smarthost_tls", toml_string(d.smarthost_tls));
+  w.key("smarthost_tls", toml_string(to_string(d.smarthost_tls)));
   w.optional("smarthost_user", d.smarthost_user);
   // The value itself stays out: this output ends up in tickets and chats.
   if (d.smarthost_password.empty()) {
@@ -170,7 +170,7 @@ std::string render_effective(const Config& c, const EffectiveOptions& options) {
   } else {
     w.raw("\n[delivery.tls_policy]\n");
     for (const auto& [domain, policy] : d.tls_policy) {
-      w.raw(fmt::format("{} = {}\n", toml_string(domain), toml_string(policy)));
+      w.raw(fmt::format("{} = {}\n", toml_string(domain), toml_string(to_string(policy))));
     }
   }
 

@@ -36,7 +36,7 @@ void lint_smarthost_credentials(const Config& config, std::vector<Problem>& out)
   const bool has_inline = config.lines.count("delivery.smarthost_password") != 0;
   const bool has_file = !d.smarthost_password_file.empty();
 
-  if (!d.smarthost_user.empty() && d.smarthost_tls == "none") {
+  if (!d.smarthost_user.empty() && d.smarthost_tls == TlsMode::none) {
     out.push_back(error_at(
         config.where("delivery.smarthost_user"),
         "smarthost_tls = \"none\" with smarthost_user: the credentials would cross the network "
@@ -94,7 +94,7 @@ void lint_smarthost_credentials(const Config& config, std::vector<Problem>& out)
 void lint_delivery(const Config& config, std::vector<Problem>& out) {
   const DeliveryConfig& d = config.delivery;
 
-  if (!d.smarthost.empty() && d.smarthost_tls == "none") {
+  if (!d.smarthost.empty() && d.smarthost_tls == TlsMode::none) {
     out.push_back(warning_at(
         config.where("delivery.smarthost_tls"),
         "smarthost_tls = \"none\": mail crosses the network unencrypted; only for an internal "

@@ -30,7 +30,7 @@ void Loader::load_delivery(const toml::table& root) {
   if (auto v = get_choice(*t, "tls", "delivery.tls", {"opportunistic", "required"},
                           "\"opportunistic\" uses STARTTLS whenever the MX offers it; "
                           "\"required\" never sends without TLS")) {
-    d.tls = *v;
+    d.tls = *parse_tls_policy(*v);
   }
   if (auto b = get_bool(*t, "tls_fallback_plaintext", "delivery.tls_fallback_plaintext")) {
     d.tls_fallback_plaintext = *b;
@@ -70,7 +70,7 @@ void Loader::load_tls_policy(const toml::table& delivery) {
       continue;
     }
     config_.lines["delivery.tls_policy." + domain] = line;
-    config_.delivery.tls_policy[domain] = s->get();
+    config_.delivery.tls_policy[domain] = *parse_tls_policy(s->get());
   }
 }
 
@@ -95,7 +95,7 @@ void Loader::load_smarthost(const toml::table& t) {
           get_choice(t, "smarthost_tls", "delivery.smarthost_tls", {"starttls", "implicit", "none"},
                      "\"starttls\" for 587 and 2525, \"implicit\" for 465, \"none\" only "
                      "for an internal relay hub")) {
-    d.smarthost_tls = *v;
+    d.smarthost_tls = *parse_tls_mode(*v);
   }
   if (auto u =
           get_string(t, "smarthost_user", "delivery.smarthost_user", "\"relay@example.com\"")) {

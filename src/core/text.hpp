@@ -38,4 +38,11 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
 // can then neither move the cursor nor forge lines.
 std::string printable(std::string_view text);
 
+// A name DNS can be asked about, in the A-label form (RFC 1035 §2.3.4):
+// dot-separated labels of 1 to 63 letters, digits, "-" or "_" (DKIM
+// selectors and _dmarc names have underscores), at most 253 octets, no
+// empty label (so no leading or trailing dot). An address literal or a
+// U-label is not one.
+bool is_dns_name(std::string_view name);
+
 }  // namespace postern

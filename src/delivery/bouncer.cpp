@@ -12,7 +12,6 @@
 namespace postern::delivery {
 namespace {
 
-constexpr std::string_view kOwedMark = "bounce pending: ";
 constexpr std::string_view kExpired = "4.4.7 message expired in the queue after ";
 
 bool eight_bit(std::string_view s) {
@@ -44,28 +43,6 @@ std::string failure_key(const spool::QueuedMessage& m, const std::vector<BounceR
 }
 
 }  // namespace
-
-std::string mark_bounce_owed(std::string_view reply, std::string_view where) {
-  std::string out(kOwedMark);
-  if (!where.empty()) out += "(" + std::string(where) + ") ";
-  out += reply;
-  return out;
-}
-
-std::optional<OwedBounce> owed_bounce(std::string_view last_reply) {
-  if (!last_reply.starts_with(kOwedMark)) return std::nullopt;
-  last_reply.remove_prefix(kOwedMark.size());
-  OwedBounce owed;
-  if (last_reply.starts_with('(')) {
-    const std::size_t close = last_reply.find(") ");
-    if (close != std::string_view::npos) {
-      owed.where = std::string(last_reply.substr(1, close - 1));
-      last_reply.remove_prefix(close + 2);
-    }
-  }
-  owed.reply = std::string(last_reply);
-  return owed;
-}
 
 bool wants_failure_report(std::string_view notify) {
   if (notify.empty()) return true;

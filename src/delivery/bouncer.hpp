@@ -3,8 +3,8 @@
 // addressed from the null sender to the original sender, so that it is
 // delivered like any other message (SPEC §1.5).
 //
-// Crash safety. A failed recipient first stays pending with its reply marked
-// "bounce pending" in the queue (durable), then the bounce is submitted
+// Crash safety. A failed recipient first stays pending with its bounce owed
+// (spool::RecipientStatus::bounce_owed, durable), then the bounce is submitted
 // (durable), and only then is the recipient recorded as failed. A restart
 // between the steps finds the mark and sends the bounce again, unless the
 // earlier one is still queued: the bounce's Message-ID is derived from the
@@ -15,7 +15,6 @@
 #pragma once
 
 #include <cstddef>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,15 +22,6 @@
 #include "spool/spool.hpp"
 
 namespace postern::delivery {
-
-// The reply of a recipient whose bounce is owed, as recorded in
-// RecipientStatus::last_reply while it is still pending.
-struct OwedBounce {
-  std::string reply;  // the failure reply
-  std::string where;  // the remote host that gave it ("host[ip]:port"), or empty
-};
-std::string mark_bounce_owed(std::string_view reply, std::string_view where);
-std::optional<OwedBounce> owed_bounce(std::string_view last_reply);
 
 // RFC 3461 §4.1: NOTIFY absent (the default is FAILURE and DELAY, at the
 // server's discretion) or containing FAILURE asks for a failure report;

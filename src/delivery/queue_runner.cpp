@@ -43,14 +43,6 @@ std::string lowercase(std::string_view s) {
   return out;
 }
 
-// A transient result that says the destination itself did not answer:
-// RFC 3463 X.4.1 "no answer from host", X.4.2 "bad connection". The
-// couriers use these for refused and timed-out connections and for hosts
-// that fail before taking a command.
-bool unreachable_reply(std::string_view reply) {
-  return reply.starts_with("4.4.1") || reply.starts_with("4.4.2");
-}
-
 constexpr std::size_t kMessageLocks = 64;
 
 struct JobLess {
@@ -365,7 +357,7 @@ struct QueueRunner::Impl {
   // A recipient that failed in an earlier attempt whose bounce is not yet
   // known to be queued (see bouncer.hpp).
   static bool owes_bounce(const spool::RecipientStatus& r) {
-    return r.state == RecipientState::pending && owed_bounce(r.last_reply).has_value();
+    return r.state == RecipientState::pending && r.bounce_owed.has_value();
   }
 
   // The first half of a job: finds the message's pending recipients for
@@ -477,7 +469,7 @@ struct QueueRunner::Impl {
       // Maildir writer has no peer that could be down).
       bool all_unreachable = !results.empty();
       for (const auto& r : results) {
-        all_unreachable &= r.outcome == Outcome::transient && unreachable_reply(r.reply);
+        all_unreachable &= r.outcome == Outcome::transient && r.kind == FailureKind::unreachable;
       }
       if (all_unreachable) {
         out.verdict = Verdict::unreachable;
@@ -542,12 +534,12 @@ struct QueueRunner::Impl {
 
   // Queues one bounce for the recipients at `indexes` (all owed), then
   // records them as failed. False when either step did not work; the owed
-  // marks then stay for the next attempt.
+  // bounces then stay owed for the next attempt.
   bool bounce(const QueuedMessage& m, std::string_view data,
               const std::vector<std::size_t>& indexes, bool recovering) {
     std::vector<BounceRecipient> failed;
     for (const std::size_t i : indexes) {
-      const auto owed = owed_bounce(m.recipients[i].last_reply);
+      const auto& owed = m.recipients[i].bounce_owed;
       if (owed) failed.push_back(BounceRecipient{i, owed->reply, owed->where});
     }
     if (failed.empty()) return true;
@@ -563,6 +555,7 @@ struct QueueRunner::Impl {
         auto& r = fresh.recipients[f.index];
         r.state = RecipientState::failed;
         r.last_reply = f.reply;
+        r.bounce_owed.reset();
       }
       return true;
     });
@@ -585,7 +578,8 @@ struct QueueRunner::Impl {
                    m.envelope.mail_from.empty() ? "" : "=" + obs::sanitize(r.recipient.notify));
       return;
     }
-    r.last_reply = mark_bounce_owed(reply, where).substr(0, kMaxReply);
+    r.last_reply = reply.substr(0, kMaxReply);
+    r.bounce_owed = spool::OwedBounce{r.last_reply, where};
     obs::warning("failed", "id={} to=<{}> reply=\"{}\" bounce=<{}>", m.id, to, obs::sanitize(reply),
                  obs::sanitize(m.envelope.mail_from));
   }

@@ -29,6 +29,7 @@
 namespace postern::outbound {
 namespace {
 
+using delivery::FailureKind;
 using delivery::Outcome;
 using delivery::RecipientResult;
 using smtp::client::ClientAction;
@@ -49,8 +50,9 @@ using SteadyClock = std::chrono::steady_clock;
 using Socket = asio::generic::stream_protocol::socket;
 
 std::vector<RecipientResult> all_with(std::size_t n, Outcome o, const std::string& reply,
-                                      const std::string& where) {
-  return std::vector<RecipientResult>(n, RecipientResult{o, reply, where});
+                                      const std::string& where,
+                                      FailureKind kind = FailureKind::other) {
+  return std::vector<RecipientResult>(n, RecipientResult{o, reply, where, kind});
 }
 
 }  // namespace
@@ -451,14 +453,15 @@ struct LmtpCourier::Impl {
     }
     if (!c) {
       // Dovecot down or not there yet (refused, timed out, no greeting):
-      // X.4.1 "no answer from host", which makes the queue runner mark the
-      // local destination dead and back off, like an MX that does not
-      // answer. Everything stays queued and is retried.
-      co_return all_with(n, Outcome::transient, "4.4.1 LMTP server unreachable: " + error, where);
+      // an unreachable failure, which makes the queue runner mark the local
+      // destination dead and back off, like an MX that does not answer.
+      // Everything stays queued and is retried.
+      co_return all_with(n, Outcome::transient, "4.4.1 LMTP server unreachable: " + error, where,
+                         FailureKind::unreachable);
     }
     if (co_await send_on(c, job.message.id, outgoing, out)) co_return out;
     co_return all_with(n, Outcome::transient, "4.4.2 LMTP session failed: " + out.front().reply,
-                       where);
+                       where, FailureKind::unreachable);
   }
 
   asio::awaitable<void> run_job(Job* raw) {

@@ -43,6 +43,7 @@
 namespace postern::outbound {
 namespace {
 
+using delivery::FailureKind;
 using delivery::Outcome;
 using delivery::RecipientResult;
 using smtp::client::ClientAction;
@@ -95,8 +96,9 @@ SSL_CTX* make_client_context(const std::filesystem::path& extra_ca) {
 }
 
 std::vector<RecipientResult> all_with(std::size_t n, Outcome outcome, const std::string& reply,
-                                      const std::string& where = "") {
-  return std::vector<RecipientResult>(n, RecipientResult{outcome, reply, where});
+                                      const std::string& where = "",
+                                      FailureKind kind = FailureKind::other) {
+  return std::vector<RecipientResult>(n, RecipientResult{outcome, reply, where, kind});
 }
 
 OutgoingMessage outgoing_for(const spool::QueuedMessage& m, std::string_view data,
@@ -773,7 +775,7 @@ struct SmtpCourier::Impl {
         if (cancelled) break;
       }
     }
-    co_return all_with(n, Outcome::transient, "4.4.1 " + last_error);
+    co_return all_with(n, Outcome::transient, "4.4.1 " + last_error, "", FailureKind::unreachable);
   }
 
   asio::awaitable<std::vector<RecipientResult>> deliver_smarthost(
@@ -811,8 +813,8 @@ struct SmtpCourier::Impl {
         t.ip = ip;
         t.port = ports[pi];
         t.smarthost = true;
-        t.implicit_tls = delivery.smarthost_tls == "implicit";
-        t.tls = delivery.smarthost_tls == "none" ? TlsPolicy::none : TlsPolicy::required;
+        t.implicit_tls = delivery.smarthost_tls == TlsMode::implicit;
+        t.tls = delivery.smarthost_tls == TlsMode::none ? TlsPolicy::none : TlsPolicy::required;
         if (pi > 0) {
           obs::event("smarthost", "id={} host={}[{}]:{} note=\"trying fallback port\"", message.id,
                      t.host, ip, t.port);
@@ -828,7 +830,8 @@ struct SmtpCourier::Impl {
         if (cancelled) break;
       }
     }
-    co_return all_with(n, Outcome::transient, "4.4.1 smarthost unreachable: " + last_error);
+    co_return all_with(n, Outcome::transient, "4.4.1 smarthost unreachable: " + last_error, "",
+                       FailureKind::unreachable);
   }
 
   asio::awaitable<std::vector<RecipientResult>> deliver(const Job& job) {
@@ -882,10 +885,8 @@ struct SmtpCourier::Impl {
   // ---- policy ---------------------------------------------------------------------
 
   TlsPolicy policy_for(const std::string& domain) const {
-    std::string mode = delivery.tls;
     const auto it = delivery.tls_policy.find(domain);
-    if (it != delivery.tls_policy.end()) mode = it->second;
-    return mode == "required" ? TlsPolicy::required : TlsPolicy::opportunistic;
+    return it != delivery.tls_policy.end() ? it->second : delivery.tls;
   }
 
   milliseconds step_timeout(milliseconds rfc_default) const {

@@ -30,14 +30,11 @@
 
 #include "core/delivery_outcome.hpp"
 #include "core/envelope.hpp"
+#include "core/types.hpp"
 
 namespace postern::smtp::client {
 
-enum class TlsPolicy {
-  none,           // never STARTTLS (internal relay hub, smarthost_tls = "none")
-  opportunistic,  // STARTTLS whenever offered (SPEC §1.5)
-  required,       // never send mail or credentials without TLS
-};
+using postern::TlsPolicy;  // core/types.hpp: the config speaks it too
 
 struct Credentials {
   std::string user;

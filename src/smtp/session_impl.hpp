@@ -156,6 +156,7 @@ struct ServerSession::Impl {
   void refuse_bdat(std::string_view args, const Reply& r);
   void process_data();
   void process_bdat();
+  void end_message(std::string_view verb, bool overflowed);
   void finish_chunk();
   std::optional<Reply> check_header_senders(std::string_view data) const;
   void commit(std::string data);

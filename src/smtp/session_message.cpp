@@ -39,10 +39,15 @@ void ServerSession::Impl::process_data() {
   const std::size_t used = decoder_.feed(in_.view(), body_, s_.limits.max_message_size);
   in_.consume(used);
   if (!decoder_.done()) return;
-  if (decoder_.overflowed()) {
-    // The whole message was read (so nothing of it runs as commands) and
-    // nothing of it is kept (RFC 1870 §6.1).
-    reject("DATA", replies::message_too_big());
+  end_message("DATA", decoder_.overflowed());
+}
+
+// The whole message was read, by DATA or by BDAT up to LAST (so nothing of
+// it runs as commands): an oversized one is refused and nothing of it is
+// kept (RFC 1870 §6.1); any other is committed.
+void ServerSession::Impl::end_message(std::string_view verb, bool overflowed) {
+  if (overflowed) {
+    reject(verb, replies::message_too_big());
     reset_transaction();
     state_ = State::greeted;
     return;
@@ -116,15 +121,7 @@ void ServerSession::Impl::finish_chunk() {
   }
   // The reader stored bare CR and LF as CRLF and applied the limit to the
   // stored form, as DATA does (SPEC §1.2).
-  if (bdat_.overflowed()) {
-    reject("BDAT", replies::message_too_big());
-    reset_transaction();
-    state_ = State::greeted;
-    return;
-  }
-  std::string data = std::move(body_);
-  body_.clear();
-  commit(std::move(data));
+  end_message("BDAT", bdat_.overflowed());
 }
 
 // ---- commit -------------------------------------------------------------------------

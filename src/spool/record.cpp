@@ -1,6 +1,7 @@
 #include "spool/record.hpp"
 
 #include <chrono>
+#include <optional>
 
 #include "spool/crc32.hpp"
 
@@ -83,6 +84,31 @@ constexpr std::uint8_t kFlagEightBit = 2;
 // Added with the inbound checks; records written before never have it set,
 // so they read back as before.
 constexpr std::uint8_t kFlagJunk = 4;
+
+// A recipient's state byte in a state record: the RecipientState in the low
+// bits; this bit says an owed bounce (its reply and where) follows the
+// recipient's last reply. Records written before it existed never set it.
+constexpr std::uint8_t kStateBounceOwed = 0x80;
+
+// Before the owed bounce had its own field it was written into last_reply
+// as "bounce pending: (host[ip]:port) reply" (the parenthesis only for
+// remote failures). A record of that kind is converted as it is read.
+constexpr std::string_view kLegacyOwedMark = "bounce pending: ";
+
+std::optional<OwedBounce> legacy_owed_bounce(std::string_view last_reply) {
+  if (!last_reply.starts_with(kLegacyOwedMark)) return std::nullopt;
+  last_reply.remove_prefix(kLegacyOwedMark.size());
+  OwedBounce owed;
+  if (last_reply.starts_with('(')) {
+    const std::size_t close = last_reply.find(") ");
+    if (close != std::string_view::npos) {
+      owed.where = std::string(last_reply.substr(1, close - 1));
+      last_reply.remove_prefix(close + 2);
+    }
+  }
+  owed.reply = std::string(last_reply);
+  return owed;
+}
 
 }  // namespace
 
@@ -178,7 +204,7 @@ bool decode_envelope_payload(std::string_view payload, QueuedMessage& m) {
   m.recipients.reserve(n);
   for (Recipient& r : e.recipients) {
     if (!c.str(r.address) || !c.str(r.notify) || !c.str(r.orcpt)) return false;
-    m.recipients.push_back(RecipientStatus{r, RecipientState::pending, 0, {}});
+    m.recipients.push_back(RecipientStatus{r, RecipientState::pending, 0, {}, {}});
   }
   m.size = static_cast<std::size_t>(size);
   m.next_attempt = m.arrival;
@@ -193,9 +219,14 @@ std::string encode_state_payload(const QueuedMessage& m) {
   put_u8(out, m.held ? 1 : 0);
   put_u32(out, static_cast<std::uint32_t>(m.recipients.size()));
   for (const RecipientStatus& r : m.recipients) {
-    put_u8(out, static_cast<std::uint8_t>(r.state));
+    put_u8(out, static_cast<std::uint8_t>(static_cast<std::uint8_t>(r.state) |
+                                          (r.bounce_owed ? kStateBounceOwed : 0)));
     put_u32(out, static_cast<std::uint32_t>(r.attempts < 0 ? 0 : r.attempts));
     put_str(out, r.last_reply);
+    if (r.bounce_owed) {
+      put_str(out, r.bounce_owed->reply);
+      put_str(out, r.bounce_owed->where);
+    }
   }
   return out;
 }
@@ -212,14 +243,22 @@ bool apply_state_payload(std::string_view payload, QueuedMessage& m) {
   }
   std::vector<RecipientStatus> updated = m.recipients;
   for (RecipientStatus& r : updated) {
-    std::uint8_t state = 0;
+    std::uint8_t byte = 0;
     std::uint32_t attempts = 0;
-    if (!c.u8(state) || state > static_cast<std::uint8_t>(RecipientState::failed) ||
-        !c.u32(attempts) || !c.str(r.last_reply)) {
-      return false;
-    }
+    if (!c.u8(byte) || !c.u32(attempts) || !c.str(r.last_reply)) return false;
+    const std::uint8_t state = byte & static_cast<std::uint8_t>(~kStateBounceOwed);
+    if (state > static_cast<std::uint8_t>(RecipientState::failed)) return false;
     r.state = static_cast<RecipientState>(state);
     r.attempts = static_cast<int>(attempts);
+    r.bounce_owed.reset();
+    if ((byte & kStateBounceOwed) != 0) {
+      OwedBounce owed;
+      if (!c.str(owed.reply) || !c.str(owed.where)) return false;
+      r.bounce_owed = std::move(owed);
+    } else if (r.state == RecipientState::pending) {
+      r.bounce_owed = legacy_owed_bounce(r.last_reply);
+      if (r.bounce_owed) r.last_reply = r.bounce_owed->reply;
+    }
   }
   if (!c.at_end()) return false;
   m.recipients = std::move(updated);

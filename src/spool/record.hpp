@@ -31,7 +31,7 @@ enum class RecordType : std::uint8_t {
   envelope = 'E',  // queue id, arrival, size and the SMTP envelope
   data = 'D',      // the message bytes exactly as accepted
   commit = 'C',    // ends the batch; a segment without it was never acknowledged
-  state = 'S',     // per-recipient results, next attempt, hold flag
+  state = 'S',     // per-recipient results and owed bounces, next attempt, hold flag
   removed = 'R',   // the message left the queue
 };
 
@@ -51,6 +51,11 @@ std::string encode_record(RecordType type, std::string_view payload);
 std::string encode_envelope_payload(const QueuedMessage& message);
 bool decode_envelope_payload(std::string_view payload, QueuedMessage& out);
 
+// A state payload: queue id, next attempt, held, then per recipient its
+// state byte, attempts and last reply, and its owed bounce (reply, where)
+// when the state byte says one follows. Records written before owed bounces
+// had their own field carry them as a "bounce pending: " prefix of the last
+// reply; applying such a record converts it.
 std::string encode_state_payload(const QueuedMessage& message);
 // Applies a state record to `message` when it names that message and has the
 // same number of recipients; returns false otherwise.

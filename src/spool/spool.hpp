@@ -22,12 +22,27 @@ namespace postern::spool {
 
 enum class RecipientState { pending, delivered, failed };
 
+// A recipient that failed for good whose bounce is not yet known to be
+// queued: it stays pending with this set until the bounce is durable, so a
+// restart in between sends the bounce instead of losing it
+// (delivery/bouncer.hpp).
+struct OwedBounce {
+  std::string reply;  // the failure reply the bounce reports
+  std::string where;  // the remote host that gave it ("host[ip]:port"), empty for local failures
+  bool operator==(const OwedBounce&) const = default;
+};
+
 struct RecipientStatus {
   Recipient recipient;
   RecipientState state = RecipientState::pending;
   int attempts = 0;
-  std::string last_reply;  // last remote/local reply or error text
+  std::string last_reply;                 // last remote/local reply or error text
+  std::optional<OwedBounce> bounce_owed;  // only while state is pending
 };
+
+// What `postern queue` shows as a recipient's last reply: the reply, marked
+// "bounce pending: (where) " while a bounce is owed.
+std::string last_reply_text(const RecipientStatus& recipient);
 
 struct QueuedMessage {
   std::string id;  // queue id, unique, safe as a file name

@@ -78,7 +78,7 @@ void WalSpool::submit(Envelope envelope, std::string data, std::function<void(Su
   p.message.size = data.size();
   p.message.envelope = std::move(envelope);
   for (const Recipient& r : p.message.envelope.recipients) {
-    p.message.recipients.push_back(RecipientStatus{r, RecipientState::pending, 0, {}});
+    p.message.recipients.push_back(RecipientStatus{r, RecipientState::pending, 0, {}, {}});
   }
   if (options_.read_only) {
     p.error = std::make_error_code(std::errc::read_only_file_system);
@@ -188,6 +188,7 @@ std::error_code WalSpool::update(const QueuedMessage& message) {
       merged.recipients[i].state = message.recipients[i].state;
       merged.recipients[i].attempts = message.recipients[i].attempts;
       merged.recipients[i].last_reply = message.recipients[i].last_reply;
+      merged.recipients[i].bounce_owed = message.recipients[i].bounce_owed;
     }
     merged.next_attempt = message.next_attempt;
     merged.held = message.held;

@@ -9,6 +9,8 @@
 
 #include "mailauth/auth_results/header.hpp"
 #include "mailauth/dmarc/evaluator.hpp"
+// Relative: this tool is built without the tests/ include path.
+#include "../tools/auth_checks.hpp"
 
 using namespace postern::mailauth;
 
@@ -25,24 +27,12 @@ Answer zone(const Question& q) {
 }
 
 SpfCheck spf_check(spf::Result r, std::string from, std::string helo) {
-  SpfCheck c;
-  c.result = r;
-  c.mail_from = std::move(from);
-  c.helo = std::move(helo);
-  if (r != spf::Result::pass) c.reason = "192.0.2.1 is not allowed (matched -all)";
-  return c;
+  return postern::testing::spf_check(
+      r, std::move(from), std::move(helo),
+      r != spf::Result::pass ? "192.0.2.1 is not allowed (matched -all)" : "");
 }
 
-DkimCheck dkim_check(DkimResult r, std::string d, std::string s, std::string b,
-                     std::string reason = "") {
-  DkimCheck c;
-  c.result = r;
-  c.domain = std::move(d);
-  c.selector = std::move(s);
-  c.b = std::move(b);
-  c.reason = std::move(reason);
-  return c;
-}
+using postern::testing::dkim_check;
 
 void print(const std::string& from_header, AuthResults ar) {
   dmarc::Request r;

@@ -5,22 +5,18 @@ threads to the server, mail to a healthy destination still goes out at
 once, and two domains with the same MX hosts share one destination and
 its per-destination bound.
 
-The world is on loopback: tests/tools/fake_dns.py answers for the *.test
-domains, tests/tools/smtp_receiver.py (aiosmtpd) plays the MX hosts, all on
-one port number (the sender's `remote_port`), each on its own 127.0.0.x."""
+The world is on loopback (tests/tools/slow_world.py): fake_dns.py answers
+for the *.test domains, smtp_receiver.py (aiosmtpd) plays the MX hosts, all
+on one port number (the sender's `remote_port`), each on its own 127.0.0.x."""
 
 import os
-import pathlib
-import shutil
-import tempfile
 import time
 
 import pytest
 
-from fake_dns import FakeDns
-from postern_harness import SLOW, relay
-from receivers import Receiver, port_free_on
-from smtp_clients import message, smtp
+import slow_world
+from postern_harness import SLOW
+from slow_world import SlowWorld, wait_until
 
 SENDER = "alice@example.test"
 # Addresses of this file only.
@@ -39,58 +35,17 @@ ZONE = "\n".join([
 
 @pytest.fixture
 def world(make_server):
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix="postern-async-"))
-    started = []
-
-    class World:
-        def __init__(self):
-            self.port = port_free_on(list(HOSTS))
-            self.dns = FakeDns(ZONE)
-            self.dns_port = self.dns.start()
-            started.append(self.dns)
-
-        def receiver(self, host, delay=0.0):
-            r = Receiver(workdir, host, self.port, delay=delay)
-            started.append(r)
-            return r
-
-        def sender(self, delivery=()):
-            extra = "\n".join([
-                "",
-                "[delivery]",
-                f'resolver = "127.0.0.1:{self.dns_port}"',
-                f"remote_port = {self.port}",
-                'connect_timeout = "5s"',
-                'command_timeout = "60s"',
-                *delivery,
-                "",
-            ])
-            return make_server(listeners=[relay("mx", "none")], local_domains=("example.test",),
-                               relay_networks=("127.0.0.0/8",), extra_toml=extra)
-
-    yield World()
-    for thing in reversed(started):
-        thing.stop()
-    shutil.rmtree(workdir, ignore_errors=True)
+    w = SlowWorld(make_server, ZONE, HOSTS, "async", delivery=['command_timeout = "60s"'])
+    yield w
+    w.stop()
 
 
 def send(server, recipients, subject, count=1):
-    with smtp(server.port("mx")) as client:
-        for i in range(count):
-            for r in recipients:
-                client.sendmail(SENDER, [r], message(SENDER, [r], subject=f"{subject} {i}"))
+    slow_world.send(server, SENDER, recipients, subject, count)
 
 
 def threads_of(server):
     return len(os.listdir(f"/proc/{server.proc.pid}/task"))
-
-
-def wait_until(what, predicate, timeout, server):
-    deadline = time.monotonic() + timeout * SLOW
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout * SLOW:.0f}s\n{server.log_tail()}")
-        time.sleep(0.05)
 
 
 def test_fifty_slow_deliveries_add_no_threads_and_a_healthy_destination_is_prompt(world):

@@ -12,20 +12,15 @@ domains, tests/tools/smtp_receiver.py (aiosmtpd) plays the healthy MX hosts,
 tests/tools/bad_peers.py the broken ones, all on one port number (the
 sender's `remote_port`), each on its own 127.0.0.x address."""
 
-import pathlib
 import re
-import shutil
 import subprocess
-import tempfile
 import time
 
 import pytest
 
-from bad_peers import BadPeer
-from fake_dns import FakeDns
-from postern_harness import POSTERN, SLOW, relay
-from receivers import Receiver, port_free_on
-from smtp_clients import message, smtp
+import slow_world
+from postern_harness import POSTERN, SLOW
+from slow_world import SlowWorld, wait_until
 
 SENDER = "alice@example.test"
 # Addresses of this file only.
@@ -46,57 +41,13 @@ ZONE = "\n".join([
 
 @pytest.fixture
 def world(make_server):
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix="postern-sched-"))
-    started = []
-
-    class World:
-        def __init__(self):
-            self.port = port_free_on(list(HOSTS))
-            self.dns = FakeDns(ZONE)
-            self.dns_port = self.dns.start()
-            started.append(self.dns)
-
-        def receiver(self, host):
-            r = Receiver(workdir, host, self.port)
-            started.append(r)
-            return r
-
-        def bad_peer(self, host, mode):
-            p = BadPeer(host, self.port, mode)
-            started.append(p)
-            return p
-
-        def sender(self, delivery=()):
-            extra = "\n".join([
-                "",
-                "[delivery]",
-                f'resolver = "127.0.0.1:{self.dns_port}"',
-                f"remote_port = {self.port}",
-                'connect_timeout = "5s"',
-                *delivery,
-                "",
-            ])
-            return make_server(listeners=[relay("mx", "none")], local_domains=("example.test",),
-                               relay_networks=("127.0.0.0/8",), extra_toml=extra)
-
-    yield World()
-    for thing in reversed(started):
-        thing.stop()
-    shutil.rmtree(workdir, ignore_errors=True)
+    w = SlowWorld(make_server, ZONE, HOSTS, "sched")
+    yield w
+    w.stop()
 
 
 def send(server, recipient, subject, count=1):
-    with smtp(server.port("mx")) as client:
-        for i in range(count):
-            client.sendmail(SENDER, [recipient], message(SENDER, [recipient], subject=f"{subject} {i}"))
-
-
-def wait_until(what, predicate, timeout, server):
-    deadline = time.monotonic() + timeout * SLOW
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout * SLOW:.0f}s\n{server.log_tail()}")
-        time.sleep(0.05)
+    slow_world.send(server, SENDER, [recipient], subject, count)
 
 
 def test_tarpit_stalls_neither_other_domains_nor_local_mail_and_sigterm_is_prompt(world):

@@ -17,26 +17,6 @@ namespace {
 // hundreds of DNS queries. The verdict is then permerror, never pass.
 constexpr std::size_t kMaxAuthorDomains = 10;
 
-// RFC 1035 §2.3.4 and the A-label form §6.6.1 asks for: labels of 1 to 63
-// letters, digits, "-" or "_", at most 253 octets. Anything else (an
-// address literal, a U-label the edge did not convert) is no domain to
-// look up.
-bool valid_domain(std::string_view name) {
-  if (name.empty() || name.size() > 253) return false;
-  std::size_t label = 0;
-  for (char c : name) {
-    if (c == '.') {
-      if (label == 0) return false;
-      label = 0;
-      continue;
-    }
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_';
-    if (!ok || ++label > 63) return false;
-  }
-  return label > 0;
-}
-
 // §6.6.4: a message that pct= leaves out gets the next policy less strict.
 Policy milder(Policy p) {
   switch (p) {
@@ -74,7 +54,9 @@ class Run {
   std::optional<Verdict> evaluate_domain(const std::string& domain) {
     Verdict v;
     v.from_domain = domain;
-    if (!valid_domain(domain)) {
+    // The A-label form §6.6.1 asks for (core/text is_dns_name): an address
+    // literal or a U-label the edge did not convert is no domain to look up.
+    if (!is_dns_name(domain)) {
       v.result = Result::permerror;
       v.reason = fmt::format("the From: domain \"{}\" is not a domain name DMARC can look up",
                              domain.substr(0, 80));

@@ -5,6 +5,7 @@
 
 #include "config/config.hpp"
 #include "config/duration.hpp"
+#include "unit/config/base_config.hpp"
 
 namespace postern::config {
 namespace {
@@ -12,20 +13,11 @@ namespace {
 using std::chrono::seconds;
 using ::testing::HasSubstr;
 
-constexpr const char* kBase = R"(hostname = "mail.example.com"
-data_dir = "/var/lib/postern"
-local_domains = ["example.com"]
-
-[[listener]]
-address = "0.0.0.0:25"
-role = "relay"
-tls = "starttls"
-)";
+using testing::kBase;
 
 // Line 10 of the text is the first line after "[delivery]".
 LoadResult load_delivery(const std::string& body) {
-  return load_string(std::string(kBase) + "[delivery]\n" + body, "/srv/conf/postern.toml",
-                     "/srv/conf");
+  return testing::load_section("delivery", body);
 }
 
 std::string dump(const LoadResult& r) {
@@ -55,11 +47,11 @@ TEST(DeliveryLoad, DefaultsWithoutTheTable) {
   const DeliveryConfig& d = r.config->delivery;
   EXPECT_EQ(d.resolver, "");
   EXPECT_EQ(d.remote_port, 25);
-  EXPECT_EQ(d.tls, "opportunistic");
+  EXPECT_EQ(d.tls, TlsPolicy::opportunistic);
   EXPECT_TRUE(d.tls_fallback_plaintext);
   EXPECT_TRUE(d.tls_policy.empty());
   EXPECT_EQ(d.smarthost, "");
-  EXPECT_EQ(d.smarthost_tls, "starttls");
+  EXPECT_EQ(d.smarthost_tls, TlsMode::starttls);
   EXPECT_TRUE(d.fallback_ports.empty());
   EXPECT_EQ(d.retry_initial, seconds(60));
   EXPECT_EQ(d.retry_max, seconds(3600));
@@ -98,10 +90,10 @@ max_connections_per_destination = 5
   const DeliveryConfig& d = r.config->delivery;
   EXPECT_EQ(d.resolver, "127.0.0.1:5353");
   EXPECT_EQ(d.remote_port, 2525);
-  EXPECT_EQ(d.tls, "required");
+  EXPECT_EQ(d.tls, TlsPolicy::required);
   EXPECT_FALSE(d.tls_fallback_plaintext);
   EXPECT_EQ(d.smarthost, "smtp.provider.example:587");
-  EXPECT_EQ(d.smarthost_tls, "implicit");
+  EXPECT_EQ(d.smarthost_tls, TlsMode::implicit);
   EXPECT_EQ(d.smarthost_user, "relay@example.com");
   EXPECT_EQ(d.smarthost_password, "inline");
   // Relative to the directory of the configuration file.
@@ -115,8 +107,9 @@ max_connections_per_destination = 5
   EXPECT_EQ(d.command_timeout, seconds(600));
   EXPECT_EQ(d.max_connections, 50u);
   EXPECT_EQ(d.max_connections_per_destination, 5u);
-  EXPECT_EQ(d.tls_policy, (std::map<std::string, std::string>{{"bank.example", "opportunistic"},
-                                                              {"example.org", "required"}}));
+  EXPECT_EQ(d.tls_policy,
+            (std::map<std::string, TlsPolicy>{{"bank.example", TlsPolicy::opportunistic},
+                                              {"example.org", TlsPolicy::required}}));
   // Lines are remembered for the lints.
   EXPECT_EQ(r.config->where("delivery.smarthost_password"), "/srv/conf/postern.toml:17");
   EXPECT_EQ(r.config->where("delivery.tls_policy.example.org"), "/srv/conf/postern.toml:30");
@@ -126,7 +119,7 @@ TEST(DeliveryLoad, SmarthostMayBeAnAddress) {
   auto r = load_delivery("smarthost = \"[::1]:2525\"\nsmarthost_tls = \"none\"\n");
   ASSERT_TRUE(r.config) << dump(r);
   EXPECT_EQ(r.config->delivery.smarthost, "[::1]:2525");
-  EXPECT_EQ(r.config->delivery.smarthost_tls, "none");
+  EXPECT_EQ(r.config->delivery.smarthost_tls, TlsMode::none);
 }
 
 TEST(DeliveryLoad, BadSmarthost) {

@@ -6,6 +6,7 @@
 #include "config/config.hpp"
 #include "mailauth/dkim/key.hpp"
 #include "tools/temp_dir.hpp"
+#include "unit/config/base_config.hpp"
 
 namespace postern::config {
 namespace {
@@ -13,16 +14,9 @@ namespace {
 using postern::testing::TempDir;
 using ::testing::HasSubstr;
 
-// Lines 1-8; the first [[dkim]] table is on line 9.
-constexpr const char* kBase = R"(hostname = "mail.example.com"
-data_dir = "/var/lib/postern"
-local_domains = ["example.com"]
-
-[[listener]]
-address = "0.0.0.0:25"
-role = "relay"
-tls = "starttls"
-)";
+// Lines 1-8 (unit/config/base_config.hpp); the first [[dkim]] table is on
+// line 9.
+using testing::kBase;
 
 std::string dkim_table(std::string_view domain, std::string_view selector, std::string_view key) {
   return "[[dkim]]\ndomain = \"" + std::string(domain) + "\"\nselector = \"" +

@@ -5,26 +5,18 @@
 
 #include "config/config.hpp"
 #include "config/effective.hpp"
+#include "unit/config/base_config.hpp"
 
 namespace postern::config {
 namespace {
 
 using ::testing::HasSubstr;
 
-constexpr const char* kBase = R"(hostname = "mail.example.com"
-data_dir = "/var/lib/postern"
-local_domains = ["example.com"]
-
-[[listener]]
-address = "0.0.0.0:25"
-role = "relay"
-tls = "starttls"
-)";
+using testing::kBase;
 
 // Line 10 is the first line after "[inbound]".
 LoadResult load_inbound(const std::string& body, const char* base = kBase) {
-  return load_string(std::string(base) + "[inbound]\n" + body, "/srv/conf/postern.toml",
-                     "/srv/conf");
+  return testing::load_section("inbound", body, base);
 }
 
 std::string dump(const std::vector<Problem>& problems) {

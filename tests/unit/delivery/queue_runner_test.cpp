@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "unit/delivery/runner_test_util.hpp"
 #include "unit/spool/spool_test_util.hpp"
 
 namespace postern::delivery {
@@ -30,25 +31,11 @@ std::string slurp_first(const fs::path& dir) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
-class Runner : public ::testing::Test {
+class Runner : public testing::RunnerTest {
  protected:
-  fs::path spool_dir() const { return dir_.path() / "spool"; }
-  fs::path mail() const { return dir_.path() / "mail"; }
-
   RunnerSettings settings() const {
-    RunnerSettings s;
-    s.mail_root = mail();
-    s.local_domains = {"example.com", "Example.NET"};
-    s.retry_initial = std::chrono::seconds(1);
-    s.retry_max = std::chrono::seconds(4);
-    return s;
+    return runner_settings({"example.com", "Example.NET"}, std::chrono::seconds(4));
   }
-
-  std::size_t mails_in(const std::string& domain, const std::string& local) const {
-    return files_in(mail() / domain / local / "new").size();
-  }
-
-  TempDir dir_;
 };
 
 TEST(RetryDelay, DoublesFromTheFirstDelayUpToTheCap) {
@@ -203,17 +190,20 @@ TEST_F(Runner, RemoteRecipientsGoToTheRemoteCourier) {
 // times out, "4.4.5" when only our own connection limit was reached.
 class AnsweringCourier : public Courier {
  public:
-  explicit AnsweringCourier(std::string reply) : reply_(std::move(reply)) {}
+  explicit AnsweringCourier(std::string reply, FailureKind kind = FailureKind::other)
+      : reply_(std::move(reply)), kind_(kind) {}
   std::vector<RecipientResult> deliver(const spool::QueuedMessage&, std::string_view,
                                        const std::vector<std::size_t>& recipients) override {
     ++calls;
     return std::vector<RecipientResult>(
-        recipients.size(), RecipientResult{Outcome::transient, reply_, "lmtp:unix:/run/lmtp"});
+        recipients.size(),
+        RecipientResult{Outcome::transient, reply_, "lmtp:unix:/run/lmtp", kind_});
   }
   std::atomic<int> calls{0};
 
  private:
   std::string reply_;
+  FailureKind kind_;
 };
 
 std::optional<DestinationStatus> local_status(const QueueRunner& runner) {
@@ -225,7 +215,8 @@ std::optional<DestinationStatus> local_status(const QueueRunner& runner) {
 
 TEST_F(Runner, AnLmtpServerThatDoesNotAnswerMakesTheLocalDestinationDead) {
   auto courier = std::make_shared<AnsweringCourier>(
-      "4.4.1 LMTP server unreachable: connect /run/lmtp: Connection refused");
+      "4.4.1 LMTP server unreachable: connect /run/lmtp: Connection refused",
+      FailureKind::unreachable);
   RunnerSettings s = settings();
   s.local = courier;
   s.limits.dead_backoff_initial = std::chrono::seconds(3600);
@@ -290,15 +281,14 @@ namespace {
 
 // A remote courier whose deliveries to "stuck.test" block until cancel()
 // (a silent peer); every other domain is delivered at once.
-class StuckCourier final : public Courier {
+class StuckCourier final : public Courier, public testing::StuckTally {
  public:
   std::vector<RecipientResult> deliver(const spool::QueuedMessage& m, std::string_view,
                                        const std::vector<std::size_t>& rcpts) override {
     const std::string& address = m.recipients[rcpts.at(0)].recipient.address;
     std::unique_lock lock(mutex_);
     if (address.ends_with("@stuck.test")) {
-      ++stuck_now_;
-      max_stuck_ = std::max(max_stuck_, stuck_now_);
+      count_stuck_locked();
       cv_.notify_all();
       cv_.wait(lock, [&] { return cancelled_; });
       --stuck_now_;
@@ -314,26 +304,9 @@ class StuckCourier final : public Courier {
     cancelled_ = true;
     cv_.notify_all();
   }
-  int stuck_now() {
-    std::lock_guard lock(mutex_);
-    return stuck_now_;
-  }
-  int max_stuck() {
-    std::lock_guard lock(mutex_);
-    return max_stuck_;
-  }
-  std::vector<std::string> delivered() {
-    std::lock_guard lock(mutex_);
-    return delivered_;
-  }
 
  private:
-  std::mutex mutex_;
   std::condition_variable cv_;
-  bool cancelled_ = false;
-  int stuck_now_ = 0;
-  int max_stuck_ = 0;
-  std::vector<std::string> delivered_;
 };
 
 TEST_F(Runner, AStuckDestinationHoldsOnlyItsOwnSlots) {
@@ -368,18 +341,9 @@ TEST_F(Runner, AStuckDestinationHoldsOnlyItsOwnSlots) {
     ASSERT_NE(it, status.end());
     EXPECT_EQ(it->in_flight, 2u);
     EXPECT_EQ(it->queued, 3u);
-    // stop() cancels the stuck deliveries instead of waiting for them.
-    const auto t0 = std::chrono::steady_clock::now();
-    runner.stop();
-    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+    testing::expect_prompt_stop(runner);
   }
-  // The interrupted attempts are not counted: due at once after a restart.
-  for (const auto& id : stuck_ids) {
-    const auto m = spool->load(id);
-    ASSERT_TRUE(m);
-    EXPECT_EQ(m->recipients[0].attempts, 0) << id;
-    EXPECT_EQ(m->recipients[0].state, RecipientState::pending);
-  }
+  testing::expect_not_counted(*spool, stuck_ids);
 }
 
 }  // namespace
@@ -444,7 +408,7 @@ namespace {
 // An asynchronous remote courier (like the SMTP one): deliver_async returns
 // at once; deliveries to the `stuck` domains are answered only at cancel(),
 // the others at once, all from a thread of the courier's own.
-class AsyncStuckCourier final : public Courier {
+class AsyncStuckCourier final : public Courier, public testing::StuckTally {
  public:
   explicit AsyncStuckCourier(std::set<std::string> stuck)
       : stuck_(std::move(stuck)), loop_([this] { run(); }) {}
@@ -469,8 +433,7 @@ class AsyncStuckCourier final : public Courier {
     const std::string domain = address.substr(address.rfind('@') + 1);
     std::lock_guard lock(mutex_);
     if (!cancelled_ && stuck_.contains(domain)) {
-      ++stuck_now_;
-      max_stuck_ = std::max(max_stuck_, stuck_now_);
+      count_stuck_locked();
       waiting_.push_back({std::move(done), rcpts.size()});
       return;
     }
@@ -490,18 +453,6 @@ class AsyncStuckCourier final : public Courier {
     waiting_.clear();
     stuck_now_ = 0;
     cv_.notify_all();
-  }
-  int stuck_now() {
-    std::lock_guard lock(mutex_);
-    return stuck_now_;
-  }
-  int max_stuck() {
-    std::lock_guard lock(mutex_);
-    return max_stuck_;
-  }
-  std::vector<std::string> delivered() {
-    std::lock_guard lock(mutex_);
-    return delivered_;
   }
 
  private:
@@ -528,15 +479,10 @@ class AsyncStuckCourier final : public Courier {
   }
 
   std::set<std::string> stuck_;
-  std::mutex mutex_;
   std::condition_variable cv_;
-  bool cancelled_ = false;
   bool ending_ = false;
-  int stuck_now_ = 0;
-  int max_stuck_ = 0;
   std::vector<Waiting> waiting_;
   std::vector<Answer> answers_;
-  std::vector<std::string> delivered_;
   std::thread loop_;
 };
 
@@ -572,17 +518,9 @@ TEST_F(Runner, AnAsynchronousCourierHoldsNoRunnerThreadPerDelivery) {
     ASSERT_TRUE(
         eventually([&] { return !spool->load(other.queue_id) && !spool->load(mine.queue_id); }));
     EXPECT_EQ(courier->delivered(), std::vector<std::string>{"y@fine.test"});
-    const auto t0 = std::chrono::steady_clock::now();
-    runner.stop();
-    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+    testing::expect_prompt_stop(runner);
   }
-  // The cut deliveries are recorded as interrupted: not counted, still due.
-  for (const auto& id : stuck_ids) {
-    const auto m = spool->load(id);
-    ASSERT_TRUE(m);
-    EXPECT_EQ(m->recipients[0].attempts, 0) << id;
-    EXPECT_EQ(m->recipients[0].state, RecipientState::pending);
-  }
+  testing::expect_not_counted(*spool, stuck_ids);
 }
 
 TEST_F(Runner, DomainsWithTheSameMxHostsShareOneDestination) {

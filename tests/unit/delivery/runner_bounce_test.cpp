@@ -13,6 +13,7 @@
 
 #include "delivery/queue_runner.hpp"
 #include "tools/mime_report.hpp"
+#include "unit/delivery/runner_test_util.hpp"
 #include "unit/spool/spool_test_util.hpp"
 
 namespace postern::delivery {
@@ -107,17 +108,10 @@ DsnReport parse(const std::string& text) {
   return r ? *r : DsnReport{};
 }
 
-class RunnerBounce : public ::testing::Test {
+class RunnerBounce : public testing::RunnerTest {
  protected:
-  fs::path spool_dir() const { return dir_.path() / "spool"; }
-  fs::path mail() const { return dir_.path() / "mail"; }
-
   RunnerSettings settings() const {
-    RunnerSettings s;
-    s.mail_root = mail();
-    s.local_domains = {"example.com"};
-    s.retry_initial = std::chrono::seconds(1);
-    s.retry_max = std::chrono::seconds(1);
+    RunnerSettings s = runner_settings({"example.com"}, std::chrono::seconds(1));
     s.hostname = "mail.example.com";
     s.remote = courier_;
     return s;
@@ -136,7 +130,6 @@ class RunnerBounce : public ::testing::Test {
   bool queue_empty(Spool& spool) { return spool.list().empty(); }
 
   std::shared_ptr<ScriptedCourier> courier_ = std::make_shared<ScriptedCourier>();
-  TempDir dir_;
 };
 
 TEST_F(RunnerBounce, PermanentFailureBouncesIntoTheLocalSendersMaildir) {

@@ -5,27 +5,18 @@
 #include "mailauth/auth_results/checks.hpp"
 #include "mailauth/auth_results/forged.hpp"
 #include "mailauth/auth_results/header.hpp"
+#include "tools/auth_checks.hpp"
 
 namespace postern::mailauth {
 namespace {
 
 SpfCheck spf_check(spf::Result r, std::string from, std::string helo = "mx.sender.example") {
-  SpfCheck c;
-  c.result = r;
-  c.mail_from = std::move(from);
-  c.helo = std::move(helo);
-  return c;
+  return testing::spf_check(r, std::move(from), std::move(helo));
 }
 
 DkimCheck dkim_of(DkimResult r, std::string d, std::string s, std::string b,
                   std::string reason = "") {
-  DkimCheck c;
-  c.result = r;
-  c.domain = std::move(d);
-  c.selector = std::move(s);
-  c.b = std::move(b);
-  c.reason = std::move(reason);
-  return c;
+  return testing::dkim_check(r, std::move(d), std::move(s), std::move(b), std::move(reason));
 }
 
 dmarc::Verdict dmarc_of(dmarc::Result r, dmarc::Policy p, dmarc::Policy dis, std::string from,

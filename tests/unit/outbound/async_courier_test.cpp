@@ -149,6 +149,7 @@ TEST(AsyncSmtpCourier, AStepDeadlineCutsASilentPeer) {
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].outcome, Outcome::transient);
   EXPECT_NE(r[0].reply.find("4.4.1"), std::string::npos) << r[0].reply;
+  EXPECT_EQ(r[0].kind, delivery::FailureKind::unreachable);
   EXPECT_GE(took, std::chrono::milliseconds(900));
   EXPECT_LT(took, std::chrono::seconds(5));
 }

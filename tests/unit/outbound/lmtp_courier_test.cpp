@@ -49,6 +49,7 @@ void expect_unreachable(const std::vector<delivery::RecipientResult>& results) {
   for (const auto& r : results) {
     EXPECT_EQ(r.outcome, Outcome::transient);
     EXPECT_TRUE(r.reply.starts_with("4.4.1 LMTP server unreachable")) << r.reply;
+    EXPECT_EQ(r.kind, delivery::FailureKind::unreachable);
   }
 }
 

@@ -186,7 +186,7 @@ TEST_F(SmtpCourierTest, RecipientsAreGroupedByDomainInTheirOrder) {
 }
 
 TEST_F(SmtpCourierTest, TlsRequiredRefusesAReceiverWithoutStartTls) {
-  config.delivery.tls_policy["remote.test"] = "required";
+  config.delivery.tls_policy["remote.test"] = TlsPolicy::required;
   resolver->add_mx("remote.test", {{"mx1.remote.test", 10}});
   resolver->add_host("mx1.remote.test", {"127.0.0.2"});
   auto m = queued({"bob@remote.test"});
@@ -247,7 +247,7 @@ TEST_F(SmtpCourierTest, SmarthostFallbackPortCarriesTheMail) {
   FakeSmtpServer refusing_placeholder("127.0.0.4", 0);
   const std::uint16_t closed_port = refusing_placeholder.port();
   config.delivery.smarthost = "127.0.0.2:" + std::to_string(closed_port);
-  config.delivery.smarthost_tls = "none";
+  config.delivery.smarthost_tls = TlsMode::none;
   config.delivery.fallback_ports = {port};
   auto c = courier();
   auto m = queued({"x@anywhere.test", "y@elsewhere.test"});
@@ -261,7 +261,7 @@ TEST_F(SmtpCourierTest, SmarthostFallbackPortCarriesTheMail) {
 
 TEST_F(SmtpCourierTest, SmarthostWithStartTlsMandatoryRefusesPlaintext) {
   config.delivery.smarthost = "127.0.0.2:" + std::to_string(port);
-  config.delivery.smarthost_tls = "starttls";
+  config.delivery.smarthost_tls = TlsMode::starttls;
   config.delivery.smarthost_user = "relay";
   config.delivery.smarthost_password = "secret";
   auto m = queued({"x@anywhere.test"});

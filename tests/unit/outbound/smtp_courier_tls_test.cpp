@@ -144,7 +144,7 @@ TEST_F(SmtpCourierTlsTest, OpportunisticStartTlsWithAnUntrustedCertificateStillD
 
 TEST_F(SmtpCourierTlsTest, SmarthostStartTlsWithAuthAndPrivateCa) {
   config.delivery.smarthost = "relay.test:" + std::to_string(receivers->starttls_port);
-  config.delivery.smarthost_tls = "starttls";
+  config.delivery.smarthost_tls = TlsMode::starttls;
   config.delivery.smarthost_user = "relay-user";
   config.delivery.smarthost_password = "relay-pass";
   config.delivery.smarthost_ca_file = receivers->cert;
@@ -161,7 +161,7 @@ TEST_F(SmtpCourierTlsTest, SmarthostStartTlsWithAuthAndPrivateCa) {
 
 TEST_F(SmtpCourierTlsTest, SmarthostImplicitTlsWithAuth) {
   config.delivery.smarthost = "127.0.0.6:" + std::to_string(receivers->implicit_port);
-  config.delivery.smarthost_tls = "implicit";
+  config.delivery.smarthost_tls = TlsMode::implicit;
   config.delivery.smarthost_user = "relay-user";
   const auto pw = receivers->dir / "password";
   { std::ofstream(pw) << "relay-pass\nsecond line ignored\n"; }

@@ -7,8 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "smtp/client_session.hpp"
@@ -123,5 +126,37 @@ class ScriptedPeer {
   bool tls_fails_ = false;
   DialogueRun run_;
 };
+
+// A small message body the scripts expect after DATA.
+inline const std::string kData = "Subject: hi\r\n\r\nhello\r\n";
+
+// A message from `from` to `rcpts` (no DSN parameters) with `data`.
+inline OutgoingMessage outgoing(std::string from, const std::vector<std::string>& rcpts,
+                                std::string_view data) {
+  OutgoingMessage m;
+  m.mail_from = std::move(from);
+  for (const auto& r : rcpts) m.recipients.push_back(Recipient{r, "", ""});
+  m.data = data;  // a view: `data` must outlive the message
+  return m;
+}
+
+// Plays the script unsplit, split at every byte of every step, and one byte
+// at a time; `check` sees each run (after the transcript matched).
+inline void replay(const ClientSettings& settings, const std::vector<OutgoingMessage>& messages,
+                   const std::vector<Step>& script,
+                   const std::function<void(const DialogueRun&)>& check) {
+  std::size_t longest = 0;
+  for (const Step& s : script) longest = std::max(longest, s.server.size());
+  for (std::size_t split = 0; split <= longest + 1; ++split) {
+    for (bool one : {false, true}) {
+      if (one && split > 0) continue;
+      ScriptedPeer peer(settings, messages);
+      peer.play(script, split, one);
+      SCOPED_TRACE("split=" + std::to_string(split) + (one ? " one byte at a time" : ""));
+      ASSERT_FALSE(peer.run().mismatch) << peer.run().mismatch_text;
+      check(peer.run());
+    }
+  }
+}
 
 }  // namespace postern::smtp::client::test_support

@@ -10,18 +10,10 @@ namespace postern::smtp::client {
 namespace {
 
 using delivery::Outcome;
-using test_support::DialogueRun;
-using test_support::ScriptedPeer;
-using test_support::Step;
+using namespace test_support;  // Step, ScriptedPeer, DialogueRun, replay, kData
 
-const std::string kData = "Subject: hi\r\n\r\nhello\r\n";
-
-OutgoingMessage message(std::vector<std::string> rcpts, std::string_view data = kData) {
-  OutgoingMessage m;
-  m.mail_from = "alice@example.test";
-  for (auto& r : rcpts) m.recipients.push_back(Recipient{r, "", ""});
-  m.data = data;
-  return m;
+OutgoingMessage message(const std::vector<std::string>& rcpts, std::string_view data = kData) {
+  return test_support::outgoing("alice@example.test", rcpts, data);
 }
 
 ClientSettings plain_settings() {
@@ -29,24 +21,6 @@ ClientSettings plain_settings() {
   s.helo_name = "mx.example.test";
   s.tls = TlsPolicy::opportunistic;
   return s;
-}
-
-// Plays the script unsplit, split at every byte of every step, and one byte
-// at a time; `check` sees each run.
-void replay(const ClientSettings& settings, const std::vector<OutgoingMessage>& messages,
-            const std::vector<Step>& script, const std::function<void(const DialogueRun&)>& check) {
-  std::size_t longest = 0;
-  for (const Step& s : script) longest = std::max(longest, s.server.size());
-  for (std::size_t split = 0; split <= longest + 1; ++split) {
-    for (bool one : {false, true}) {
-      if (one && split > 0) continue;
-      ScriptedPeer peer(settings, messages);
-      peer.play(script, split, one);
-      SCOPED_TRACE("split=" + std::to_string(split) + (one ? " one byte at a time" : ""));
-      ASSERT_FALSE(peer.run().mismatch) << peer.run().mismatch_text;
-      check(peer.run());
-    }
-  }
 }
 
 const std::string kBanner = "220 mx.remote.test ESMTP\r\n";

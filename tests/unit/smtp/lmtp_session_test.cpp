@@ -13,22 +13,14 @@ namespace postern::smtp::client {
 namespace {
 
 using delivery::Outcome;
-using test_support::DialogueRun;
-using test_support::ScriptedPeer;
-using test_support::Step;
-
-const std::string kData = "Subject: hi\r\n\r\nhello\r\n";
+using namespace test_support;  // Step, ScriptedPeer, DialogueRun, replay, kData
 const std::string kBanner = "220 mail.example.test Dovecot ready.\r\n";
 const std::string kLhlo =
     "250-mail.example.test\r\n250-8BITMIME\r\n250-CHUNKING\r\n250-ENHANCEDSTATUSCODES\r\n"
     "250-PIPELINING\r\n250 SMTPUTF8\r\n";
 
-OutgoingMessage message(std::vector<std::string> rcpts) {
-  OutgoingMessage m;
-  m.mail_from = "someone@remote.example";
-  for (auto& r : rcpts) m.recipients.push_back(Recipient{r, "", ""});
-  m.data = kData;
-  return m;
+OutgoingMessage message(const std::vector<std::string>& rcpts) {
+  return test_support::outgoing("someone@remote.example", rcpts, kData);
 }
 
 ClientSettings lmtp() {
@@ -84,19 +76,7 @@ TEST(LmtpSession, OneReplyPerRecipientAndTwoMessagesOnOneConnection) {
       message(
           {"carol@example.test", "nobody@example.test", "dave@example.test", "erin@example.test"}),
       message({"carol@example.test"})};
-  const auto steps = script();
-  std::size_t longest = 0;
-  for (const Step& s : steps) longest = std::max(longest, s.server.size());
-  for (std::size_t split = 0; split <= longest; ++split) {
-    for (bool one : {false, true}) {
-      if (one && split > 0) continue;
-      ScriptedPeer peer(lmtp(), messages);
-      peer.play(steps, split, one);
-      SCOPED_TRACE("split=" + std::to_string(split) + (one ? " one byte at a time" : ""));
-      ASSERT_FALSE(peer.run().mismatch) << peer.run().mismatch_text;
-      check_full(peer.run());
-    }
-  }
+  test_support::replay(lmtp(), messages, script(), check_full);
 }
 
 TEST(LmtpSession, LhloRefusedHasNoHeloFallback) {

@@ -133,6 +133,132 @@ TEST(Record, StateAppliesOnlyToItsMessage) {
   EXPECT_EQ(record_queue_id(payload), m.id);
 }
 
+// A state payload exactly as spools written before the owed bounce had its
+// own field (through ae9994b): per recipient a plain state byte, attempts and
+// last reply, the owed bounce written into the reply as a text prefix.
+struct LegacyRecipient {
+  RecipientState state;
+  std::uint32_t attempts;
+  std::string last_reply;
+};
+std::string legacy_state_payload(const QueuedMessage& m, const std::vector<LegacyRecipient>& rs) {
+  auto str = [](std::string_view s) {
+    return encode_u32(static_cast<std::uint32_t>(s.size())) + std::string(s);
+  };
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(m.next_attempt.time_since_epoch())
+          .count();
+  std::string out = str(m.id);
+  out += encode_u32(static_cast<std::uint32_t>(us & 0xFFFFFFFF));
+  out += encode_u32(static_cast<std::uint32_t>(static_cast<std::uint64_t>(us) >> 32));
+  out += static_cast<char>(m.held ? 1 : 0);
+  out += encode_u32(static_cast<std::uint32_t>(rs.size()));
+  for (const auto& r : rs) {
+    out += static_cast<char>(r.state);
+    out += encode_u32(r.attempts);
+    out += str(r.last_reply);
+  }
+  return out;
+}
+
+TEST(Record, OwedBounceRoundTripsWithItsReplyAndWhere) {
+  QueuedMessage m;
+  ASSERT_TRUE(decode_envelope_payload(encode_envelope_payload(sample()), m));
+  QueuedMessage changed = m;
+  changed.recipients[0].attempts = 2;
+  changed.recipients[0].last_reply = "550 5.1.1 no such user";
+  changed.recipients[0].bounce_owed =
+      OwedBounce{"550 5.1.1 no such user", "mx.example.com[192.0.2.7]:25"};
+  changed.recipients[1].last_reply = "5.2.2 mailbox full";
+  changed.recipients[1].bounce_owed = OwedBounce{"5.2.2 mailbox full", ""};  // a local failure
+  const std::string payload = encode_state_payload(changed);
+  ASSERT_TRUE(apply_state_payload(payload, m));
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(m.recipients[i].state, RecipientState::pending);
+    EXPECT_EQ(m.recipients[i].last_reply, changed.recipients[i].last_reply);
+    EXPECT_EQ(m.recipients[i].bounce_owed, changed.recipients[i].bounce_owed);
+  }
+  EXPECT_EQ(last_reply_text(m.recipients[0]),
+            "bounce pending: (mx.example.com[192.0.2.7]:25) 550 5.1.1 no such user");
+  EXPECT_EQ(last_reply_text(m.recipients[1]), "bounce pending: 5.2.2 mailbox full");
+
+  // A later record without the owed bounce (the recipient was recorded as
+  // failed once the bounce was queued) clears it.
+  changed.recipients[0].state = RecipientState::failed;
+  changed.recipients[0].bounce_owed.reset();
+  ASSERT_TRUE(apply_state_payload(encode_state_payload(changed), m));
+  EXPECT_EQ(m.recipients[0].state, RecipientState::failed);
+  EXPECT_FALSE(m.recipients[0].bounce_owed);
+  EXPECT_EQ(last_reply_text(m.recipients[0]), "550 5.1.1 no such user");
+  EXPECT_TRUE(m.recipients[1].bounce_owed);
+}
+
+TEST(Record, TruncatedStateWithAnOwedBounceIsRejectedAtEveryLength) {
+  QueuedMessage m;
+  ASSERT_TRUE(decode_envelope_payload(encode_envelope_payload(sample()), m));
+  QueuedMessage changed = m;
+  changed.recipients[1].bounce_owed = OwedBounce{"550 no", "mx[192.0.2.7]:25"};
+  const std::string payload = encode_state_payload(changed);
+  for (std::size_t n = 0; n < payload.size(); ++n) {
+    QueuedMessage back = m;
+    EXPECT_FALSE(apply_state_payload(std::string_view(payload).substr(0, n), back)) << n;
+    EXPECT_FALSE(back.recipients[1].bounce_owed) << n;  // a rejected record changes nothing
+  }
+}
+
+TEST(Record, LegacyStateRecordIsStillReadAndItsOwedMarkConverted) {
+  QueuedMessage m;
+  ASSERT_TRUE(decode_envelope_payload(encode_envelope_payload(sample()), m));
+  m.next_attempt = m.arrival + std::chrono::minutes(5);
+  const std::string payload = legacy_state_payload(
+      m, {{RecipientState::pending, 1,
+           "bounce pending: (mx.example.com[192.0.2.7]:25) 550 5.1.1 no such user"},
+          {RecipientState::pending, 3, "bounce pending: 4.4.7 message expired in the queue"}});
+  QueuedMessage back = m;
+  back.next_attempt = {};
+  ASSERT_TRUE(apply_state_payload(payload, back));
+  EXPECT_EQ(back.next_attempt, m.next_attempt);
+  EXPECT_EQ(back.recipients[0].attempts, 1);
+  EXPECT_EQ(back.recipients[0].last_reply, "550 5.1.1 no such user");
+  ASSERT_TRUE(back.recipients[0].bounce_owed);
+  EXPECT_EQ(back.recipients[0].bounce_owed->reply, "550 5.1.1 no such user");
+  EXPECT_EQ(back.recipients[0].bounce_owed->where, "mx.example.com[192.0.2.7]:25");
+  ASSERT_TRUE(back.recipients[1].bounce_owed);
+  EXPECT_EQ(back.recipients[1].bounce_owed->reply, "4.4.7 message expired in the queue");
+  EXPECT_EQ(back.recipients[1].bounce_owed->where, "");
+  // Written again, it takes the new form and reads back the same.
+  QueuedMessage again = m;
+  ASSERT_TRUE(apply_state_payload(encode_state_payload(back), again));
+  EXPECT_EQ(again.recipients[0].bounce_owed, back.recipients[0].bounce_owed);
+  EXPECT_EQ(again.recipients[0].last_reply, back.recipients[0].last_reply);
+}
+
+TEST(Record, LegacyStateRecordWithoutAMarkStaysAsItWas) {
+  QueuedMessage m;
+  ASSERT_TRUE(decode_envelope_payload(encode_envelope_payload(sample()), m));
+  // A plain deferral, and a recipient already failed whose reply merely
+  // reads like the mark: neither owes a bounce.
+  const std::string payload =
+      legacy_state_payload(m, {{RecipientState::pending, 2, "451 4.7.1 greylisted"},
+                               {RecipientState::failed, 1, "bounce pending: 550 gone"}});
+  ASSERT_TRUE(apply_state_payload(payload, m));
+  EXPECT_EQ(m.recipients[0].last_reply, "451 4.7.1 greylisted");
+  EXPECT_FALSE(m.recipients[0].bounce_owed);
+  EXPECT_EQ(m.recipients[1].state, RecipientState::failed);
+  EXPECT_EQ(m.recipients[1].last_reply, "bounce pending: 550 gone");
+  EXPECT_FALSE(m.recipients[1].bounce_owed);
+}
+
+TEST(Record, StateByteWithAnUnknownStateIsRejected) {
+  QueuedMessage m;
+  ASSERT_TRUE(decode_envelope_payload(encode_envelope_payload(sample()), m));
+  std::string payload =
+      legacy_state_payload(m, {{RecipientState::pending, 0, ""}, {RecipientState::pending, 0, ""}});
+  const std::size_t first_state = 4 + m.id.size() + 8 + 1 + 4;
+  payload[first_state] = 3;  // past RecipientState::failed
+  EXPECT_FALSE(apply_state_payload(payload, m));
+}
+
 TEST(Record, CarriesTypeLengthAndChecksum) {
   const std::string r = encode_record(RecordType::commit, encode_commit_payload(7));
   ASSERT_EQ(r.size(), kRecordHeaderSize + 4 + kRecordTrailerSize);

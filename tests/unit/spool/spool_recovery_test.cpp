@@ -333,5 +333,51 @@ TEST_F(Recovery, SegmentWhoseMessagesAreAllFinishedIsDeletedAgain) {
   EXPECT_FALSE(fs::exists(segment));
 }
 
+TEST_F(Recovery, OwedBounceSurvivesARestartAndATornAppend) {
+  fs::path segment;
+  {
+    auto spool = Spool::open(root(), {});
+    auto m = *spool->load(good_);
+    m.recipients[0].attempts = 1;
+    m.recipients[0].last_reply = "550 5.1.1 no such user";
+    m.recipients[0].bounce_owed = OwedBounce{"550 5.1.1 no such user", "mx[192.0.2.7]:25"};
+    ASSERT_FALSE(spool->update(m));
+    m.held = true;
+    m.recipients[0].bounce_owed->reply = "torn";
+    ASSERT_FALSE(spool->update(m));
+    segment = files_in(queue()).at(0);
+  }
+  // A crash in the middle of the second append: the first one stands.
+  fs::resize_file(segment, fs::file_size(segment) - 3);
+  auto spool = reopen_expecting_only_good();
+  EXPECT_FALSE(spool->load(good_)->held);
+  const auto r = spool->load(good_)->recipients[0];
+  EXPECT_EQ(r.state, RecipientState::pending);
+  ASSERT_TRUE(r.bounce_owed);
+  EXPECT_EQ(r.bounce_owed->reply, "550 5.1.1 no such user");
+  EXPECT_EQ(r.bounce_owed->where, "mx[192.0.2.7]:25");
+}
+
+TEST_F(Recovery, LegacyOwedMarkInASegmentIsReadAsAnOwedBounce) {
+  // The state record today's spools already hold: the owed bounce as a
+  // "bounce pending: " prefix of the last reply (before it had a field).
+  // With no owed bounce set, today's encoder writes exactly those bytes.
+  {
+    auto spool = Spool::open(root(), {});
+    auto m = *spool->load(good_);
+    m.recipients[0].attempts = 2;
+    m.recipients[0].last_reply = "bounce pending: (mx[192.0.2.7]:25) 550 5.1.1 no such user";
+    ASSERT_FALSE(spool->update(m));
+  }
+  auto spool = reopen_expecting_only_good();
+  const auto r = spool->load(good_)->recipients[0];
+  EXPECT_EQ(r.state, RecipientState::pending);
+  EXPECT_EQ(r.attempts, 2);
+  EXPECT_EQ(r.last_reply, "550 5.1.1 no such user");
+  ASSERT_TRUE(r.bounce_owed);
+  EXPECT_EQ(r.bounce_owed->where, "mx[192.0.2.7]:25");
+  EXPECT_EQ(last_reply_text(r), "bounce pending: (mx[192.0.2.7]:25) 550 5.1.1 no such user");
+}
+
 }  // namespace
 }  // namespace postern::spool

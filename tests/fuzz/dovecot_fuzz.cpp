@@ -43,7 +43,13 @@ AuthOutcome authenticate(const std::vector<std::string_view>& parts, bool login)
   if (!d.done()) d.peer_closed();
   FUZZ_CHECK(d.done());
   FUZZ_CHECK(d.verdict() != AuthVerdict::pending);
-  FUZZ_CHECK(d.reason().find("correct horse") == std::string::npos);
+  // Our password never reaches the reason (it is logged), except as text the
+  // peer itself sent: a reason may quote the peer, and fuzzed peer bytes can
+  // spell anything, the password included.
+  std::string peer;
+  for (const std::string_view p : parts) peer += p;
+  const bool peer_said_it = peer.find("correct horse") != std::string::npos;
+  FUZZ_CHECK(peer_said_it || d.reason().find("correct horse") == std::string::npos);
   return {d.verdict(), d.user(), d.reason(), std::move(sent)};
 }
 

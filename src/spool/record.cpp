@@ -66,10 +66,17 @@ class Cursor {
     return true;
   }
   bool time(Clock::time_point& t) {
-    std::uint64_t us = 0;
-    if (!u64(us)) return false;
-    t = Clock::time_point(std::chrono::duration_cast<Clock::duration>(
-        std::chrono::microseconds(static_cast<std::int64_t>(us))));
+    std::uint64_t raw = 0;
+    if (!u64(raw)) return false;
+    // A time the clock cannot hold (beyond about 292 years either side of
+    // 1970 in nanoseconds) is damage, not a date: converting it would
+    // overflow (found by fuzz_segment).
+    const auto us = static_cast<std::int64_t>(raw);
+    constexpr auto kMost = std::chrono::floor<std::chrono::microseconds>(Clock::duration::max());
+    constexpr auto kLeast = std::chrono::ceil<std::chrono::microseconds>(Clock::duration::min());
+    if (us > kMost.count() || us < kLeast.count()) return false;
+    t = Clock::time_point(
+        std::chrono::duration_cast<Clock::duration>(std::chrono::microseconds(us)));
     return true;
   }
   bool at_end() const { return pos_ == bytes_.size(); }

@@ -91,6 +91,31 @@ TEST(Record, EnvelopeRoundTrips) {
   EXPECT_EQ(back.envelope.dsn_envid, "xyz");
 }
 
+// A stored time the clock cannot hold is damage: the record is refused, and
+// converting it never overflows (fuzz_segment found 4.6e17 us, corpus entry
+// segment/arrival_time_beyond_the_clock).
+TEST(Record, ArrivalBeyondTheClockIsRefused) {
+  const std::string good = encode_envelope_payload(sample());
+  // The arrival time follows the id: a 4-byte length, 16 bytes, then 8 bytes.
+  constexpr std::size_t kAt = 4 + 16;
+  auto with_time = [&](std::uint64_t us) {
+    std::string p = good;
+    for (std::size_t i = 0; i < 8; ++i) p[kAt + i] = static_cast<char>((us >> (8 * i)) & 0xFF);
+    return p;
+  };
+  QueuedMessage back;
+  ASSERT_TRUE(decode_envelope_payload(with_time(1700000000123456ULL), back));
+  EXPECT_EQ(back.arrival, sample().arrival);
+  for (const std::uint64_t bad : {459930170633530001ULL, 0x7FFFFFFFFFFFFFFFULL,
+                                  0x8000000000000000ULL, 0xFF00000000000000ULL}) {
+    EXPECT_FALSE(decode_envelope_payload(with_time(bad), back)) << bad;
+  }
+  // The last microsecond the clock holds is still a date.
+  constexpr auto kMost =
+      std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::duration::max());
+  EXPECT_TRUE(decode_envelope_payload(with_time(static_cast<std::uint64_t>(kMost.count())), back));
+}
+
 // A DMARC p=quarantine failure (SPEC §1.8) keeps its Junk flag across a
 // restart; records without the flag read back without it.
 TEST(Record, JunkFlagRoundTrips) {

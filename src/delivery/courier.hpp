@@ -43,6 +43,13 @@ class Courier {
   // Makes every deliver() in progress, and any started later, give up soon
   // with transient results (the server is stopping). Thread-safe.
   virtual void cancel() {}
+
+ protected:
+  // deliver() for a courier whose real work is deliver_async(): starts it
+  // on a copy of `data` and blocks until its completion.
+  std::vector<RecipientResult> deliver_and_wait(const spool::QueuedMessage& message,
+                                                std::string_view data,
+                                                const std::vector<std::size_t>& recipients);
 };
 
 }  // namespace postern::delivery

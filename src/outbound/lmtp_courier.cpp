@@ -18,7 +18,6 @@
 #include <atomic>
 #include <csignal>
 #include <deque>
-#include <future>
 #include <optional>
 #include <set>
 #include <thread>
@@ -530,12 +529,7 @@ void LmtpCourier::deliver_async(const spool::QueuedMessage& message,
 std::vector<RecipientResult> LmtpCourier::deliver(const spool::QueuedMessage& message,
                                                   std::string_view data,
                                                   const std::vector<std::size_t>& recipients) {
-  auto promise = std::make_shared<std::promise<std::vector<RecipientResult>>>();
-  std::future<std::vector<RecipientResult>> future = promise->get_future();
-  deliver_async(
-      message, std::make_shared<const std::string>(data), recipients,
-      [promise](std::vector<RecipientResult> results) { promise->set_value(std::move(results)); });
-  return future.get();
+  return deliver_and_wait(message, data, recipients);
 }
 
 std::size_t LmtpCourier::open_connections() const {

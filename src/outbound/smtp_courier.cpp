@@ -24,7 +24,6 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
-#include <future>
 #include <map>
 #include <optional>
 #include <set>
@@ -979,12 +978,7 @@ void SmtpCourier::deliver_async(const spool::QueuedMessage& message,
 std::vector<delivery::RecipientResult> SmtpCourier::deliver(
     const spool::QueuedMessage& message, std::string_view data,
     const std::vector<std::size_t>& recipients) {
-  auto promise = std::make_shared<std::promise<std::vector<RecipientResult>>>();
-  std::future<std::vector<RecipientResult>> future = promise->get_future();
-  deliver_async(
-      message, std::make_shared<const std::string>(data), recipients,
-      [promise](std::vector<RecipientResult> results) { promise->set_value(std::move(results)); });
-  return future.get();
+  return deliver_and_wait(message, data, recipients);
 }
 
 std::size_t SmtpCourier::open_connections() const {
